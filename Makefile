@@ -1,0 +1,79 @@
+# Sluice build. `make` builds build/sluice and build/libsluice.a; `make check` runs every test.
+# Each area adds its own targets in mk/<area>.mk (included at the end).
+
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2
+CFLAGS   ?=
+CFLAGS   += -std=gnu17 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+            -Iinclude -Isrc -MMD -MP
+LDLIBS   += -lm -pthread
+
+# `make SAN=1 BUILD=build/asan ...` builds everything with AddressSanitizer + UBSan.
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+OPT      := -O1
+endif
+
+LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libsluice.a
+SLUICE   := $(BUILD)/sluice
+
+# Tools for building guest functions (Debian: clang, wasi-libc, libclang-rt-14-dev-wasm32).
+WASM_CC     ?= clang
+WASM_CFLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-all
+
+.PHONY: all deps check test run clean sanitize format format-check
+all: $(SLUICE) $(LIB)
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SLUICE): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+# Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
+# same unit/spec/WASI tests again under the sanitizers.
+CHECK_TARGETS :=
+SAN_CHECK_TARGETS :=
+
+run: deps all
+	@bash scripts/run-example.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+sanitize:
+	$(MAKE) SAN=1 BUILD=build/asan all
+
+clean:
+	rm -rf build
+
+-include $(sort $(wildcard mk/*.mk))
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan check-san-run
+
+.PHONY: check-run check-san-run
+check-run: $(CHECK_TARGETS)
+	@echo "check: all test targets passed"
+check-san-run: $(SAN_CHECK_TARGETS)
+	@echo "check (ASan+UBSan): all test targets passed"
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what Sluice needs to build and test, on Debian 12. Idempotent: only missing
+# packages are installed, and `apt-get update` runs at most once per call.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential clang clang-format lld-14 wabt wasi-libc libclang-rt-14-dev-wasm32
+  libcjson-dev libfuzzer-14-dev binaryen nodejs hyperfine
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
