@@ -5,7 +5,7 @@ CC       ?= cc
 BUILD    ?= build
 OPT      ?= -O2
 CFLAGS   ?=
-CFLAGS   += -std=gnu17 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+CFLAGS   += -std=gnu17 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -fno-strict-aliasing -fno-math-errno \
             -Iinclude -Isrc -MMD -MP
 LDLIBS   += -lm -pthread
 

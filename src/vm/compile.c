@@ -1,0 +1,930 @@
+/*
+ * compile.c - translate validated function bodies into internal code (see docs/vm.md).
+ *
+ * One pass per body. The Wasm operand stack is simulated at compile time: the value at
+ * height h lives in frame slot nlocals + h, so every instruction gets its operands as
+ * fixed frame offsets and no stack pointer exists at run time. Three tricks keep the code
+ * short:
+ *  - local.get and constants push *lazy* entries: a consumer reads the local's slot (or
+ *    takes the constant as an immediate) directly, and nothing is copied. A lazy entry is
+ *    materialized into its own slot only when it must be: before its local is overwritten,
+ *    at block boundaries, and for call arguments.
+ *  - local.set after an instruction that produced the top value retargets that
+ *    instruction's destination to the local instead of emitting a move.
+ *  - br_if / if after an i32 compare or eqz becomes one compare-and-branch instruction.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/opcodes.h"
+#include "vm/ops.h"
+#include "vm/reader.h"
+#include "vm/runtime.h"
+
+#define NONE UINT32_MAX
+
+enum { V_TEMP, V_LOCAL, V_CONST };
+typedef struct ventry {
+    uint8_t kind;
+    uint32_t local; /* V_LOCAL */
+    uint64_t val;   /* V_CONST: the bits, as the slot would hold them */
+} ventry;
+
+enum { C_BLOCK, C_LOOP, C_IF, C_FUNC };
+typedef struct cframe {
+    uint8_t kind;
+    bool dead;           /* the rest of the block is unreachable */
+    uint32_t height;     /* operand height below the block's parameters */
+    uint32_t nparams, nresults;
+    uint32_t head;       /* LOOP: code index of the loop head */
+    uint32_t fixups;     /* words waiting for the end label: a chain of index + 1 */
+    uint32_t else_fixup; /* IF: words waiting for the else label */
+} cframe;
+
+typedef struct comp {
+    const sl_module *m;
+    const void *const *H;
+    bool explicit_bounds;
+    sl_word *code;
+    uint32_t n, cap;
+    uint32_t *relocs; /* words holding a code index, to become pointers at the end */
+    uint32_t nrelocs, caprelocs;
+    ventry *stack;
+    uint32_t h, stackcap, maxh;
+    cframe *ctl;
+    uint32_t nctl, ctlcap;
+    uint32_t nlocals;
+    /* the last instruction that produced the top value, for retargeting and fusion */
+    uint32_t def_pos, def_end, def_h;
+    int def_op;
+    bool oom;
+} comp;
+
+/* ---- tables derived from ops.h ---------------------------------------------------------- */
+
+typedef struct numinfo {
+    int16_t op, imm; /* internal op, and its immediate variant or -1 */
+    uint8_t arity;   /* 0 = not a numeric op */
+} numinfo;
+
+typedef struct brinfo {
+    int cmp, cmp_imm; /* the compare op and its immediate variant */
+    int inv;          /* index in brs[] of the negated compare */
+    int br, br_back, br_imm, br_imm_back;
+} brinfo;
+
+static numinfo numtab[0x108];
+static int memtab[0x3F - 0x28];
+static brinfo brs[10];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void) {
+#define N_U(code, name) numtab[code] = (numinfo){SL_I_##name, -1, 1};
+#define N_B(code, name) numtab[code] = (numinfo){SL_I_##name, -1, 2};
+    SL_NUMERIC_OPS(N_U, N_B)
+#define N_I(name)                                                                            \
+    for (int c = 0; c < 0x108; c++)                                                          \
+        if (numtab[c].arity == 2 && numtab[c].op == SL_I_##name) numtab[c].imm = SL_I_##name##_imm;
+    SL_IMM_OPS(N_I)
+#define M_OP(code, name) memtab[code - 0x28] = SL_I_##name;
+    SL_MEMORY_OPS(M_OP, M_OP)
+    int k = 0;
+#define B_OP(name, inv)                                                                      \
+    brs[k++] = (brinfo){SL_I_##name,          SL_I_##name##_imm,          SL_I_##inv,        \
+                        SL_I_br_##name,       SL_I_br_##name##_back,      SL_I_br_##name##_imm, \
+                        SL_I_br_##name##_imm_back};
+    SL_CMP_BRANCHES(B_OP)
+    /* resolve each negation from its compare op to its index */
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+            if (brs[j].cmp == brs[i].inv) {
+                brs[i].inv = j;
+                break;
+            }
+#undef N_U
+#undef N_B
+#undef N_I
+#undef M_OP
+#undef B_OP
+}
+
+/* ---- emitting ---------------------------------------------------------------------------- */
+
+static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
+    if (need <= *cap) return true;
+    uint32_t cap2 = *cap ? *cap : 64;
+    while (cap2 < need) cap2 *= 2;
+    void *q = realloc(*p, (size_t)cap2 * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = cap2;
+    return true;
+}
+
+static uint32_t emit_word(comp *c, sl_word w) {
+    if (!grow((void **)&c->code, &c->cap, sizeof *c->code, c->n + 1)) {
+        c->oom = true;
+        return 0; /* the compile fails; index 0 keeps later patches in bounds */
+    }
+    c->code[c->n] = w;
+    return c->n++;
+}
+
+static uint32_t emit_op(comp *c, int op) {
+    c->def_pos = NONE;
+    return emit_word(c, (sl_word){.h = c->H[op]});
+}
+
+static uint32_t emit_u(comp *c, uint64_t u) { return emit_word(c, (sl_word){.u = u}); }
+
+static void add_reloc(comp *c, uint32_t pos) {
+    if (!grow((void **)&c->relocs, &c->caprelocs, sizeof *c->relocs, c->nrelocs + 1)) {
+        c->oom = true;
+        return;
+    }
+    c->relocs[c->nrelocs++] = pos;
+}
+
+/* A branch target already known (a loop head). */
+static void emit_label_target(comp *c, uint32_t label) {
+    uint32_t pos = emit_u(c, label);
+    add_reloc(c, pos);
+}
+
+/* A branch target not known yet: thread the word onto `chain`. */
+static void emit_fixup_target(comp *c, uint32_t *chain) {
+    uint32_t pos = emit_u(c, *chain);
+    *chain = pos + 1;
+}
+
+/* Bind a label here: patch every word of `chain`; no instruction before it may be
+ * retargeted any more, since control can now arrive from elsewhere. */
+static void bind(comp *c, uint32_t *chain) {
+    for (uint32_t link = *chain; link;) {
+        uint32_t pos = link - 1;
+        link = (uint32_t)c->code[pos].u;
+        c->code[pos].u = c->n;
+        add_reloc(c, pos);
+    }
+    *chain = 0;
+    c->def_pos = NONE;
+}
+
+static void mark_def(comp *c, uint32_t start, int op) {
+    c->def_pos = start;
+    c->def_end = c->n;
+    c->def_h = c->h - 1;
+    c->def_op = op;
+}
+
+/* ---- the simulated operand stack ---------------------------------------------------------- */
+
+static uint64_t off(const comp *c, uint32_t height) { return (uint64_t)(c->nlocals + height) * 8; }
+
+static void push(comp *c, uint8_t kind, uint32_t local, uint64_t val) {
+    if (!grow((void **)&c->stack, &c->stackcap, sizeof *c->stack, c->h + 1)) {
+        c->oom = true;
+        return;
+    }
+    c->stack[c->h++] = (ventry){kind, local, val};
+    if (c->h > c->maxh) c->maxh = c->h;
+}
+
+static void push_temp(comp *c) { push(c, V_TEMP, 0, 0); }
+
+static void emit_const(comp *c, uint64_t dst, uint64_t val) {
+    emit_op(c, SL_I_const);
+    emit_u(c, dst);
+    emit_u(c, val);
+}
+
+static void emit_mov(comp *c, uint64_t dst, uint64_t src) {
+    if (dst == src) return;
+    emit_op(c, SL_I_mov);
+    emit_u(c, dst);
+    emit_u(c, src);
+}
+
+/* Put entry i into its own slot. */
+static void materialize(comp *c, uint32_t i) {
+    ventry *e = &c->stack[i];
+    if (e->kind == V_LOCAL)
+        emit_mov(c, off(c, i), (uint64_t)e->local * 8);
+    else if (e->kind == V_CONST)
+        emit_const(c, off(c, i), e->val);
+    e->kind = V_TEMP;
+}
+
+static void materialize_range(comp *c, uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to; i++)
+        if (c->stack[i].kind != V_TEMP) materialize(c, i);
+}
+
+/* The frame offset to read entry i from (constants get materialized). */
+static uint64_t operand(comp *c, uint32_t i) {
+    ventry *e = &c->stack[i];
+    if (e->kind == V_LOCAL) return (uint64_t)e->local * 8;
+    if (e->kind == V_CONST) materialize(c, i);
+    return off(c, i);
+}
+
+static void pop(comp *c, uint32_t n) { c->h -= n; }
+
+/* ---- instruction kinds -------------------------------------------------------------------- */
+
+static void unop(comp *c, int op) {
+    uint64_t a = operand(c, c->h - 1);
+    pop(c, 1);
+    uint32_t start = emit_op(c, op);
+    emit_u(c, off(c, c->h));
+    emit_u(c, a);
+    push_temp(c);
+    mark_def(c, start, op);
+}
+
+static void binop(comp *c, int op, int imm_op) {
+    uint32_t start;
+    ventry *top = &c->stack[c->h - 1];
+    if (imm_op >= 0 && top->kind == V_CONST) {
+        uint64_t imm = top->val;
+        uint64_t a = operand(c, c->h - 2);
+        pop(c, 2);
+        start = emit_op(c, imm_op);
+        emit_u(c, off(c, c->h));
+        emit_u(c, a);
+        emit_u(c, imm);
+        op = imm_op;
+    } else {
+        uint64_t a = operand(c, c->h - 2);
+        uint64_t b = operand(c, c->h - 1);
+        pop(c, 2);
+        start = emit_op(c, op);
+        emit_u(c, off(c, c->h));
+        emit_u(c, a);
+        emit_u(c, b);
+    }
+    push_temp(c);
+    mark_def(c, start, op);
+}
+
+/* An instruction producing one value from k operands taken off the stack (deepest first),
+ * with immediates before them: [dst, imms..., operands...]. */
+static void produce(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
+    uint64_t opd[3];
+    for (uint32_t i = 0; i < k; i++) opd[i] = operand(c, c->h - k + i);
+    pop(c, k);
+    uint32_t start = emit_op(c, op);
+    emit_u(c, off(c, c->h));
+    for (uint32_t i = 0; i < nimm; i++) emit_u(c, imms[i]);
+    for (uint32_t i = 0; i < k; i++) emit_u(c, opd[i]);
+    push_temp(c);
+    mark_def(c, start, op);
+}
+
+/* An instruction producing nothing: [imms..., operands...]. */
+static void consume(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
+    uint64_t opd[3];
+    for (uint32_t i = 0; i < k; i++) opd[i] = operand(c, c->h - k + i);
+    pop(c, k);
+    emit_op(c, op);
+    for (uint32_t i = 0; i < nimm; i++) emit_u(c, imms[i]);
+    for (uint32_t i = 0; i < k; i++) emit_u(c, opd[i]);
+}
+
+static void set_local(comp *c, uint32_t x, bool tee) {
+    /* lazy reads of x below the top must see the old value */
+    for (uint32_t i = 0; i + 1 < c->h; i++)
+        if (c->stack[i].kind == V_LOCAL && c->stack[i].local == x) materialize(c, i);
+    ventry *top = &c->stack[c->h - 1];
+    uint64_t dst = (uint64_t)x * 8;
+    if (top->kind == V_TEMP && c->def_pos != NONE && c->def_end == c->n &&
+        c->def_h == c->h - 1) {
+        c->code[c->def_pos + 1].u = dst; /* retarget the producer */
+        c->def_pos = NONE;
+    } else if (top->kind == V_CONST) {
+        emit_const(c, dst, top->val);
+    } else if (top->kind == V_LOCAL) {
+        emit_mov(c, dst, (uint64_t)top->local * 8);
+    } else {
+        emit_mov(c, dst, off(c, c->h - 1));
+    }
+    pop(c, 1);
+    if (tee) push(c, V_LOCAL, x, 0);
+}
+
+/* ---- branches ----------------------------------------------------------------------------- */
+
+typedef struct cond {
+    int br;     /* index in brs[], or -1 for a plain value, -2 for eqz */
+    bool imm;
+    uint64_t a, b;
+} cond;
+
+/* Take the i32 condition off the stack, folding in the compare that produced it. */
+static void pop_cond(comp *c, cond *cd) {
+    cd->br = -1;
+    cd->imm = false;
+    if (c->stack[c->h - 1].kind == V_TEMP && c->def_pos != NONE && c->def_end == c->n &&
+        c->def_h == c->h - 1) {
+        int op = c->def_op;
+        if (op == SL_I_i32_eqz) cd->br = -2;
+        for (int i = 0; i < 10 && cd->br == -1; i++) {
+            if (op == brs[i].cmp) cd->br = i;
+            if (op == brs[i].cmp_imm) cd->br = i, cd->imm = true;
+        }
+        if (cd->br != -1) {
+            cd->a = c->code[c->def_pos + 2].u;
+            if (cd->br >= 0) cd->b = c->code[c->def_pos + 3].u;
+            c->n = c->def_pos; /* drop the compare: the branch does it */
+            c->def_pos = NONE;
+            pop(c, 1);
+            return;
+        }
+    }
+    cd->a = operand(c, c->h - 1);
+    pop(c, 1);
+}
+
+/* Emit the branch taken when the condition is true (or false, if `negate`); the caller
+ * emits the target word right after. */
+static void emit_cond_branch(comp *c, const cond *cd, bool negate, bool back) {
+    if (cd->br < 0) {
+        bool on_zero = (cd->br == -2) != negate;
+        emit_op(c, on_zero ? (back ? SL_I_br_z_back : SL_I_br_z)
+                           : (back ? SL_I_br_nz_back : SL_I_br_nz));
+        emit_u(c, cd->a);
+        return;
+    }
+    const brinfo *b = &brs[negate ? brs[cd->br].inv : cd->br];
+    emit_op(c, cd->imm ? (back ? b->br_imm_back : b->br_imm) : (back ? b->br_back : b->br));
+    emit_u(c, cd->a);
+    emit_u(c, cd->b);
+}
+
+static cframe *label(comp *c, uint32_t depth) { return &c->ctl[c->nctl - 1 - depth]; }
+
+static uint32_t arity(const cframe *f) { return f->kind == C_LOOP ? f->nparams : f->nresults; }
+
+/* Do the values carried by a branch to f already sit in f's slots? */
+static bool in_place(const comp *c, const cframe *f) {
+    uint32_t n = arity(f);
+    if (n == 0) return true;
+    if (c->h - n != f->height) return false;
+    for (uint32_t i = c->h - n; i < c->h; i++)
+        if (c->stack[i].kind != V_TEMP) return false;
+    return true;
+}
+
+/* Copy the carried values into f's slots. Ascending order is safe: a source at height j is
+ * never below its destination f->height + (j - (h - n)), and locals are never written. */
+static void emit_moves(comp *c, const cframe *f) {
+    uint32_t n = arity(f);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = c->h - n + k;
+        const ventry *e = &c->stack[i];
+        uint64_t dst = off(c, f->height + k);
+        if (e->kind == V_CONST)
+            emit_const(c, dst, e->val);
+        else if (e->kind == V_LOCAL)
+            emit_mov(c, dst, (uint64_t)e->local * 8);
+        else
+            emit_mov(c, dst, off(c, i));
+    }
+}
+
+static void emit_return(comp *c) {
+    uint32_t n = c->ctl[0].nresults;
+    if (n == 1) {
+        uint64_t src = operand(c, c->h - 1);
+        emit_op(c, SL_I_ret1);
+        emit_u(c, src);
+        return;
+    }
+    /* results go to slots 0..n, which may be locals still read lazily */
+    for (uint32_t i = c->h - n; i < c->h; i++)
+        if (c->stack[i].kind == V_LOCAL && c->stack[i].local < n) materialize(c, i);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = c->h - n + k;
+        const ventry *e = &c->stack[i];
+        if (e->kind == V_CONST)
+            emit_const(c, (uint64_t)k * 8, e->val);
+        else if (e->kind == V_LOCAL)
+            emit_mov(c, (uint64_t)k * 8, (uint64_t)e->local * 8);
+        else
+            emit_mov(c, (uint64_t)k * 8, off(c, i));
+    }
+    emit_op(c, SL_I_ret);
+}
+
+static void emit_br(comp *c, uint32_t depth) {
+    cframe *f = label(c, depth);
+    if (f->kind == C_FUNC) {
+        emit_return(c);
+        return;
+    }
+    emit_moves(c, f);
+    if (f->kind == C_LOOP) {
+        emit_op(c, SL_I_br_back);
+        emit_label_target(c, f->head);
+    } else {
+        emit_op(c, SL_I_br);
+        emit_fixup_target(c, &f->fixups);
+    }
+}
+
+static void emit_br_if(comp *c, uint32_t depth) {
+    cond cd;
+    pop_cond(c, &cd);
+    cframe *f = label(c, depth);
+    if (f->kind != C_FUNC && in_place(c, f)) {
+        emit_cond_branch(c, &cd, false, f->kind == C_LOOP);
+        if (f->kind == C_LOOP)
+            emit_label_target(c, f->head);
+        else
+            emit_fixup_target(c, &f->fixups);
+        return;
+    }
+    uint32_t skip = 0;
+    emit_cond_branch(c, &cd, true, false);
+    emit_fixup_target(c, &skip);
+    emit_br(c, depth);
+    bind(c, &skip);
+}
+
+static void emit_br_table(comp *c, const uint8_t **p) {
+    uint32_t n = sl_rd_fast_u32(p);
+    uint64_t idx = operand(c, c->h - 1);
+    pop(c, 1);
+    emit_op(c, SL_I_br_table);
+    emit_u(c, idx);
+    emit_u(c, n);
+    uint32_t first = c->n;
+    uint32_t *depths = malloc(((size_t)n + 1) * sizeof *depths);
+    if (!depths) {
+        c->oom = true;
+        return;
+    }
+    for (uint32_t i = 0; i <= n; i++) {
+        depths[i] = sl_rd_fast_u32(p);
+        emit_u(c, 0);
+    }
+    /* Targets that need moves (or are returns or loops) go through a stub after the table;
+     * the others jump straight to their block's end. */
+    for (uint32_t i = 0; i <= n; i++) {
+        cframe *f = label(c, depths[i]);
+        uint32_t word = first + i;
+        if (f->kind == C_BLOCK || f->kind == C_IF) {
+            if (in_place(c, f)) {
+                c->code[word].u = f->fixups;
+                f->fixups = word + 1;
+                continue;
+            }
+        }
+        c->code[word].u = c->n;
+        add_reloc(c, word);
+        emit_br(c, depths[i]);
+    }
+    free(depths);
+}
+
+/* ---- skipping unreachable code ------------------------------------------------------------ */
+
+static void skip_blocktype(const uint8_t **p) { (void)sl_rd_fast_s33(p); }
+
+static void skip_immediates(uint8_t op, const uint8_t **p) {
+    switch (op) {
+    case SL_OP_BR:
+    case SL_OP_BR_IF:
+    case SL_OP_CALL:
+    case SL_OP_LOCAL_GET:
+    case SL_OP_LOCAL_SET:
+    case SL_OP_LOCAL_TEE:
+    case SL_OP_GLOBAL_GET:
+    case SL_OP_GLOBAL_SET:
+    case SL_OP_TABLE_GET:
+    case SL_OP_TABLE_SET:
+    case SL_OP_REF_FUNC: sl_rd_fast_u32(p); break;
+    case SL_OP_BR_TABLE: {
+        uint32_t n = sl_rd_fast_u32(p);
+        for (uint32_t i = 0; i <= n; i++) sl_rd_fast_u32(p);
+        break;
+    }
+    case SL_OP_CALL_INDIRECT:
+        sl_rd_fast_u32(p);
+        sl_rd_fast_u32(p);
+        break;
+    case SL_OP_SELECT_T: {
+        uint32_t n = sl_rd_fast_u32(p);
+        *p += n;
+        break;
+    }
+    case SL_OP_MEMORY_SIZE:
+    case SL_OP_MEMORY_GROW:
+    case SL_OP_REF_NULL: *p += 1; break;
+    case SL_OP_I32_CONST: sl_rd_fast_s32(p); break;
+    case SL_OP_I64_CONST: sl_rd_fast_s64(p); break;
+    case SL_OP_F32_CONST: *p += 4; break;
+    case SL_OP_F64_CONST: *p += 8; break;
+    case SL_OP_PREFIX_FC: {
+        uint32_t sub = sl_rd_fast_u32(p);
+        switch (sub) {
+        case SL_OPFC_MEMORY_INIT:
+            sl_rd_fast_u32(p);
+            *p += 1;
+            break;
+        case SL_OPFC_MEMORY_COPY: *p += 2; break;
+        case SL_OPFC_MEMORY_FILL: *p += 1; break;
+        case SL_OPFC_TABLE_INIT:
+        case SL_OPFC_TABLE_COPY:
+            sl_rd_fast_u32(p);
+            sl_rd_fast_u32(p);
+            break;
+        case SL_OPFC_DATA_DROP:
+        case SL_OPFC_ELEM_DROP:
+        case SL_OPFC_TABLE_GROW:
+        case SL_OPFC_TABLE_SIZE:
+        case SL_OPFC_TABLE_FILL: sl_rd_fast_u32(p); break;
+        default: break;
+        }
+        break;
+    }
+    default:
+        if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_STORE32) {
+            sl_rd_fast_u32(p);
+            sl_rd_fast_u32(p);
+        }
+        break;
+    }
+}
+
+/* Skip to the `else` or `end` that closes the current block (not consuming it). */
+static void skip_dead(const uint8_t **p) {
+    uint32_t depth = 0;
+    for (;;) {
+        uint8_t op = **p;
+        if (op == SL_OP_END || op == SL_OP_ELSE) {
+            if (depth == 0) return;
+            if (op == SL_OP_END) depth--;
+            (*p)++;
+            continue;
+        }
+        (*p)++;
+        if (op == SL_OP_BLOCK || op == SL_OP_LOOP || op == SL_OP_IF) {
+            depth++;
+            skip_blocktype(p);
+        } else {
+            skip_immediates(op, p);
+        }
+    }
+}
+
+/* ---- blocks ------------------------------------------------------------------------------- */
+
+static void blocktype(comp *c, const uint8_t **p, uint32_t *np, uint32_t *nr) {
+    int64_t bt = sl_rd_fast_s33(p);
+    if (bt < 0) {
+        *np = 0;
+        *nr = bt == -64 ? 0 : 1; /* 0x40 is the empty type, anything else a value type */
+    } else {
+        const sl_functype *ft = &c->m->types[bt].ft;
+        *np = ft->nparams;
+        *nr = ft->nresults;
+    }
+}
+
+static cframe *push_frame(comp *c, uint8_t kind, uint32_t np, uint32_t nr) {
+    if (!grow((void **)&c->ctl, &c->ctlcap, sizeof *c->ctl, c->nctl + 1)) {
+        c->oom = true;
+        return NULL;
+    }
+    cframe *f = &c->ctl[c->nctl++];
+    *f = (cframe){.kind = kind, .height = c->h - np, .nparams = np, .nresults = nr};
+    return f;
+}
+
+static void set_dead(comp *c) { c->ctl[c->nctl - 1].dead = true; }
+
+/* Reset the stack to `base` plus n carried values, which sit in their own slots. */
+static void reset_stack(comp *c, uint32_t base, uint32_t n) {
+    c->h = base;
+    for (uint32_t i = 0; i < n; i++) push_temp(c);
+}
+
+static void do_end(comp *c) {
+    cframe *f = &c->ctl[c->nctl - 1];
+    if (f->kind == C_FUNC) {
+        if (!f->dead) emit_return(c);
+        c->nctl--;
+        return;
+    }
+    if (!f->dead) materialize_range(c, f->height, f->height + f->nresults);
+    if (f->else_fixup) bind(c, &f->else_fixup); /* `if` without `else`: params = results */
+    bind(c, &f->fixups);
+    c->def_pos = NONE;
+    c->nctl--;
+    reset_stack(c, f->height, f->nresults);
+}
+
+static void do_else(comp *c) {
+    cframe *f = &c->ctl[c->nctl - 1];
+    if (!f->dead) {
+        materialize_range(c, f->height, f->height + f->nresults);
+        emit_op(c, SL_I_br);
+        emit_fixup_target(c, &f->fixups);
+    }
+    bind(c, &f->else_fixup);
+    f->dead = false;
+    reset_stack(c, f->height, f->nparams);
+}
+
+/* ---- calls -------------------------------------------------------------------------------- */
+
+static void emit_call(comp *c, uint32_t fidx) {
+    const sl_functype *ft = sl_module_functype(c->m, fidx);
+    uint32_t np = ft->nparams;
+    materialize_range(c, c->h - np, c->h);
+    uint64_t args = off(c, c->h - np);
+    if (fidx < c->m->nimported_funcs) {
+        emit_op(c, SL_I_call_import);
+        emit_u(c, fidx);
+    } else {
+        emit_op(c, SL_I_call);
+        emit_word(c, (sl_word){.code = c->m->bodies[fidx - c->m->nimported_funcs].compiled});
+    }
+    emit_u(c, args);
+    pop(c, np);
+    for (uint32_t i = 0; i < ft->nresults; i++) push_temp(c);
+}
+
+static void emit_call_indirect(comp *c, uint32_t typeidx, uint32_t table) {
+    const sl_type *t = &c->m->types[typeidx];
+    uint64_t idx = operand(c, c->h - 1);
+    pop(c, 1);
+    uint32_t np = t->ft.nparams;
+    materialize_range(c, c->h - np, c->h);
+    emit_op(c, SL_I_call_indirect);
+    emit_u(c, table);
+    emit_u(c, t->canon);
+    emit_u(c, off(c, c->h - np));
+    emit_u(c, idx);
+    pop(c, np);
+    for (uint32_t i = 0; i < t->ft.nresults; i++) push_temp(c);
+}
+
+/* ---- the main loop ------------------------------------------------------------------------ */
+
+static void compile_fc(comp *c, const uint8_t **p) {
+    uint32_t sub = sl_rd_fast_u32(p);
+    if (sub <= 7) {
+        unop(c, numtab[0x100 + sub].op);
+        return;
+    }
+    uint64_t imm[2];
+    switch (sub) {
+    case SL_OPFC_MEMORY_INIT:
+        imm[0] = sl_rd_fast_u32(p);
+        *p += 1;
+        consume(c, SL_I_memory_init, 1, imm, 3);
+        break;
+    case SL_OPFC_DATA_DROP:
+        imm[0] = sl_rd_fast_u32(p);
+        consume(c, SL_I_data_drop, 1, imm, 0);
+        break;
+    case SL_OPFC_MEMORY_COPY:
+        *p += 2;
+        consume(c, SL_I_memory_copy, 0, NULL, 3);
+        break;
+    case SL_OPFC_MEMORY_FILL:
+        *p += 1;
+        consume(c, SL_I_memory_fill, 0, NULL, 3);
+        break;
+    case SL_OPFC_TABLE_INIT:
+        imm[1] = sl_rd_fast_u32(p); /* elem */
+        imm[0] = sl_rd_fast_u32(p); /* table */
+        consume(c, SL_I_table_init, 2, imm, 3);
+        break;
+    case SL_OPFC_ELEM_DROP:
+        imm[0] = sl_rd_fast_u32(p);
+        consume(c, SL_I_elem_drop, 1, imm, 0);
+        break;
+    case SL_OPFC_TABLE_COPY:
+        imm[0] = sl_rd_fast_u32(p);
+        imm[1] = sl_rd_fast_u32(p);
+        consume(c, SL_I_table_copy, 2, imm, 3);
+        break;
+    case SL_OPFC_TABLE_GROW:
+        imm[0] = sl_rd_fast_u32(p);
+        produce(c, SL_I_table_grow, 1, imm, 2);
+        break;
+    case SL_OPFC_TABLE_SIZE:
+        imm[0] = sl_rd_fast_u32(p);
+        produce(c, SL_I_table_size, 1, imm, 0);
+        break;
+    case SL_OPFC_TABLE_FILL:
+        imm[0] = sl_rd_fast_u32(p);
+        consume(c, SL_I_table_fill, 1, imm, 3);
+        break;
+    }
+}
+
+static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
+    uint64_t imm[2];
+    uint32_t np, nr, x;
+    switch (op) {
+    case SL_OP_UNREACHABLE:
+        emit_op(c, SL_I_unreachable);
+        set_dead(c);
+        break;
+    case SL_OP_NOP: break;
+    case SL_OP_BLOCK:
+        blocktype(c, p, &np, &nr);
+        materialize_range(c, 0, c->h);
+        push_frame(c, C_BLOCK, np, nr);
+        break;
+    case SL_OP_LOOP: {
+        blocktype(c, p, &np, &nr);
+        materialize_range(c, 0, c->h);
+        cframe *f = push_frame(c, C_LOOP, np, nr);
+        if (f) f->head = c->n;
+        c->def_pos = NONE;
+        break;
+    }
+    case SL_OP_IF: {
+        blocktype(c, p, &np, &nr);
+        cond cd;
+        pop_cond(c, &cd);
+        materialize_range(c, 0, c->h);
+        emit_cond_branch(c, &cd, true, false);
+        cframe *f = push_frame(c, C_IF, np, nr);
+        if (f) emit_fixup_target(c, &f->else_fixup);
+        break;
+    }
+    case SL_OP_ELSE: do_else(c); break;
+    case SL_OP_END: do_end(c); break;
+    case SL_OP_BR:
+        emit_br(c, sl_rd_fast_u32(p));
+        set_dead(c);
+        break;
+    case SL_OP_BR_IF: emit_br_if(c, sl_rd_fast_u32(p)); break;
+    case SL_OP_BR_TABLE:
+        emit_br_table(c, p);
+        set_dead(c);
+        break;
+    case SL_OP_RETURN:
+        emit_return(c);
+        set_dead(c);
+        break;
+    case SL_OP_CALL: emit_call(c, sl_rd_fast_u32(p)); break;
+    case SL_OP_CALL_INDIRECT:
+        x = sl_rd_fast_u32(p);
+        emit_call_indirect(c, x, sl_rd_fast_u32(p));
+        break;
+    case SL_OP_DROP: pop(c, 1); break;
+    case SL_OP_SELECT_T:
+        x = sl_rd_fast_u32(p);
+        *p += x;
+        /* fall through */
+    case SL_OP_SELECT: {
+        uint64_t a = operand(c, c->h - 3), b = operand(c, c->h - 2), cv = operand(c, c->h - 1);
+        pop(c, 3);
+        uint32_t start = emit_op(c, SL_I_select);
+        emit_u(c, off(c, c->h));
+        emit_u(c, cv);
+        emit_u(c, a);
+        emit_u(c, b);
+        push_temp(c);
+        mark_def(c, start, SL_I_select);
+        break;
+    }
+    case SL_OP_LOCAL_GET: push(c, V_LOCAL, sl_rd_fast_u32(p), 0); break;
+    case SL_OP_LOCAL_SET: set_local(c, sl_rd_fast_u32(p), false); break;
+    case SL_OP_LOCAL_TEE: set_local(c, sl_rd_fast_u32(p), true); break;
+    case SL_OP_GLOBAL_GET:
+        imm[0] = sl_rd_fast_u32(p);
+        produce(c, SL_I_global_get, 1, imm, 0);
+        break;
+    case SL_OP_GLOBAL_SET:
+        imm[0] = sl_rd_fast_u32(p);
+        consume(c, SL_I_global_set, 1, imm, 1);
+        break;
+    case SL_OP_TABLE_GET:
+        imm[0] = sl_rd_fast_u32(p);
+        produce(c, SL_I_table_get, 1, imm, 1);
+        break;
+    case SL_OP_TABLE_SET:
+        imm[0] = sl_rd_fast_u32(p);
+        consume(c, SL_I_table_set, 1, imm, 2);
+        break;
+    case SL_OP_MEMORY_SIZE:
+        *p += 1;
+        produce(c, SL_I_memory_size, 0, NULL, 0);
+        break;
+    case SL_OP_MEMORY_GROW:
+        *p += 1;
+        produce(c, SL_I_memory_grow, 0, NULL, 1);
+        break;
+    case SL_OP_I32_CONST: push(c, V_CONST, 0, (uint32_t)sl_rd_fast_s32(p)); break;
+    case SL_OP_I64_CONST: push(c, V_CONST, 0, (uint64_t)sl_rd_fast_s64(p)); break;
+    case SL_OP_F32_CONST: push(c, V_CONST, 0, sl_rd_fast_f32(p)); break;
+    case SL_OP_F64_CONST: push(c, V_CONST, 0, sl_rd_fast_f64(p)); break;
+    case SL_OP_REF_NULL:
+        *p += 1;
+        push(c, V_CONST, 0, 0);
+        break;
+    case SL_OP_REF_IS_NULL: unop(c, SL_I_ref_is_null); break;
+    case SL_OP_REF_FUNC:
+        imm[0] = sl_rd_fast_u32(p);
+        produce(c, SL_I_ref_func, 1, imm, 0);
+        break;
+    case SL_OP_PREFIX_FC: compile_fc(c, p); break;
+    /* Same bits, other type: the slot already holds the result. */
+    case SL_OP_I32_WRAP_I64:
+    case SL_OP_I32_REINTERPRET_F32:
+    case SL_OP_I64_REINTERPRET_F64:
+    case SL_OP_F32_REINTERPRET_I32:
+    case SL_OP_F64_REINTERPRET_I64: break;
+    default:
+        if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_LOAD32_U) {
+            sl_rd_fast_u32(p); /* alignment: a hint only */
+            imm[0] = sl_rd_fast_u32(p);
+            uint64_t addr = operand(c, c->h - 1);
+            pop(c, 1);
+            int iop = memtab[op - SL_OP_I32_LOAD] + c->explicit_bounds;
+            uint32_t start = emit_op(c, iop);
+            emit_u(c, off(c, c->h));
+            emit_u(c, addr);
+            emit_u(c, imm[0]);
+            push_temp(c);
+            mark_def(c, start, iop);
+        } else if (op >= SL_OP_I32_STORE && op <= SL_OP_I64_STORE32) {
+            sl_rd_fast_u32(p);
+            imm[0] = sl_rd_fast_u32(p);
+            uint64_t val = operand(c, c->h - 1), addr = operand(c, c->h - 2);
+            pop(c, 2);
+            emit_op(c, memtab[op - SL_OP_I32_LOAD] + c->explicit_bounds);
+            emit_u(c, addr);
+            emit_u(c, val);
+            emit_u(c, imm[0]);
+        } else if (numtab[op].arity == 1) {
+            unop(c, numtab[op].op);
+        } else if (numtab[op].arity == 2) {
+            binop(c, numtab[op].op, numtab[op].imm);
+        }
+        break;
+    }
+}
+
+static sl_status compile_body(comp *c, uint32_t fidx, sl_code *out, sl_error *err) {
+    const sl_module *m = c->m;
+    const sl_funcbody *body = &m->bodies[fidx - m->nimported_funcs];
+    const sl_functype *ft = sl_module_functype(m, fidx);
+    c->nlocals = ft->nparams + body->nlocals;
+    c->n = c->nrelocs = c->h = c->maxh = c->nctl = 0;
+    c->def_pos = NONE;
+    push_frame(c, C_FUNC, 0, ft->nresults);
+    const uint8_t *p = body->code;
+    while (c->nctl > 0 && !c->oom) {
+        if (c->ctl[c->nctl - 1].dead) skip_dead(&p);
+        uint8_t op = *p++;
+        compile_instr(c, op, &p);
+    }
+    if (c->oom) return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory compiling function %u", fidx);
+    out->words = malloc((size_t)(c->n ? c->n : 1) * sizeof *out->words);
+    if (!out->words) return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory");
+    memcpy(out->words, c->code, (size_t)c->n * sizeof *out->words);
+    for (uint32_t i = 0; i < c->nrelocs; i++) {
+        sl_word *w = &out->words[c->relocs[i]];
+        w->target = out->words + w->u;
+    }
+    out->nwords = c->n;
+    out->nparams = ft->nparams;
+    out->nresults = ft->nresults;
+    out->nlocals = c->nlocals;
+    out->frame_slots = c->nlocals + c->maxh + 1;
+    out->funcidx = fidx;
+    return SL_OK;
+}
+
+sl_status sl_compile(sl_module *m, sl_error *err) {
+    pthread_once(&tables_once, build_tables);
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    /* Allocate every sl_code first: calls embed a pointer to their callee's. */
+    for (uint32_t i = 0; i < ndef; i++) {
+        m->bodies[i].compiled = calloc(1, sizeof(sl_code));
+        if (!m->bodies[i].compiled) return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory");
+    }
+    comp c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.H = sl_interp_handlers();
+    c.explicit_bounds = m->engine->config.explicit_bounds_checks;
+    sl_status st = SL_OK;
+    for (uint32_t i = 0; i < ndef && st == SL_OK; i++)
+        st = compile_body(&c, m->nimported_funcs + i, m->bodies[i].compiled, err);
+    free(c.code);
+    free(c.relocs);
+    free(c.stack);
+    free(c.ctl);
+    return st;
+}
