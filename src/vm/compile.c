@@ -393,23 +393,27 @@ static void emit_moves(comp *c, const cframe *f) {
     }
 }
 
+/* Move the results to slots 0..n and return. This may sit on a conditional path (br_if,
+ * br_table stubs), so it emits code without changing the compile-time stack. */
 static void emit_return(comp *c) {
     uint32_t n = c->ctl[0].nresults;
-    if (n == 1) {
-        uint64_t src = operand(c, c->h - 1);
+    const ventry *top = n ? &c->stack[c->h - 1] : NULL;
+    if (n == 1 && top->kind != V_CONST) {
         emit_op(c, SL_I_ret1);
-        emit_u(c, src);
+        emit_u(c, top->kind == V_LOCAL ? (uint64_t)top->local * 8 : off(c, c->h - 1));
         return;
     }
-    /* results go to slots 0..n, which may be locals still read lazily */
+    /* Results go to slots 0..n, which may be locals that later results still read: copy
+     * those to their own temporaries first. */
     for (uint32_t i = c->h - n; i < c->h; i++)
-        if (c->stack[i].kind == V_LOCAL && c->stack[i].local < n) materialize(c, i);
+        if (c->stack[i].kind == V_LOCAL && c->stack[i].local < n)
+            emit_mov(c, off(c, i), (uint64_t)c->stack[i].local * 8);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = c->h - n + k;
         const ventry *e = &c->stack[i];
         if (e->kind == V_CONST)
             emit_const(c, (uint64_t)k * 8, e->val);
-        else if (e->kind == V_LOCAL)
+        else if (e->kind == V_LOCAL && e->local >= n)
             emit_mov(c, (uint64_t)k * 8, (uint64_t)e->local * 8);
         else
             emit_mov(c, (uint64_t)k * 8, off(c, i));

@@ -579,12 +579,13 @@ L_i64_rem_u: {
     NEXT();
 }
 
-    /* Sign-bit operations work on the bits so that NaN payloads pass through untouched. */
+    /* Sign-bit operations work on the bits so that NaN payloads pass through untouched.
+     * libm's rounding functions may return a signaling NaN as is: a + a quiets it. */
     UN(f32_abs, u32, u32, a & 0x7FFFFFFFu)
     UN(f32_neg, u32, u32, a ^ 0x80000000u)
-    UN(f32_ceil, f32, f32, ceilf(a))
-    UN(f32_floor, f32, f32, floorf(a))
-    UN(f32_trunc, f32, f32, truncf(a))
+    UN(f32_ceil, f32, f32, isnan(a) ? a + a : ceilf(a))
+    UN(f32_floor, f32, f32, isnan(a) ? a + a : floorf(a))
+    UN(f32_trunc, f32, f32, isnan(a) ? a + a : truncf(a))
     UN(f32_nearest, f32, f32, nearbyintf(a))
     UN(f32_sqrt, f32, f32, sqrtf(a))
     BIN(f32_add, f32, f32, a + b)
@@ -596,9 +597,9 @@ L_i64_rem_u: {
     BIN(f32_copysign, u32, u32, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
     UN(f64_abs, u64, u64, a & 0x7FFFFFFFFFFFFFFFull)
     UN(f64_neg, u64, u64, a ^ 0x8000000000000000ull)
-    UN(f64_ceil, f64, f64, ceil(a))
-    UN(f64_floor, f64, f64, floor(a))
-    UN(f64_trunc, f64, f64, trunc(a))
+    UN(f64_ceil, f64, f64, isnan(a) ? a + a : ceil(a))
+    UN(f64_floor, f64, f64, isnan(a) ? a + a : floor(a))
+    UN(f64_trunc, f64, f64, isnan(a) ? a + a : trunc(a))
     UN(f64_nearest, f64, f64, nearbyint(a))
     UN(f64_sqrt, f64, f64, sqrt(a))
     BIN(f64_add, f64, f64, a + b)
