@@ -5,7 +5,7 @@ CC       ?= cc
 BUILD    ?= build
 OPT      ?= -O2
 CFLAGS   ?=
-CFLAGS   += -std=gnu17 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -fno-strict-aliasing -fno-math-errno \
+CFLAGS   += -std=gnu17 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -fno-strict-aliasing -fno-math-errno -ffp-contract=off \
             -Iinclude -Isrc -MMD -MP
 LDLIBS   += -lm -pthread
 
@@ -14,6 +14,11 @@ ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 OPT      := -O1
+endif
+
+# `make PROFILE=1 BUILD=build/prof` counts executed ops (src/vm/profile.c).
+ifeq ($(PROFILE),1)
+CFLAGS   += -DSL_PROFILE
 endif
 
 LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))

@@ -111,40 +111,40 @@ typedef union sl_slot {
 
 typedef enum sl_status {
     SL_OK = 0,
-    SL_ERR_MALFORMED,  /* the bytes are not a well-formed binary module */
-    SL_ERR_INVALID,    /* well-formed but fails validation */
-    SL_ERR_LINK,       /* an import is missing or has the wrong type */
-    SL_ERR_TRAP,       /* execution trapped (including during instantiation); see sl_trap */
-    SL_ERR_EXIT,       /* the guest called proc_exit; see sl_error.exit_code */
-    SL_ERR_NOMEM,      /* the host ran out of memory or address space */
-    SL_ERR_ARGUMENT,   /* the embedder passed a wrong argument (unknown export, bad types) */
-    SL_ERR_LIMIT,      /* a configured limit (e.g. table or module size) would be exceeded */
+    SL_ERR_MALFORMED, /* the bytes are not a well-formed binary module */
+    SL_ERR_INVALID,   /* well-formed but fails validation */
+    SL_ERR_LINK,      /* an import is missing or has the wrong type */
+    SL_ERR_TRAP,      /* execution trapped (including during instantiation); see sl_trap */
+    SL_ERR_EXIT,      /* the guest called proc_exit; see sl_error.exit_code */
+    SL_ERR_NOMEM,     /* the host ran out of memory or address space */
+    SL_ERR_ARGUMENT,  /* the embedder passed a wrong argument (unknown export, bad types) */
+    SL_ERR_LIMIT,     /* a configured limit (e.g. table or module size) would be exceeded */
 } sl_status;
 
 typedef enum sl_trap {
     SL_TRAP_NONE = 0,
-    SL_TRAP_UNREACHABLE,         /* "unreachable" */
-    SL_TRAP_MEMORY_OOB,          /* "out of bounds memory access" */
-    SL_TRAP_TABLE_OOB,           /* "out of bounds table access" */
-    SL_TRAP_UNDEFINED_ELEMENT,   /* "undefined element" (call_indirect index past table) */
-    SL_TRAP_UNINITIALIZED,       /* "uninitialized element" (call_indirect of null) */
-    SL_TRAP_INDIRECT_MISMATCH,   /* "indirect call type mismatch" */
-    SL_TRAP_DIV_ZERO,            /* "integer divide by zero" */
-    SL_TRAP_INT_OVERFLOW,        /* "integer overflow" */
-    SL_TRAP_INVALID_CONVERSION,  /* "invalid conversion to integer" */
-    SL_TRAP_STACK_EXHAUSTED,     /* "call stack exhausted" */
-    SL_TRAP_NULL_REFERENCE,      /* "null reference" */
-    SL_TRAP_INTERRUPTED,         /* stopped by sl_store_interrupt() or the timeout */
-    SL_TRAP_OUT_OF_FUEL,         /* the instruction budget ran out */
-    SL_TRAP_HOST,                /* a host function reported an error */
+    SL_TRAP_UNREACHABLE,        /* "unreachable" */
+    SL_TRAP_MEMORY_OOB,         /* "out of bounds memory access" */
+    SL_TRAP_TABLE_OOB,          /* "out of bounds table access" */
+    SL_TRAP_UNDEFINED_ELEMENT,  /* "undefined element" (call_indirect index past table) */
+    SL_TRAP_UNINITIALIZED,      /* "uninitialized element" (call_indirect of null) */
+    SL_TRAP_INDIRECT_MISMATCH,  /* "indirect call type mismatch" */
+    SL_TRAP_DIV_ZERO,           /* "integer divide by zero" */
+    SL_TRAP_INT_OVERFLOW,       /* "integer overflow" */
+    SL_TRAP_INVALID_CONVERSION, /* "invalid conversion to integer" */
+    SL_TRAP_STACK_EXHAUSTED,    /* "call stack exhausted" */
+    SL_TRAP_NULL_REFERENCE,     /* "null reference" */
+    SL_TRAP_INTERRUPTED,        /* stopped by sl_store_interrupt() or the timeout */
+    SL_TRAP_OUT_OF_FUEL,        /* the instruction budget ran out */
+    SL_TRAP_HOST,               /* a host function reported an error */
 } sl_trap;
 
 typedef struct sl_error {
     sl_status status;
-    sl_trap trap;       /* for SL_ERR_TRAP */
-    int32_t exit_code;  /* for SL_ERR_EXIT */
-    int64_t offset;     /* byte offset in the module the error refers to, or -1 */
-    char message[256];  /* human-readable, without a trailing newline */
+    sl_trap trap;      /* for SL_ERR_TRAP */
+    int32_t exit_code; /* for SL_ERR_EXIT */
+    int64_t offset;    /* byte offset in the module the error refers to, or -1 */
+    char message[256]; /* human-readable, without a trailing newline */
 } sl_error;
 
 /* The spec's wording of a trap ("integer divide by zero", ...). */
@@ -246,11 +246,9 @@ void sl_linker_free(sl_linker *linker);
 sl_status sl_linker_define_func(sl_linker *linker, const char *module, const char *name,
                                 const char *sig, sl_host_fn fn, void *user);
 /* Define one extern (e.g. a memory or global taken from another instance). */
-sl_status sl_linker_define(sl_linker *linker, const char *module, const char *name,
-                           sl_extern ext);
+sl_status sl_linker_define(sl_linker *linker, const char *module, const char *name, sl_extern ext);
 /* Define every export of `instance` under the module name `module`. */
-sl_status sl_linker_define_instance(sl_linker *linker, const char *module,
-                                    sl_instance *instance);
+sl_status sl_linker_define_instance(sl_linker *linker, const char *module, sl_instance *instance);
 
 /* ---- Stores and limits ------------------------------------------------------------------- */
 
@@ -269,11 +267,17 @@ void sl_store_free(sl_store *store);
  * until sl_store_clear_interrupt. */
 void sl_store_interrupt(sl_store *store);
 void sl_store_clear_interrupt(sl_store *store);
+/* Whether the store has been asked to stop (by sl_store_interrupt or its timeout). Host
+ * functions that block (sleeps, reads) poll it and return early, so that a timeout also
+ * stops a guest waiting inside a host call. */
+bool sl_store_interrupted(const sl_store *store);
 /* Stop every later call that runs longer than `ms` milliseconds (0 = no timeout). The
- * engine's watchdog thread interrupts it. */
+ * engine's watchdog thread interrupts it; the flag it raised is cleared when the call returns,
+ * so the next call starts with a full budget. */
 void sl_store_set_timeout(sl_store *store, uint32_t ms);
 /* Instruction budget: every function entry and loop iteration consumes fuel; at zero the
- * guest traps with SL_TRAP_OUT_OF_FUEL. UINT64_MAX (the default) disables it. */
+ * guest traps with SL_TRAP_OUT_OF_FUEL and sl_store_fuel reads 0. UINT64_MAX (the default)
+ * disables it. */
 void sl_store_set_fuel(sl_store *store, uint64_t fuel);
 uint64_t sl_store_fuel(const sl_store *store);
 /* Arbitrary embedder data, e.g. the WASI context; handy from host functions. */
@@ -284,7 +288,9 @@ void *sl_store_data(const sl_store *store);
 
 /* Resolve the module's imports in `linker` (may be NULL when there are none), create its
  * memories, tables and globals, apply element and data segments and run the start
- * function. */
+ * function. The instance belongs to the store and refers to the module: a module must
+ * outlive every store it was instantiated in. If a segment or the start function traps,
+ * the effects already made on imported tables and memories remain (as the spec requires). */
 sl_instance *sl_instantiate(sl_store *store, const sl_module *module, const sl_linker *linker,
                             sl_error *err);
 const sl_module *sl_instance_module(const sl_instance *instance);

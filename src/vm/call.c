@@ -6,8 +6,9 @@
 #include "vm/runtime.h"
 #include "vm/values.h"
 
-
-const sl_functype *sl_func_type(const sl_func *f) { return f->type; }
+const sl_functype *sl_func_type(const sl_func *f) {
+    return f->type;
+}
 
 sl_status sl_func_call(sl_store *store, sl_func *f, const sl_val *args, uint32_t nargs,
                        sl_val *results, uint32_t nresults, sl_error *err) {
@@ -49,8 +50,12 @@ uint8_t *sl_caller_memory(sl_caller *c, uint64_t *size) {
     return m ? m->base : NULL;
 }
 
-sl_instance *sl_caller_instance(sl_caller *c) { return c->inst; }
-sl_store *sl_caller_store(sl_caller *c) { return c->store; }
+sl_instance *sl_caller_instance(sl_caller *c) {
+    return c->inst;
+}
+sl_store *sl_caller_store(sl_caller *c) {
+    return c->store;
+}
 
 int sl_caller_trap(sl_caller *c, const char *fmt, ...) {
     va_list ap;

@@ -34,8 +34,8 @@ typedef struct ventry {
 enum { C_BLOCK, C_LOOP, C_IF, C_FUNC };
 typedef struct cframe {
     uint8_t kind;
-    bool dead;           /* the rest of the block is unreachable */
-    uint32_t height;     /* operand height below the block's parameters */
+    bool dead;       /* the rest of the block is unreachable */
+    uint32_t height; /* operand height below the block's parameters */
     uint32_t nparams, nresults;
     uint32_t head;       /* LOOP: code index of the loop head */
     uint32_t fixups;     /* words waiting for the end label: a chain of index + 1 */
@@ -74,7 +74,14 @@ typedef struct brinfo {
     int br, br_back, br_imm, br_imm_back;
 } brinfo;
 
+/* For a binary op: its variants with a loaded operand / a stored result, and the memory op
+ * each fuses (0 = none). */
+typedef struct fuseinfo {
+    int ld, ld_mem, st, st_mem;
+} fuseinfo;
+
 static numinfo numtab[0x108];
+static fuseinfo fuse[SL_NUM_OPS];
 static int memtab[0x3F - 0x28];
 static brinfo brs[10];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
@@ -83,16 +90,26 @@ static void build_tables(void) {
 #define N_U(code, name) numtab[code] = (numinfo){SL_I_##name, -1, 1};
 #define N_B(code, name) numtab[code] = (numinfo){SL_I_##name, -1, 2};
     SL_NUMERIC_OPS(N_U, N_B)
-#define N_I(name)                                                                            \
-    for (int c = 0; c < 0x108; c++)                                                          \
+#define N_I(name)                                                                                  \
+    for (int c = 0; c < 0x108; c++)                                                                \
         if (numtab[c].arity == 2 && numtab[c].op == SL_I_##name) numtab[c].imm = SL_I_##name##_imm;
     SL_IMM_OPS(N_I)
 #define M_OP(code, name) memtab[code - 0x28] = SL_I_##name;
     SL_MEMORY_OPS(M_OP, M_OP)
+#define F_LD(name, memop, T, op)                                                                   \
+    fuse[SL_I_##name].ld = SL_I_##name##_ld, fuse[SL_I_##name].ld_mem = SL_I_##memop;
+#define F_ST(name, memop, T, op)                                                                   \
+    fuse[SL_I_##name].st = SL_I_##name##_st, fuse[SL_I_##name].st_mem = SL_I_##memop;
+    SL_LOAD_BINOPS(F_LD)
+    SL_STORE_BINOPS(F_ST)
     int k = 0;
-#define B_OP(name, inv)                                                                      \
-    brs[k++] = (brinfo){SL_I_##name,          SL_I_##name##_imm,          SL_I_##inv,        \
-                        SL_I_br_##name,       SL_I_br_##name##_back,      SL_I_br_##name##_imm, \
+#define B_OP(name, inv)                                                                            \
+    brs[k++] = (brinfo){SL_I_##name,                                                               \
+                        SL_I_##name##_imm,                                                         \
+                        SL_I_##inv,                                                                \
+                        SL_I_br_##name,                                                            \
+                        SL_I_br_##name##_back,                                                     \
+                        SL_I_br_##name##_imm,                                                      \
                         SL_I_br_##name##_imm_back};
     SL_CMP_BRANCHES(B_OP)
     /* resolve each negation from its compare op to its index */
@@ -107,6 +124,8 @@ static void build_tables(void) {
 #undef N_I
 #undef M_OP
 #undef B_OP
+#undef F_LD
+#undef F_ST
 }
 
 /* ---- emitting ---------------------------------------------------------------------------- */
@@ -114,7 +133,8 @@ static void build_tables(void) {
 static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     if (need <= *cap) return true;
     uint32_t cap2 = *cap ? *cap : 64;
-    while (cap2 < need) cap2 *= 2;
+    while (cap2 < need)
+        cap2 *= 2;
     void *q = realloc(*p, (size_t)cap2 * elem);
     if (!q) return false;
     *p = q;
@@ -136,7 +156,9 @@ static uint32_t emit_op(comp *c, int op) {
     return emit_word(c, (sl_word){.h = c->H[op]});
 }
 
-static uint32_t emit_u(comp *c, uint64_t u) { return emit_word(c, (sl_word){.u = u}); }
+static uint32_t emit_u(comp *c, uint64_t u) {
+    return emit_word(c, (sl_word){.u = u});
+}
 
 static void add_reloc(comp *c, uint32_t pos) {
     if (!grow((void **)&c->relocs, &c->caprelocs, sizeof *c->relocs, c->nrelocs + 1)) {
@@ -180,7 +202,9 @@ static void mark_def(comp *c, uint32_t start, int op) {
 
 /* ---- the simulated operand stack ---------------------------------------------------------- */
 
-static uint64_t off(const comp *c, uint32_t height) { return (uint64_t)(c->nlocals + height) * 8; }
+static uint64_t off(const comp *c, uint32_t height) {
+    return (uint64_t)(c->nlocals + height) * 8;
+}
 
 static void push(comp *c, uint8_t kind, uint32_t local, uint64_t val) {
     if (!grow((void **)&c->stack, &c->stackcap, sizeof *c->stack, c->h + 1)) {
@@ -191,7 +215,9 @@ static void push(comp *c, uint8_t kind, uint32_t local, uint64_t val) {
     if (c->h > c->maxh) c->maxh = c->h;
 }
 
-static void push_temp(comp *c) { push(c, V_TEMP, 0, 0); }
+static void push_temp(comp *c) {
+    push(c, V_TEMP, 0, 0);
+}
 
 static void emit_const(comp *c, uint64_t dst, uint64_t val) {
     emit_op(c, SL_I_const);
@@ -229,7 +255,9 @@ static uint64_t operand(comp *c, uint32_t i) {
     return off(c, i);
 }
 
-static void pop(comp *c, uint32_t n) { c->h -= n; }
+static void pop(comp *c, uint32_t n) {
+    c->h -= n;
+}
 
 /* ---- instruction kinds -------------------------------------------------------------------- */
 
@@ -243,9 +271,61 @@ static void unop(comp *c, int op) {
     mark_def(c, start, op);
 }
 
+/* Is entry i the value the last instruction produced, with nothing emitted since? */
+static bool just_defined(const comp *c, uint32_t i) {
+    return c->def_pos != NONE && c->def_end == c->n && c->def_h == i && c->stack[i].kind == V_TEMP;
+}
+
+static bool commutative(int op) {
+    switch (op) {
+    case SL_I_f64_add:
+    case SL_I_f64_mul:
+    case SL_I_f32_add:
+    case SL_I_f32_mul:
+    case SL_I_i32_add:
+    case SL_I_i32_and:
+    case SL_I_i32_or:
+    case SL_I_i32_xor:
+    case SL_I_i32_mul:
+    case SL_I_i64_add:
+    case SL_I_i64_and:
+    case SL_I_i64_or:
+    case SL_I_i64_xor: return true;
+    default: return false;
+    }
+}
+
+/* `load; op` (or `load; local.get; op` for a commutative op) becomes op_ld, which reads its
+ * right operand from memory: the load instruction is taken back and its address reused. */
+static bool fuse_load(comp *c, int op) {
+    const fuseinfo *fi = &fuse[op];
+    if (!fi->ld) return false;
+    uint32_t h = c->h;
+    int want = fi->ld_mem + c->explicit_bounds;
+    bool right = just_defined(c, h - 1) && c->def_op == want;
+    bool left = !right && commutative(op) && just_defined(c, h - 2) && c->def_op == want &&
+                c->stack[h - 1].kind == V_LOCAL;
+    if (!right && !left) return false;
+    uint64_t addr = c->code[c->def_pos + 2].u, offset = c->code[c->def_pos + 3].u;
+    c->n = c->def_pos;
+    c->def_pos = NONE;
+    uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
+    pop(c, 2);
+    int fop = fi->ld + c->explicit_bounds;
+    uint32_t start = emit_op(c, fop);
+    emit_u(c, off(c, c->h));
+    emit_u(c, a);
+    emit_u(c, addr);
+    emit_u(c, offset);
+    push_temp(c);
+    mark_def(c, start, fop);
+    return true;
+}
+
 static void binop(comp *c, int op, int imm_op) {
     uint32_t start;
     ventry *top = &c->stack[c->h - 1];
+    if (fuse_load(c, op)) return;
     if (imm_op >= 0 && top->kind == V_CONST) {
         uint64_t imm = top->val;
         uint64_t a = operand(c, c->h - 2);
@@ -272,12 +352,15 @@ static void binop(comp *c, int op, int imm_op) {
  * with immediates before them: [dst, imms..., operands...]. */
 static void produce(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
     uint64_t opd[3];
-    for (uint32_t i = 0; i < k; i++) opd[i] = operand(c, c->h - k + i);
+    for (uint32_t i = 0; i < k; i++)
+        opd[i] = operand(c, c->h - k + i);
     pop(c, k);
     uint32_t start = emit_op(c, op);
     emit_u(c, off(c, c->h));
-    for (uint32_t i = 0; i < nimm; i++) emit_u(c, imms[i]);
-    for (uint32_t i = 0; i < k; i++) emit_u(c, opd[i]);
+    for (uint32_t i = 0; i < nimm; i++)
+        emit_u(c, imms[i]);
+    for (uint32_t i = 0; i < k; i++)
+        emit_u(c, opd[i]);
     push_temp(c);
     mark_def(c, start, op);
 }
@@ -285,11 +368,14 @@ static void produce(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32
 /* An instruction producing nothing: [imms..., operands...]. */
 static void consume(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
     uint64_t opd[3];
-    for (uint32_t i = 0; i < k; i++) opd[i] = operand(c, c->h - k + i);
+    for (uint32_t i = 0; i < k; i++)
+        opd[i] = operand(c, c->h - k + i);
     pop(c, k);
     emit_op(c, op);
-    for (uint32_t i = 0; i < nimm; i++) emit_u(c, imms[i]);
-    for (uint32_t i = 0; i < k; i++) emit_u(c, opd[i]);
+    for (uint32_t i = 0; i < nimm; i++)
+        emit_u(c, imms[i]);
+    for (uint32_t i = 0; i < k; i++)
+        emit_u(c, opd[i]);
 }
 
 static void set_local(comp *c, uint32_t x, bool tee) {
@@ -298,8 +384,7 @@ static void set_local(comp *c, uint32_t x, bool tee) {
         if (c->stack[i].kind == V_LOCAL && c->stack[i].local == x) materialize(c, i);
     ventry *top = &c->stack[c->h - 1];
     uint64_t dst = (uint64_t)x * 8;
-    if (top->kind == V_TEMP && c->def_pos != NONE && c->def_end == c->n &&
-        c->def_h == c->h - 1) {
+    if (top->kind == V_TEMP && c->def_pos != NONE && c->def_end == c->n && c->def_h == c->h - 1) {
         c->code[c->def_pos + 1].u = dst; /* retarget the producer */
         c->def_pos = NONE;
     } else if (top->kind == V_CONST) {
@@ -316,7 +401,7 @@ static void set_local(comp *c, uint32_t x, bool tee) {
 /* ---- branches ----------------------------------------------------------------------------- */
 
 typedef struct cond {
-    int br;     /* index in brs[], or -1 for a plain value, -2 for eqz */
+    int br; /* index in brs[], or -1 for a plain value, -2 for eqz */
     bool imm;
     uint64_t a, b;
 } cond;
@@ -362,9 +447,13 @@ static void emit_cond_branch(comp *c, const cond *cd, bool negate, bool back) {
     emit_u(c, cd->b);
 }
 
-static cframe *label(comp *c, uint32_t depth) { return &c->ctl[c->nctl - 1 - depth]; }
+static cframe *label(comp *c, uint32_t depth) {
+    return &c->ctl[c->nctl - 1 - depth];
+}
 
-static uint32_t arity(const cframe *f) { return f->kind == C_LOOP ? f->nparams : f->nresults; }
+static uint32_t arity(const cframe *f) {
+    return f->kind == C_LOOP ? f->nparams : f->nresults;
+}
 
 /* Do the values carried by a branch to f already sit in f's slots? */
 static bool in_place(const comp *c, const cframe *f) {
@@ -494,7 +583,9 @@ static void emit_br_table(comp *c, const uint8_t **p) {
 
 /* ---- skipping unreachable code ------------------------------------------------------------ */
 
-static void skip_blocktype(const uint8_t **p) { (void)sl_rd_fast_s33(p); }
+static void skip_blocktype(const uint8_t **p) {
+    (void)sl_rd_fast_s33(p);
+}
 
 static void skip_immediates(uint8_t op, const uint8_t **p) {
     switch (op) {
@@ -511,7 +602,8 @@ static void skip_immediates(uint8_t op, const uint8_t **p) {
     case SL_OP_REF_FUNC: sl_rd_fast_u32(p); break;
     case SL_OP_BR_TABLE: {
         uint32_t n = sl_rd_fast_u32(p);
-        for (uint32_t i = 0; i <= n; i++) sl_rd_fast_u32(p);
+        for (uint32_t i = 0; i <= n; i++)
+            sl_rd_fast_u32(p);
         break;
     }
     case SL_OP_CALL_INDIRECT:
@@ -607,12 +699,15 @@ static cframe *push_frame(comp *c, uint8_t kind, uint32_t np, uint32_t nr) {
     return f;
 }
 
-static void set_dead(comp *c) { c->ctl[c->nctl - 1].dead = true; }
+static void set_dead(comp *c) {
+    c->ctl[c->nctl - 1].dead = true;
+}
 
 /* Reset the stack to `base` plus n carried values, which sit in their own slots. */
 static void reset_stack(comp *c, uint32_t base, uint32_t n) {
     c->h = base;
-    for (uint32_t i = 0; i < n; i++) push_temp(c);
+    for (uint32_t i = 0; i < n; i++)
+        push_temp(c);
 }
 
 static void do_end(comp *c) {
@@ -658,7 +753,8 @@ static void emit_call(comp *c, uint32_t fidx) {
     }
     emit_u(c, args);
     pop(c, np);
-    for (uint32_t i = 0; i < ft->nresults; i++) push_temp(c);
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        push_temp(c);
 }
 
 static void emit_call_indirect(comp *c, uint32_t typeidx, uint32_t table) {
@@ -673,7 +769,8 @@ static void emit_call_indirect(comp *c, uint32_t typeidx, uint32_t table) {
     emit_u(c, off(c, c->h - np));
     emit_u(c, idx);
     pop(c, np);
-    for (uint32_t i = 0; i < t->ft.nresults; i++) push_temp(c);
+    for (uint32_t i = 0; i < t->ft.nresults; i++)
+        push_temp(c);
 }
 
 /* ---- the main loop ------------------------------------------------------------------------ */
@@ -730,6 +827,25 @@ static void compile_fc(comp *c, const uint8_t **p) {
         consume(c, SL_I_table_fill, 1, imm, 3);
         break;
     }
+}
+
+/* `op; store` becomes op_st, which writes its result to memory: the op is taken back. */
+static bool fuse_store(comp *c, int store_op, uint64_t offset) {
+    uint32_t h = c->h;
+    if (!just_defined(c, h - 1) || c->stack[h - 2].kind == V_CONST) return false;
+    const fuseinfo *fi = &fuse[c->def_op];
+    if (!fi->st || fi->st_mem != store_op) return false;
+    uint64_t a = c->code[c->def_pos + 2].u, b = c->code[c->def_pos + 3].u;
+    c->n = c->def_pos;
+    c->def_pos = NONE;
+    uint64_t addr = operand(c, h - 2);
+    pop(c, 2);
+    emit_op(c, fi->st + c->explicit_bounds);
+    emit_u(c, addr);
+    emit_u(c, a);
+    emit_u(c, b);
+    emit_u(c, offset);
+    return true;
 }
 
 static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
@@ -864,6 +980,7 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
         } else if (op >= SL_OP_I32_STORE && op <= SL_OP_I64_STORE32) {
             sl_rd_fast_u32(p);
             imm[0] = sl_rd_fast_u32(p);
+            if (fuse_store(c, memtab[op - SL_OP_I32_LOAD], imm[0])) break;
             uint64_t val = operand(c, c->h - 1), addr = operand(c, c->h - 2);
             pop(c, 2);
             emit_op(c, memtab[op - SL_OP_I32_LOAD] + c->explicit_bounds);

@@ -19,7 +19,8 @@ sl_engine *sl_engine_new(const sl_engine_config *cfg) {
 void sl_engine_free(sl_engine *e) {
     if (!e) return;
     sl_watchdog_free(e);
-    for (uint32_t i = 0; i < e->types.count; i++) free(e->types.types[i]);
+    for (uint32_t i = 0; i < e->types.count; i++)
+        free(e->types.types[i]);
     free(e->types.types);
     free(e->types.hash_slots);
     pthread_mutex_destroy(&e->types.lock);
@@ -34,7 +35,8 @@ bool sl_functype_equal(const sl_functype *a, const sl_functype *b) {
 
 static uint32_t type_hash(const sl_functype *ft) {
     uint32_t h = 2166136261u ^ (ft->nparams * 31u + ft->nresults);
-    for (uint32_t i = 0; i < ft->nparams + ft->nresults; i++) h = (h ^ ft->types[i]) * 16777619u;
+    for (uint32_t i = 0; i < ft->nparams + ft->nresults; i++)
+        h = (h ^ ft->types[i]) * 16777619u;
     return h;
 }
 
@@ -55,7 +57,8 @@ static bool rehash(sl_typeset *ts, uint32_t cap) {
     if (!slots) return false;
     for (uint32_t id = 0; id < ts->count; id++) {
         uint32_t i = type_hash(ts->types[id]) & (cap - 1);
-        while (slots[i]) i = (i + 1) & (cap - 1);
+        while (slots[i])
+            i = (i + 1) & (cap - 1);
         slots[i] = id + 1;
     }
     free(ts->hash_slots);
@@ -94,7 +97,8 @@ uint32_t sl_engine_intern(sl_engine *e, const sl_functype *ft) {
         goto out;
     }
     uint32_t i = h & (ts->hash_cap - 1);
-    while (ts->hash_slots[i] && ts->hash_slots[i] != ts->count) i = (i + 1) & (ts->hash_cap - 1);
+    while (ts->hash_slots[i] && ts->hash_slots[i] != ts->count)
+        i = (i + 1) & (ts->hash_cap - 1);
     ts->hash_slots[i] = ts->count;
     id = ts->count - 1;
 out:
@@ -146,4 +150,6 @@ bad:
     return NULL;
 }
 
-void sl_functype_free(sl_functype *ft) { free(ft); }
+void sl_functype_free(sl_functype *ft) {
+    free(ft);
+}

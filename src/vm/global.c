@@ -41,7 +41,9 @@ sl_global *sl_global_new(sl_store *store, sl_val value, bool mut, sl_error *err)
     return g;
 }
 
-sl_val sl_global_get(const sl_global *g) { return sl_slot_to_val(g->val, g->type); }
+sl_val sl_global_get(const sl_global *g) {
+    return sl_slot_to_val(g->val, g->type);
+}
 
 sl_status sl_global_set(sl_global *g, sl_val value) {
     if (!g->mut || (uint8_t)value.type != g->type) return SL_ERR_ARGUMENT;

@@ -135,7 +135,8 @@ static sl_status create_objects(sl_instance *inst, sl_error *err) {
         if (el->mode == SL_SEG_DECLARATIVE) continue; /* dropped from the start */
         void **refs = calloc(el->count + 1, sizeof *refs);
         if (!refs) return fail_nomem(err);
-        for (uint32_t k = 0; k < el->count; k++) refs[k] = eval_const(inst, &el->items[k]).ref;
+        for (uint32_t k = 0; k < el->count; k++)
+            refs[k] = eval_const(inst, &el->items[k]).ref;
         inst->elem_refs[i] = refs;
         inst->elem_sizes[i] = el->count;
     }
@@ -190,6 +191,12 @@ sl_instance *sl_instantiate(sl_store *store, const sl_module *m, const sl_linker
     store->instances = inst;
     sl_status st = allocate(inst, err);
     if (st == SL_OK) st = link_imports(inst, linker, err);
+    if (st != SL_OK) {
+        /* nothing was created or changed yet: leave no trace in the store */
+        store->instances = inst->next_in_store;
+        sl_instance_destroy(inst);
+        return NULL;
+    }
     if (st == SL_OK) st = create_objects(inst, err);
     if (st == SL_OK) st = apply_segments(inst, err);
     if (st == SL_OK && m->has_start) {
@@ -199,7 +206,9 @@ sl_instance *sl_instantiate(sl_store *store, const sl_module *m, const sl_linker
     return st == SL_OK ? inst : NULL;
 }
 
-const sl_module *sl_instance_module(const sl_instance *inst) { return inst->module; }
+const sl_module *sl_instance_module(const sl_instance *inst) {
+    return inst->module;
+}
 
 bool sl_instance_export(sl_instance *inst, const char *name, sl_extern *out) {
     const sl_module *m = inst->module;

@@ -12,28 +12,36 @@
 #include "vm/ops.h"
 #include "vm/runtime.h"
 
-
 #define SLOT(off) (*(sl_slot *)((char *)fp + (off)))
 #define OPD(n)    SLOT(pc[n].u)
-#define NEXT()    goto *pc->h
-#define TRAP(t)                                                                              \
-    do {                                                                                     \
-        trap_code = (t);                                                                     \
-        goto trap;                                                                           \
+#ifdef SL_PROFILE
+void sl_prof_hit(const void *h);
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        sl_prof_hit(pc->h);                                                                        \
+        goto * pc->h;                                                                              \
+    } while (0)
+#else
+#define NEXT() goto * pc->h
+#endif
+#define TRAP(t)                                                                                    \
+    do {                                                                                           \
+        trap_code = (t);                                                                           \
+        goto trap;                                                                                 \
     } while (0)
 /* Interrupt and fuel check, at function entry and on backward branches. */
-#define POLL()                                                                               \
-    do {                                                                                     \
-        if (unlikely((--fuel < 0) |                                                          \
-                     atomic_load_explicit(&store->interrupt, memory_order_relaxed))) {       \
-            if (poll_traps(store, &fuel, &trap_code)) goto trap;                             \
-        }                                                                                    \
+#define POLL()                                                                                     \
+    do {                                                                                           \
+        if (unlikely((--fuel < 0) |                                                                \
+                     atomic_load_explicit(&store->interrupt, memory_order_relaxed))) {             \
+            if (poll_traps(store, &fuel, &trap_code)) goto trap;                                   \
+        }                                                                                          \
     } while (0)
-#define RELOAD_MEM()                                                                         \
-    do {                                                                                     \
-        sl_memory *m0_ = inst->memories[0];                                                  \
-        mem = m0_ ? m0_->base : NULL;                                                        \
-        memsize = m0_ ? m0_->size : 0;                                                       \
+#define RELOAD_MEM()                                                                               \
+    do {                                                                                           \
+        sl_memory *m0_ = inst->memories[0];                                                        \
+        mem = m0_ ? m0_->base : NULL;                                                              \
+        memsize = m0_ ? m0_->size : 0;                                                             \
     } while (0)
 
 /* Accessors by C type, for the generic handler macros. */
@@ -65,34 +73,38 @@ static bool poll_traps(sl_store *store, int64_t *fuel, int *trap_code) {
 }
 
 /* Wasm's min/max: NaN if either is NaN, and -0 < +0. */
-#define FMIN(T, a, b)                                                                        \
-    (isnan(a) || isnan(b) ? (a) + (b)                                                        \
-     : (a) == (b)         ? (signbit(a) ? (a) : (b))                                         \
-     : (a) < (b)          ? (a)                                                              \
+#define FMIN(T, a, b)                                                                              \
+    (isnan(a) || isnan(b) ? (a) + (b)                                                              \
+     : (a) == (b)         ? (signbit(a) ? (a) : (b))                                               \
+     : (a) < (b)          ? (a)                                                                    \
                           : (b))
-#define FMAX(T, a, b)                                                                        \
-    (isnan(a) || isnan(b) ? (a) + (b)                                                        \
-     : (a) == (b)         ? (signbit(a) ? (b) : (a))                                         \
-     : (a) > (b)          ? (a)                                                              \
+#define FMAX(T, a, b)                                                                              \
+    (isnan(a) || isnan(b) ? (a) + (b)                                                              \
+     : (a) == (b)         ? (signbit(a) ? (b) : (a))                                               \
+     : (a) > (b)          ? (a)                                                                    \
                           : (b))
 
 /* Saturating float-to-int conversions; lo/hi are the exclusive float bounds of the range. */
-#define SAT(T, x, lo, hi, tmin, tmax)                                                        \
+#define SAT(T, x, lo, hi, tmin, tmax)                                                              \
     (isnan(x) ? (T)0 : (x) <= (lo) ? (T)(tmin) : (x) >= (hi) ? (T)(tmax) : (T)(x))
 
-static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *fp,
-                     uint32_t depth, sl_error *err, const void *const **table_out) {
+static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *fp, uint32_t depth,
+                     sl_error *err, const void *const **table_out) {
     static const void *const table[SL_NUM_OPS] = {
 #define T_ONE(name)       [SL_I_##name] = &&L_##name,
 #define T_NUM(code, name) [SL_I_##name] = &&L_##name,
 #define T_IMM(name)       [SL_I_##name##_imm] = &&L_##name##_imm,
-#define T_BRS(name, inv)                                                                     \
-    [SL_I_br_##name] = &&L_br_##name, [SL_I_br_##name##_back] = &&L_br_##name##_back,          \
-    [SL_I_br_##name##_imm] = &&L_br_##name##_imm,                                            \
+#define T_BRS(name, inv)                                                                           \
+    [SL_I_br_##name] = &&L_br_##name, [SL_I_br_##name##_back] = &&L_br_##name##_back,              \
+    [SL_I_br_##name##_imm] = &&L_br_##name##_imm,                                                  \
     [SL_I_br_##name##_imm_back] = &&L_br_##name##_imm_back,
 #define T_MEM(code, name) [SL_I_##name] = &&L_##name, [SL_I_##name##_chk] = &&L_##name##_chk,
-        SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM)
-            SL_CMP_BRANCHES(T_BRS) SL_MEMORY_OPS(T_MEM, T_MEM)};
+#define T_LD(name, mem, T, op)                                                                     \
+    [SL_I_##name##_ld] = &&L_##name##_ld, [SL_I_##name##_ld_chk] = &&L_##name##_ld_chk,
+#define T_ST(name, mem, T, op)                                                                     \
+    [SL_I_##name##_st] = &&L_##name##_st, [SL_I_##name##_st_chk] = &&L_##name##_st_chk,
+        SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
+            SL_MEMORY_OPS(T_MEM, T_MEM) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)};
     if (table_out) {
         *table_out = table;
         return SL_OK;
@@ -149,7 +161,7 @@ L_br_z_back:
     }
     pc += 3;
     NEXT();
-L_br_table: {
+L_br_table : {
     uint32_t i = OPD(1).u32;
     uint64_t n = pc[2].u;
     pc = pc[3 + (i < n ? i : n)].target;
@@ -166,7 +178,7 @@ L_call_import:
     args = (sl_slot *)((char *)fp + pc[2].u);
     next_pc = pc + 3;
     goto call_func;
-L_call_indirect: {
+L_call_indirect : {
     sl_table *t = inst->tables[pc[1].u];
     uint32_t i = OPD(4).u32;
     if (unlikely(i >= t->size)) TRAP(SL_TRAP_UNDEFINED_ELEMENT);
@@ -211,14 +223,15 @@ enter_code:
 enter_frame:
     fp = args;
     if (unlikely(fp + code->frame_slots > stack_end)) TRAP(SL_TRAP_STACK_EXHAUSTED);
-    for (uint32_t i = code->nparams; i < code->nlocals; i++) fp[i].u64 = 0;
+    for (uint32_t i = code->nparams; i < code->nlocals; i++)
+        fp[i].u64 = 0;
     pc = code->words;
     POLL();
     NEXT();
 L_ret1:
     fp[0] = OPD(1);
     /* fall through */
-L_ret: {
+L_ret : {
     sl_frame *fr = &frames[--depth];
     pc = fr->pc;
     fp = fr->fp;
@@ -260,7 +273,7 @@ L_ref_func:
     NEXT();
 
     /* ---- tables ---- */
-L_table_get: {
+L_table_get : {
     sl_table *t = inst->tables[pc[2].u];
     uint32_t i = OPD(3).u32;
     if (unlikely(i >= t->size)) TRAP(SL_TRAP_TABLE_OOB);
@@ -268,7 +281,7 @@ L_table_get: {
     pc += 4;
     NEXT();
 }
-L_table_set: {
+L_table_set : {
     sl_table *t = inst->tables[pc[1].u];
     uint32_t i = OPD(2).u32;
     if (unlikely(i >= t->size)) TRAP(SL_TRAP_TABLE_OOB);
@@ -280,42 +293,41 @@ L_table_size:
     OPD(1).u32 = inst->tables[pc[2].u]->size;
     pc += 3;
     NEXT();
-L_table_grow: {
+L_table_grow : {
     sl_table *t = inst->tables[pc[2].u];
     OPD(1).i32 = (int32_t)sl_table_grow_elems(t, OPD(4).u32, OPD(3).ref);
     pc += 5;
     NEXT();
 }
-L_table_fill: {
+L_table_fill : {
     sl_table *t = inst->tables[pc[1].u];
     uint32_t i = OPD(2).u32, n = OPD(4).u32;
     void *v = OPD(3).ref;
     if (unlikely((uint64_t)i + n > t->size)) TRAP(SL_TRAP_TABLE_OOB);
-    for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+    for (uint32_t k = 0; k < n; k++)
+        t->elems[i + k] = v;
     pc += 5;
     NEXT();
 }
-L_table_copy: {
+L_table_copy : {
     sl_table *dt = inst->tables[pc[1].u], *st = inst->tables[pc[2].u];
     uint32_t d = OPD(3).u32, s = OPD(4).u32, n = OPD(5).u32;
-    if (unlikely((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size))
-        TRAP(SL_TRAP_TABLE_OOB);
+    if (unlikely((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size)) TRAP(SL_TRAP_TABLE_OOB);
     memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
     pc += 6;
     NEXT();
 }
-L_table_init: {
+L_table_init : {
     sl_table *t = inst->tables[pc[1].u];
     uint32_t seg = (uint32_t)pc[2].u;
     uint32_t d = OPD(3).u32, s = OPD(4).u32, n = OPD(5).u32;
     uint32_t size = inst->elem_sizes[seg];
-    if (unlikely((uint64_t)s + n > size || (uint64_t)d + n > t->size))
-        TRAP(SL_TRAP_TABLE_OOB);
+    if (unlikely((uint64_t)s + n > size || (uint64_t)d + n > t->size)) TRAP(SL_TRAP_TABLE_OOB);
     if (n) memcpy(t->elems + d, inst->elem_refs[seg] + s, (size_t)n * sizeof(void *));
     pc += 6;
     NEXT();
 }
-L_elem_drop: {
+L_elem_drop : {
     uint32_t seg = (uint32_t)pc[1].u;
     inst->elem_sizes[seg] = 0;
     pc += 2;
@@ -332,22 +344,21 @@ L_memory_grow:
     RELOAD_MEM();
     pc += 3;
     NEXT();
-L_memory_copy: {
+L_memory_copy : {
     uint32_t d = OPD(1).u32, s = OPD(2).u32, n = OPD(3).u32;
-    if (unlikely((uint64_t)d + n > memsize || (uint64_t)s + n > memsize))
-        TRAP(SL_TRAP_MEMORY_OOB);
+    if (unlikely((uint64_t)d + n > memsize || (uint64_t)s + n > memsize)) TRAP(SL_TRAP_MEMORY_OOB);
     memmove(mem + d, mem + s, n);
     pc += 4;
     NEXT();
 }
-L_memory_fill: {
+L_memory_fill : {
     uint32_t d = OPD(1).u32, n = OPD(3).u32;
     if (unlikely((uint64_t)d + n > memsize)) TRAP(SL_TRAP_MEMORY_OOB);
     memset(mem + d, (int)(OPD(2).u32 & 0xFF), n);
     pc += 4;
     NEXT();
 }
-L_memory_init: {
+L_memory_init : {
     uint32_t seg = (uint32_t)pc[1].u;
     uint32_t d = OPD(2).u32, s = OPD(3).u32, n = OPD(4).u32;
     const sl_data *data = &inst->module->datas[seg];
@@ -362,39 +373,39 @@ L_data_drop:
     pc += 2;
     NEXT();
 
-#define LOAD(name, T, store_expr)                                                            \
-    L_##name : {                                                                             \
-        uint64_t ea = (uint64_t)OPD(2).u32 + pc[3].u;                                        \
-        T v;                                                                                 \
-        memcpy(&v, mem + ea, sizeof v);                                                      \
-        store_expr;                                                                          \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
-    }                                                                                        \
-    L_##name##_chk : {                                                                       \
-        uint64_t ea = (uint64_t)OPD(2).u32 + pc[3].u;                                        \
-        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                     \
-        T v;                                                                                 \
-        memcpy(&v, mem + ea, sizeof v);                                                      \
-        store_expr;                                                                          \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
+#define LOAD(name, T, store_expr)                                                                  \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)OPD(2).u32 + pc[3].u;                                              \
+        T v;                                                                                       \
+        memcpy(&v, mem + ea, sizeof v);                                                            \
+        store_expr;                                                                                \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_chk : {                                                                             \
+        uint64_t ea = (uint64_t)OPD(2).u32 + pc[3].u;                                              \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
+        T v;                                                                                       \
+        memcpy(&v, mem + ea, sizeof v);                                                            \
+        store_expr;                                                                                \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
     }
-#define STORE(name, T)                                                                       \
-    L_##name : {                                                                             \
-        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                        \
-        T v = (T)OPD(2).u64;                                                                 \
-        memcpy(mem + ea, &v, sizeof v);                                                      \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
-    }                                                                                        \
-    L_##name##_chk : {                                                                       \
-        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                        \
-        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                     \
-        T v = (T)OPD(2).u64;                                                                 \
-        memcpy(mem + ea, &v, sizeof v);                                                      \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
+#define STORE(name, T)                                                                             \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                              \
+        T v = (T)OPD(2).u64;                                                                       \
+        memcpy(mem + ea, &v, sizeof v);                                                            \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_chk : {                                                                             \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                              \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
+        T v = (T)OPD(2).u64;                                                                       \
+        memcpy(mem + ea, &v, sizeof v);                                                            \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
     }
     LOAD(i32_load, uint32_t, OPD(1).u32 = v)
     LOAD(i64_load, uint64_t, OPD(1).u64 = v)
@@ -422,38 +433,38 @@ L_data_drop:
 
     /* ---- numeric ---- */
     /* UN(name, R, A, expr): dst (type R) = expr over a (type A). */
-#define UN(name, R, A, expr)                                                                 \
-    L_##name : {                                                                             \
-        A a = LD_##A(2);                                                                     \
-        LD_##R(1) = (expr);                                                                  \
-        pc += 3;                                                                             \
-        NEXT();                                                                              \
+#define UN(name, R, A, expr)                                                                       \
+    L_##name : {                                                                                   \
+        A a = LD_##A(2);                                                                           \
+        LD_##R(1) = (expr);                                                                        \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
     }
-#define BIN(name, R, A, expr)                                                                \
-    L_##name : {                                                                             \
-        A a = LD_##A(2), b = LD_##A(3);                                                      \
-        LD_##R(1) = (expr);                                                                  \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
+#define BIN(name, R, A, expr)                                                                      \
+    L_##name : {                                                                                   \
+        A a = LD_##A(2), b = LD_##A(3);                                                            \
+        LD_##R(1) = (expr);                                                                        \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
     }
     /* BIN2 also defines the variant with a constant right operand. */
-#define BIN2(name, R, A, expr)                                                               \
-    BIN(name, R, A, expr)                                                                    \
-    L_##name##_imm : {                                                                       \
-        A a = LD_##A(2), b = (A)pc[3].u;                                                     \
-        LD_##R(1) = (expr);                                                                  \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
+#define BIN2(name, R, A, expr)                                                                     \
+    BIN(name, R, A, expr)                                                                          \
+    L_##name##_imm : {                                                                             \
+        A a = LD_##A(2), b = (A)pc[3].u;                                                           \
+        LD_##R(1) = (expr);                                                                        \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
     }
 /* Trapping conversion: x must truncate into the open interval (lo, hi). */
-#define TRUNC(name, R, A, lo, hi)                                                            \
-    L_##name : {                                                                             \
-        A a = LD_##A(2);                                                                     \
-        if (unlikely(isnan(a))) TRAP(SL_TRAP_INVALID_CONVERSION);                            \
-        if (unlikely(!(a > (lo) && a < (hi)))) TRAP(SL_TRAP_INT_OVERFLOW);                   \
-        LD_##R(1) = (R)a;                                                                    \
-        pc += 3;                                                                             \
-        NEXT();                                                                              \
+#define TRUNC(name, R, A, lo, hi)                                                                  \
+    L_##name : {                                                                                   \
+        A a = LD_##A(2);                                                                           \
+        if (unlikely(isnan(a))) TRAP(SL_TRAP_INVALID_CONVERSION);                                  \
+        if (unlikely(!(a > (lo) && a < (hi)))) TRAP(SL_TRAP_INT_OVERFLOW);                         \
+        LD_##R(1) = (R)a;                                                                          \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
     }
 
     UN(i32_eqz, u32, u32, a == 0)
@@ -505,7 +516,7 @@ L_data_drop:
     BIN2(i32_shr_u, u32, u32, a >> (b & 31))
     BIN2(i32_rotl, u32, u32, (a << (b & 31)) | (a >> ((32 - b) & 31)))
     BIN(i32_rotr, u32, u32, (a >> (b & 31)) | (a << ((32 - b) & 31)))
-L_i32_div_s: {
+L_i32_div_s : {
     s32 a = OPD(2).i32, b = OPD(3).i32;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     if (unlikely(a == INT32_MIN && b == -1)) TRAP(SL_TRAP_INT_OVERFLOW);
@@ -513,21 +524,21 @@ L_i32_div_s: {
     pc += 4;
     NEXT();
 }
-L_i32_div_u: {
+L_i32_div_u : {
     u32 a = OPD(2).u32, b = OPD(3).u32;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     OPD(1).u32 = a / b;
     pc += 4;
     NEXT();
 }
-L_i32_rem_s: {
+L_i32_rem_s : {
     s32 a = OPD(2).i32, b = OPD(3).i32;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     OPD(1).i32 = b == -1 ? 0 : a % b;
     pc += 4;
     NEXT();
 }
-L_i32_rem_u: {
+L_i32_rem_u : {
     u32 a = OPD(2).u32, b = OPD(3).u32;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     OPD(1).u32 = a % b;
@@ -549,7 +560,7 @@ L_i32_rem_u: {
     BIN2(i64_shr_u, u64, u64, a >> (b & 63))
     BIN(i64_rotl, u64, u64, (a << (b & 63)) | (a >> ((64 - b) & 63)))
     BIN(i64_rotr, u64, u64, (a >> (b & 63)) | (a << ((64 - b) & 63)))
-L_i64_div_s: {
+L_i64_div_s : {
     s64 a = OPD(2).i64, b = OPD(3).i64;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     if (unlikely(a == INT64_MIN && b == -1)) TRAP(SL_TRAP_INT_OVERFLOW);
@@ -557,21 +568,21 @@ L_i64_div_s: {
     pc += 4;
     NEXT();
 }
-L_i64_div_u: {
+L_i64_div_u : {
     u64 a = OPD(2).u64, b = OPD(3).u64;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     OPD(1).u64 = a / b;
     pc += 4;
     NEXT();
 }
-L_i64_rem_s: {
+L_i64_rem_s : {
     s64 a = OPD(2).i64, b = OPD(3).i64;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     OPD(1).i64 = b == -1 ? 0 : a % b;
     pc += 4;
     NEXT();
 }
-L_i64_rem_u: {
+L_i64_rem_u : {
     u64 a = OPD(2).u64, b = OPD(3).u64;
     if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
     OPD(1).u64 = a % b;
@@ -608,8 +619,7 @@ L_i64_rem_u: {
     BIN(f64_div, f64, f64, a / b)
     BIN(f64_min, f64, f64, FMIN(f64, a, b))
     BIN(f64_max, f64, f64, FMAX(f64, a, b))
-    BIN(f64_copysign, u64, u64,
-        (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))
+    BIN(f64_copysign, u64, u64, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))
 
     UN(i32_wrap_i64, u32, u64, (u32)a)
     TRUNC(i32_trunc_f32_s, s32, f32, -2147483904.0f, 2147483648.0f)
@@ -641,9 +651,11 @@ L_i64_rem_u: {
     UN(i64_extend8_s, s64, s64, (s64)(int8_t)a)
     UN(i64_extend16_s, s64, s64, (s64)(int16_t)a)
     UN(i64_extend32_s, s64, s64, (s64)(int32_t)a)
-    UN(i32_trunc_sat_f32_s, s32, f32, SAT(s32, a, -2147483904.0f, 2147483648.0f, INT32_MIN, INT32_MAX))
+    UN(i32_trunc_sat_f32_s, s32, f32,
+       SAT(s32, a, -2147483904.0f, 2147483648.0f, INT32_MIN, INT32_MAX))
     UN(i32_trunc_sat_f32_u, u32, f32, SAT(u32, a, -1.0f, 4294967296.0f, 0, UINT32_MAX))
-    UN(i32_trunc_sat_f64_s, s32, f64, SAT(s32, a, -2147483649.0, 2147483648.0, INT32_MIN, INT32_MAX))
+    UN(i32_trunc_sat_f64_s, s32, f64,
+       SAT(s32, a, -2147483649.0, 2147483648.0, INT32_MIN, INT32_MAX))
     UN(i32_trunc_sat_f64_u, u32, f64, SAT(u32, a, -1.0, 4294967296.0, 0, UINT32_MAX))
     UN(i64_trunc_sat_f32_s, s64, f32,
        SAT(s64, a, -9223373136366403584.0f, 9223372036854775808.0f, INT64_MIN, INT64_MAX))
@@ -653,36 +665,36 @@ L_i64_rem_u: {
     UN(i64_trunc_sat_f64_u, u64, f64, SAT(u64, a, -1.0, 18446744073709551616.0, 0, UINT64_MAX))
 
     /* ---- compares fused with branches ---- */
-#define BRCMP(name, A, cmp)                                                                  \
-    L_br_##name : {                                                                          \
-        A a = LD_##A(1), b = LD_##A(2);                                                      \
-        pc = (a cmp b) ? pc[3].target : pc + 4;                                              \
-        NEXT();                                                                              \
-    }                                                                                        \
-    L_br_##name##_back : {                                                                   \
-        A a = LD_##A(1), b = LD_##A(2);                                                      \
-        if (a cmp b) {                                                                       \
-            pc = pc[3].target;                                                               \
-            POLL();                                                                          \
-            NEXT();                                                                          \
-        }                                                                                    \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
-    }                                                                                        \
-    L_br_##name##_imm : {                                                                    \
-        A a = LD_##A(1), b = (A)pc[2].u;                                                     \
-        pc = (a cmp b) ? pc[3].target : pc + 4;                                              \
-        NEXT();                                                                              \
-    }                                                                                        \
-    L_br_##name##_imm_back : {                                                               \
-        A a = LD_##A(1), b = (A)pc[2].u;                                                     \
-        if (a cmp b) {                                                                       \
-            pc = pc[3].target;                                                               \
-            POLL();                                                                          \
-            NEXT();                                                                          \
-        }                                                                                    \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
+#define BRCMP(name, A, cmp)                                                                        \
+    L_br_##name : {                                                                                \
+        A a = LD_##A(1), b = LD_##A(2);                                                            \
+        pc = (a cmp b) ? pc[3].target : pc + 4;                                                    \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_br_##name##_back : {                                                                         \
+        A a = LD_##A(1), b = LD_##A(2);                                                            \
+        if (a cmp b) {                                                                             \
+            pc = pc[3].target;                                                                     \
+            POLL();                                                                                \
+            NEXT();                                                                                \
+        }                                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_br_##name##_imm : {                                                                          \
+        A a = LD_##A(1), b = (A)pc[2].u;                                                           \
+        pc = (a cmp b) ? pc[3].target : pc + 4;                                                    \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_br_##name##_imm_back : {                                                                     \
+        A a = LD_##A(1), b = (A)pc[2].u;                                                           \
+        if (a cmp b) {                                                                             \
+            pc = pc[3].target;                                                                     \
+            POLL();                                                                                \
+            NEXT();                                                                                \
+        }                                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
     }
     BRCMP(i32_eq, u32, ==)
     BRCMP(i32_ne, u32, !=)
@@ -694,6 +706,44 @@ L_i64_rem_u: {
     BRCMP(i32_le_u, u32, <=)
     BRCMP(i32_ge_s, s32, >=)
     BRCMP(i32_ge_u, u32, >=)
+
+    /* ---- superinstructions ---- */
+#define LOAD_BINOP(name, memop, T, op)                                                             \
+    L_##name##_ld : {                                                                              \
+        uint64_t ea = (uint64_t)OPD(3).u32 + pc[4].u;                                              \
+        T b;                                                                                       \
+        memcpy(&b, mem + ea, sizeof b);                                                            \
+        LD_##T(1) = LD_##T(2) op b;                                                                \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_ld_chk : {                                                                          \
+        uint64_t ea = (uint64_t)OPD(3).u32 + pc[4].u;                                              \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
+        T b;                                                                                       \
+        memcpy(&b, mem + ea, sizeof b);                                                            \
+        LD_##T(1) = LD_##T(2) op b;                                                                \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define STORE_BINOP(name, memop, T, op)                                                            \
+    L_##name##_st : {                                                                              \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[4].u;                                              \
+        T v = LD_##T(2) op LD_##T(3);                                                              \
+        memcpy(mem + ea, &v, sizeof v);                                                            \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_st_chk : {                                                                          \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[4].u;                                              \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
+        T v = LD_##T(2) op LD_##T(3);                                                              \
+        memcpy(mem + ea, &v, sizeof v);                                                            \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SL_LOAD_BINOPS(LOAD_BINOP)
+    SL_STORE_BINOPS(STORE_BINOP)
 
 trap:
     store->fuel = fuel;
@@ -768,7 +818,8 @@ sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err)
     if (saved_depth + 1 >= s->limits.max_call_depth || fp + c->frame_slots > s->stack_end)
         return trap_status(err, SL_TRAP_STACK_EXHAUSTED);
     memcpy(fp, slots, c->nparams * sizeof *fp);
-    for (uint32_t i = c->nparams; i < c->nlocals; i++) fp[i].u64 = 0;
+    for (uint32_t i = c->nparams; i < c->nlocals; i++)
+        fp[i].u64 = 0;
     s->frames[saved_depth] = (sl_frame){.pc = &exit_word, .fp = fp, .inst = NULL};
     s->trap_message[0] = 0;
     if (!s->fuel_enabled) s->fuel = INT64_MAX;

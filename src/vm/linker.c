@@ -28,7 +28,8 @@ void sl_linker_free(sl_linker *l) {
         free(l->entries[i].module);
         free(l->entries[i].name);
     }
-    for (uint32_t i = 0; i < l->host_funcs.count; i++) free(l->host_funcs.items[i]);
+    for (uint32_t i = 0; i < l->host_funcs.count; i++)
+        free(l->host_funcs.items[i]);
     free(l->host_funcs.items);
     free(l->entries);
     free(l);
@@ -71,8 +72,8 @@ sl_status sl_linker_define(sl_linker *l, const char *module, const char *name, s
     return SL_OK;
 }
 
-sl_status sl_linker_define_func(sl_linker *l, const char *module, const char *name,
-                                const char *sig, sl_host_fn fn, void *user) {
+sl_status sl_linker_define_func(sl_linker *l, const char *module, const char *name, const char *sig,
+                                sl_host_fn fn, void *user) {
     sl_functype *ft = sl_functype_parse(sig);
     if (!ft) return SL_ERR_ARGUMENT;
     uint32_t canon = sl_engine_intern(l->engine, ft);

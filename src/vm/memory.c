@@ -39,8 +39,8 @@ sl_memory *sl_memory_create(sl_store *store, sl_limits limits, sl_error *err) {
     m->size = (uint64_t)limits.min * SL_PAGE_SIZE;
     if (!store->engine->config.explicit_bounds_checks) {
         m->reserved = GUARD_RESERVATION + GUARD_SLACK;
-        void *p = mmap(NULL, m->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                       -1, 0);
+        void *p =
+            mmap(NULL, m->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) goto nomem;
         m->base = p;
         m->guarded = true;
@@ -70,8 +70,7 @@ int64_t sl_memory_grow_pages(sl_memory *m, uint32_t delta) {
     if (delta > m->max_pages || old > m->max_pages - delta) return -1;
     uint64_t new_size = (uint64_t)(old + delta) * SL_PAGE_SIZE;
     if (m->guarded) {
-        if (mprotect(m->base + m->size, new_size - m->size, PROT_READ | PROT_WRITE) != 0)
-            return -1;
+        if (mprotect(m->base + m->size, new_size - m->size, PROT_READ | PROT_WRITE) != 0) return -1;
     } else {
         uint8_t *p = realloc(m->base, new_size);
         if (!p) return -1;
@@ -94,9 +93,15 @@ void sl_memory_destroy(sl_memory *m) {
 
 /* ---- public API ---- */
 
-uint8_t *sl_memory_data(sl_memory *m) { return m->base; }
-uint64_t sl_memory_size(const sl_memory *m) { return m->size; }
-int64_t sl_memory_grow(sl_memory *m, uint32_t pages) { return sl_memory_grow_pages(m, pages); }
+uint8_t *sl_memory_data(sl_memory *m) {
+    return m->base;
+}
+uint64_t sl_memory_size(const sl_memory *m) {
+    return m->size;
+}
+int64_t sl_memory_grow(sl_memory *m, uint32_t pages) {
+    return sl_memory_grow_pages(m, pages);
+}
 
 bool sl_memory_read(const sl_memory *m, uint64_t off, void *dst, size_t len) {
     if (off > m->size || len > m->size - off) return false;

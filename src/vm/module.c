@@ -62,8 +62,12 @@ void sl_module_free(sl_module *m) {
     free(m);
 }
 
-uint32_t sl_module_import_count(const sl_module *m) { return m->nimports; }
-uint32_t sl_module_export_count(const sl_module *m) { return m->nexports; }
+uint32_t sl_module_import_count(const sl_module *m) {
+    return m->nimports;
+}
+uint32_t sl_module_export_count(const sl_module *m) {
+    return m->nexports;
+}
 
 bool sl_module_import(const sl_module *m, uint32_t i, sl_importdesc *out) {
     if (i >= m->nimports) return false;

@@ -33,7 +33,7 @@ typedef struct sl_constexpr {
 } sl_constexpr;
 
 typedef struct sl_import {
-    char *module, *name; /* NUL-terminated (names containing NUL are still kept whole: */
+    char *module, *name;           /* NUL-terminated (names containing NUL are still kept whole: */
     uint32_t module_len, name_len; /* compare with the lengths) */
     sl_externkind kind;
     uint32_t index; /* index within its kind's index space */
@@ -85,16 +85,16 @@ struct sl_code; /* compiled code, see compile.h */
 /* A function body. Locals are the declared locals only (parameters come from the type). */
 typedef struct sl_funcbody {
     uint32_t nlocals;
-    uint8_t *local_types;  /* nlocals entries */
-    const uint8_t *code;   /* the instructions, after the locals, up to and including `end` */
+    uint8_t *local_types; /* nlocals entries */
+    const uint8_t *code;  /* the instructions, after the locals, up to and including `end` */
     uint32_t code_len;
-    uint32_t code_offset;  /* byte offset of `code` within the module, for error messages */
+    uint32_t code_offset; /* byte offset of `code` within the module, for error messages */
     struct sl_code *compiled;
 } sl_funcbody;
 
 typedef struct sl_type {
-    sl_functype ft;   /* ft.types points into `types` below */
-    uint32_t canon;   /* engine-wide id: equal types have equal ids (call_indirect checks) */
+    sl_functype ft; /* ft.types points into `types` below */
+    uint32_t canon; /* engine-wide id: equal types have equal ids (call_indirect checks) */
 } sl_type;
 
 struct sl_module {

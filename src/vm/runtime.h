@@ -70,15 +70,15 @@ bool sl_functype_equal(const sl_functype *a, const sl_functype *b);
 struct sl_func {
     const sl_functype *type; /* engine-owned canonical type */
     uint32_t canon;
-    sl_instance *inst;    /* owning instance of a wasm function, NULL for host functions */
-    const sl_code *code;  /* wasm */
-    sl_host_fn host;      /* host */
+    sl_instance *inst;   /* owning instance of a wasm function, NULL for host functions */
+    const sl_code *code; /* wasm */
+    sl_host_fn host;     /* host */
     void *user;
 };
 
 struct sl_memory {
     uint8_t *base;
-    uint64_t size;      /* bytes accessible now */
+    uint64_t size; /* bytes accessible now */
     uint32_t pages;
     uint32_t max_pages; /* the effective maximum: declared max and store limit */
     sl_limits type;     /* as declared (for import matching) */
@@ -108,10 +108,10 @@ struct sl_instance {
     sl_table **tables;
     sl_memory **memories;
     sl_global **globals;
-    sl_func *own_funcs;      /* defined functions */
-    sl_global *own_globals;  /* defined globals */
+    sl_func *own_funcs;     /* defined functions */
+    sl_global *own_globals; /* defined globals */
     bool *data_dropped;
-    void ***elem_refs;       /* evaluated element segments; NULL once dropped */
+    void ***elem_refs; /* evaluated element segments; NULL once dropped */
     uint32_t *elem_sizes;
     struct sl_instance *next_in_store;
 };
@@ -124,8 +124,8 @@ typedef struct sl_exec {
 } sl_exec;
 
 typedef struct sl_frame {
-    sl_word *pc;      /* where to continue in the caller */
-    sl_slot *fp;      /* the caller's frame */
+    sl_word *pc; /* where to continue in the caller */
+    sl_slot *fp; /* the caller's frame */
     sl_instance *inst;
 } sl_frame;
 
@@ -186,6 +186,7 @@ int64_t sl_table_grow_elems(sl_table *t, uint32_t delta, void *init);
 const sl_extern *sl_linker_lookup(const sl_linker *l, const sl_import *imp);
 
 /* store.c */
+void sl_instance_destroy(sl_instance *inst);
 bool sl_objlist_add(sl_objlist *l, void *p);
 
 /* interp.c: run `func` with arguments in slots[0..nparams); results come back in slots. */

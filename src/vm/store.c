@@ -60,10 +60,11 @@ sl_store *sl_store_new(sl_engine *engine, const sl_store_limits *limits) {
     return s;
 }
 
-static void instance_destroy(sl_instance *inst) {
+void sl_instance_destroy(sl_instance *inst) {
     const sl_module *m = inst->module;
     if (inst->elem_refs)
-        for (uint32_t i = 0; i < m->nelems; i++) free(inst->elem_refs[i]);
+        for (uint32_t i = 0; i < m->nelems; i++)
+            free(inst->elem_refs[i]);
     free(inst->elem_refs);
     free(inst->elem_sizes);
     free(inst->data_dropped);
@@ -81,7 +82,7 @@ void sl_store_free(sl_store *s) {
     sl_watchdog_disarm(s);
     for (sl_instance *i = s->instances, *next; i; i = next) {
         next = i->next_in_store;
-        instance_destroy(i);
+        sl_instance_destroy(i);
     }
     for (sl_memory *m = s->memories, *next; m; m = next) {
         next = m->next_in_store;
@@ -93,18 +94,26 @@ void sl_store_free(sl_store *s) {
         free(t);
     }
     free(s->tables.items);
-    for (uint32_t i = 0; i < s->objects.count; i++) free(s->objects.items[i]);
+    for (uint32_t i = 0; i < s->objects.count; i++)
+        free(s->objects.items[i]);
     free(s->objects.items);
     munmap(s->stack, (size_t)s->limits.stack_slots * sizeof(sl_slot));
     munmap(s->frames, (size_t)(s->limits.max_call_depth + 1) * sizeof(sl_frame));
     free(s);
 }
 
-void sl_store_interrupt(sl_store *s) { atomic_store_explicit(&s->interrupt, 1, memory_order_relaxed); }
+void sl_store_interrupt(sl_store *s) {
+    atomic_store_explicit(&s->interrupt, 1, memory_order_relaxed);
+}
 void sl_store_clear_interrupt(sl_store *s) {
     atomic_store_explicit(&s->interrupt, 0, memory_order_relaxed);
 }
-void sl_store_set_timeout(sl_store *s, uint32_t ms) { s->timeout_ms = ms; }
+bool sl_store_interrupted(const sl_store *s) {
+    return atomic_load_explicit(&s->interrupt, memory_order_relaxed) != 0;
+}
+void sl_store_set_timeout(sl_store *s, uint32_t ms) {
+    s->timeout_ms = ms;
+}
 
 void sl_store_set_fuel(sl_store *s, uint64_t fuel) {
     s->fuel_enabled = fuel != UINT64_MAX;
@@ -114,5 +123,9 @@ uint64_t sl_store_fuel(const sl_store *s) {
     return s->fuel_enabled ? (uint64_t)(s->fuel < 0 ? 0 : s->fuel) : UINT64_MAX;
 }
 
-void sl_store_set_data(sl_store *s, void *data) { s->data = data; }
-void *sl_store_data(const sl_store *s) { return s->data; }
+void sl_store_set_data(sl_store *s, void *data) {
+    s->data = data;
+}
+void *sl_store_data(const sl_store *s) {
+    return s->data;
+}

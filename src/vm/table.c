@@ -44,7 +44,8 @@ int64_t sl_table_grow_elems(sl_table *t, uint32_t delta, void *init) {
         t->elems = e;
         t->cap = cap;
     }
-    for (uint32_t i = old; i < n; i++) t->elems[i] = init;
+    for (uint32_t i = old; i < n; i++)
+        t->elems[i] = init;
     t->size = n;
     return old;
 }
@@ -53,7 +54,9 @@ sl_table *sl_table_new(sl_store *store, uint8_t elem, sl_limits limits, sl_error
     return sl_table_create(store, elem, limits, err);
 }
 
-uint32_t sl_table_size(const sl_table *t) { return t->size; }
+uint32_t sl_table_size(const sl_table *t) {
+    return t->size;
+}
 
 bool sl_table_get(const sl_table *t, uint32_t i, void **ref) {
     if (i >= t->size) return false;

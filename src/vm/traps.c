@@ -50,4 +50,6 @@ static void install(void) {
     sigaction(SIGBUS, &sa, &old_bus);
 }
 
-void sl_traps_init(void) { pthread_once(&once, install); }
+void sl_traps_init(void) {
+    pthread_once(&once, install);
+}

@@ -1,0 +1,54 @@
+/* main.c - `sluice` entry point: subcommand dispatch, --help and --version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "sluice.h"
+
+static const char USAGE[] =
+    "usage: sluice <command> [options] FILE.wasm ...\n"
+    "\n"
+    "commands:\n"
+    "  run [options] FILE.wasm [ARGS...]\n"
+    "                        run a WASI command (its _start), or one export with --invoke\n"
+    "      --dir HOST[::GUEST]  give the guest directory HOST, seen as GUEST (default HOST)\n"
+    "      --env KEY=VALUE      set a guest environment variable (none are inherited)\n"
+    "      --timeout MS         stop the guest after MS milliseconds\n"
+    "      --max-memory MIB     cap each linear memory at MIB mebibytes\n"
+    "      --invoke NAME        call export NAME with ARGS parsed as its parameter types\n"
+    "                           (integers in decimal or 0x hex; floats incl. nan, inf) and\n"
+    "                           print each result on its own line\n"
+    "  validate FILE.wasm    check that a module is well-formed and valid\n"
+    "  inspect FILE.wasm     describe a module's imports, exports and sections\n"
+    "\n"
+    "options:\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         show the version\n"
+    "\n"
+    "exit codes:\n"
+    "  0        success\n"
+    "  1-125    the guest's exit code (larger codes are reported as 125)\n"
+    "  126      the module cannot run (malformed, invalid, unresolved import, no such export)\n"
+    "  127      usage error, or the file cannot be read\n"
+    "  128      the guest trapped, timed out or exceeded a limit\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return SL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(USAGE, stdout);
+        return SL_EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("sluice %s\n", SLUICE_VERSION);
+        return SL_EXIT_OK;
+    }
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "validate")) return cmd_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
+    fprintf(stderr, "sluice: unknown command '%s' (see sluice --help)\n", cmd);
+    return SL_EXIT_USAGE;
+}
