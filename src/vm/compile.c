@@ -55,6 +55,8 @@ typedef struct comp {
     cframe *ctl;
     uint32_t nctl, ctlcap;
     uint32_t nlocals;
+    /* the last instruction, if a mov, for pairing with the next one */
+    uint32_t mov_pos, mov_end;
     /* the last instruction that produced the top value, for retargeting and fusion */
     uint32_t def_pos, def_end, def_h;
     int def_op;
@@ -153,6 +155,7 @@ static uint32_t emit_word(comp *c, sl_word w) {
 
 static uint32_t emit_op(comp *c, int op) {
     c->def_pos = NONE;
+    c->mov_pos = NONE;
     return emit_word(c, (sl_word){.h = c->H[op]});
 }
 
@@ -180,8 +183,14 @@ static void emit_fixup_target(comp *c, uint32_t *chain) {
     *chain = pos + 1;
 }
 
-/* Bind a label here: patch every word of `chain`; no instruction before it may be
- * retargeted any more, since control can now arrive from elsewhere. */
+/* A label is here: control can arrive from elsewhere, so no instruction before it may be
+ * retargeted or merged with one after it. */
+static void label_here(comp *c) {
+    c->def_pos = NONE;
+    c->mov_pos = NONE;
+}
+
+/* Bind a label here and patch every word of `chain` with it. */
 static void bind(comp *c, uint32_t *chain) {
     for (uint32_t link = *chain; link;) {
         uint32_t pos = link - 1;
@@ -190,7 +199,7 @@ static void bind(comp *c, uint32_t *chain) {
         add_reloc(c, pos);
     }
     *chain = 0;
-    c->def_pos = NONE;
+    label_here(c);
 }
 
 static void mark_def(comp *c, uint32_t start, int op) {
@@ -227,9 +236,19 @@ static void emit_const(comp *c, uint64_t dst, uint64_t val) {
 
 static void emit_mov(comp *c, uint64_t dst, uint64_t src) {
     if (dst == src) return;
-    emit_op(c, SL_I_mov);
+    if (c->mov_pos != NONE && c->mov_end == c->n) {
+        /* a second move right after one: make the pair one instruction */
+        c->code[c->mov_pos].h = c->H[SL_I_mov2];
+        emit_u(c, dst);
+        emit_u(c, src);
+        c->mov_pos = NONE;
+        return;
+    }
+    uint32_t start = emit_op(c, SL_I_mov);
     emit_u(c, dst);
     emit_u(c, src);
+    c->mov_pos = start;
+    c->mov_end = c->n;
 }
 
 /* Put entry i into its own slot. */
@@ -307,6 +326,7 @@ static bool fuse_load(comp *c, int op) {
                 c->stack[h - 1].kind == V_LOCAL;
     if (!right && !left) return false;
     uint64_t addr = c->code[c->def_pos + 2].u, offset = c->code[c->def_pos + 3].u;
+    uint64_t addend = c->code[c->def_pos + 4].u;
     c->n = c->def_pos;
     c->def_pos = NONE;
     uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
@@ -317,6 +337,7 @@ static bool fuse_load(comp *c, int op) {
     emit_u(c, a);
     emit_u(c, addr);
     emit_u(c, offset);
+    emit_u(c, addend);
     push_temp(c);
     mark_def(c, start, fop);
     return true;
@@ -576,6 +597,7 @@ static void emit_br_table(comp *c, const uint8_t **p) {
         }
         c->code[word].u = c->n;
         add_reloc(c, word);
+        label_here(c);
         emit_br(c, depths[i]);
     }
     free(depths);
@@ -720,7 +742,6 @@ static void do_end(comp *c) {
     if (!f->dead) materialize_range(c, f->height, f->height + f->nresults);
     if (f->else_fixup) bind(c, &f->else_fixup); /* `if` without `else`: params = results */
     bind(c, &f->fixups);
-    c->def_pos = NONE;
     c->nctl--;
     reset_stack(c, f->height, f->nresults);
 }
@@ -867,7 +888,7 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
         materialize_range(c, 0, c->h);
         cframe *f = push_frame(c, C_LOOP, np, nr);
         if (f) f->head = c->n;
-        c->def_pos = NONE;
+        label_here(c);
         break;
     }
     case SL_OP_IF: {
@@ -968,22 +989,37 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
         if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_LOAD32_U) {
             sl_rd_fast_u32(p); /* alignment: a hint only */
             imm[0] = sl_rd_fast_u32(p);
-            uint64_t addr = operand(c, c->h - 1);
+            uint64_t addr, addend = 0;
+            if (just_defined(c, c->h - 1) &&
+                (c->def_op == SL_I_i32_add_imm || c->def_op == SL_I_i32_sub_imm)) {
+                /* the address is x + k: take the add back and let the load do it */
+                addr = c->code[c->def_pos + 2].u;
+                addend = (uint32_t)c->code[c->def_pos + 3].u;
+                if (c->def_op == SL_I_i32_sub_imm) addend = (uint32_t)(0u - (uint32_t)addend);
+                c->n = c->def_pos;
+                c->def_pos = NONE;
+            } else {
+                addr = operand(c, c->h - 1);
+            }
             pop(c, 1);
             int iop = memtab[op - SL_OP_I32_LOAD] + c->explicit_bounds;
             uint32_t start = emit_op(c, iop);
             emit_u(c, off(c, c->h));
             emit_u(c, addr);
             emit_u(c, imm[0]);
+            emit_u(c, addend);
             push_temp(c);
             mark_def(c, start, iop);
         } else if (op >= SL_OP_I32_STORE && op <= SL_OP_I64_STORE32) {
             sl_rd_fast_u32(p);
             imm[0] = sl_rd_fast_u32(p);
-            if (fuse_store(c, memtab[op - SL_OP_I32_LOAD], imm[0])) break;
-            uint64_t val = operand(c, c->h - 1), addr = operand(c, c->h - 2);
+            int sop = memtab[op - SL_OP_I32_LOAD];
+            if (fuse_store(c, sop, imm[0])) break;
+            const ventry *v = &c->stack[c->h - 1];
+            bool k = v->kind == V_CONST; /* NAME_k stores an immediate */
+            uint64_t val = k ? v->val : operand(c, c->h - 1), addr = operand(c, c->h - 2);
             pop(c, 2);
-            emit_op(c, memtab[op - SL_OP_I32_LOAD] + c->explicit_bounds);
+            emit_op(c, sop + (k ? 2 : 0) + c->explicit_bounds);
             emit_u(c, addr);
             emit_u(c, val);
             emit_u(c, imm[0]);
@@ -1002,7 +1038,7 @@ static sl_status compile_body(comp *c, uint32_t fidx, sl_code *out, sl_error *er
     const sl_functype *ft = sl_module_functype(m, fidx);
     c->nlocals = ft->nparams + body->nlocals;
     c->n = c->nrelocs = c->h = c->maxh = c->nctl = 0;
-    c->def_pos = NONE;
+    c->def_pos = c->mov_pos = NONE;
     push_frame(c, C_FUNC, 0, ft->nresults);
     const uint8_t *p = body->code;
     while (c->nctl > 0 && !c->oom) {

@@ -99,12 +99,14 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
     [SL_I_br_##name##_imm] = &&L_br_##name##_imm,                                                  \
     [SL_I_br_##name##_imm_back] = &&L_br_##name##_imm_back,
 #define T_MEM(code, name) [SL_I_##name] = &&L_##name, [SL_I_##name##_chk] = &&L_##name##_chk,
+#define T_STO(code, name)                                                                    \
+    T_MEM(code, name)[SL_I_##name##_k] = &&L_##name##_k, [SL_I_##name##_k_chk] = &&L_##name##_k_chk,
 #define T_LD(name, mem, T, op)                                                                     \
     [SL_I_##name##_ld] = &&L_##name##_ld, [SL_I_##name##_ld_chk] = &&L_##name##_ld_chk,
 #define T_ST(name, mem, T, op)                                                                     \
     [SL_I_##name##_st] = &&L_##name##_st, [SL_I_##name##_st_chk] = &&L_##name##_st_chk,
         SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
-            SL_MEMORY_OPS(T_MEM, T_MEM) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)};
+            SL_MEMORY_OPS(T_MEM, T_STO) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)};
     if (table_out) {
         *table_out = table;
         return SL_OK;
@@ -247,6 +249,11 @@ L_mov:
     OPD(1) = OPD(2);
     pc += 3;
     NEXT();
+L_mov2:
+    OPD(1) = OPD(2);
+    OPD(3) = OPD(4);
+    pc += 5;
+    NEXT();
 L_const:
     OPD(1).u64 = pc[2].u;
     pc += 3;
@@ -373,40 +380,40 @@ L_data_drop:
     pc += 2;
     NEXT();
 
-#define LOAD(name, T, store_expr)                                                                  \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)OPD(2).u32 + pc[3].u;                                              \
-        T v;                                                                                       \
-        memcpy(&v, mem + ea, sizeof v);                                                            \
-        store_expr;                                                                                \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_##name##_chk : {                                                                             \
-        uint64_t ea = (uint64_t)OPD(2).u32 + pc[3].u;                                              \
-        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
-        T v;                                                                                       \
-        memcpy(&v, mem + ea, sizeof v);                                                            \
-        store_expr;                                                                                \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
+/* The effective address of a load: u32(addr + addend) + offset (see ops.h). */
+#define EA(addr, offset, addend) ((uint64_t)(uint32_t)(OPD(addr).u32 + (uint32_t)pc[addend].u) + pc[offset].u)
+#define LOAD(name, T, store_expr)                                                            \
+    L_##name : {                                                                             \
+        uint64_t ea = EA(2, 3, 4);                                                           \
+        T v;                                                                                 \
+        memcpy(&v, mem + ea, sizeof v);                                                      \
+        store_expr;                                                                          \
+        pc += 5;                                                                             \
+        NEXT();                                                                              \
+    }                                                                                        \
+    L_##name##_chk : {                                                                       \
+        uint64_t ea = EA(2, 3, 4);                                                           \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                     \
+        T v;                                                                                 \
+        memcpy(&v, mem + ea, sizeof v);                                                      \
+        store_expr;                                                                          \
+        pc += 5;                                                                             \
+        NEXT();                                                                              \
     }
-#define STORE(name, T)                                                                             \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                              \
-        T v = (T)OPD(2).u64;                                                                       \
-        memcpy(mem + ea, &v, sizeof v);                                                            \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_##name##_chk : {                                                                             \
-        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                              \
-        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
-        T v = (T)OPD(2).u64;                                                                       \
-        memcpy(mem + ea, &v, sizeof v);                                                            \
-        pc += 4;                                                                                   \
-        NEXT();                                                                                    \
+#define STORE_AS(label, T, value, check)                                                     \
+    label : {                                                                                \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                        \
+        if (check && unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);            \
+        T v = (T)(value);                                                                    \
+        memcpy(mem + ea, &v, sizeof v);                                                      \
+        pc += 4;                                                                             \
+        NEXT();                                                                              \
     }
+#define STORE(name, T)                                                                       \
+    STORE_AS(L_##name, T, OPD(2).u64, 0)                                                     \
+    STORE_AS(L_##name##_chk, T, OPD(2).u64, 1)                                               \
+    STORE_AS(L_##name##_k, T, pc[2].u, 0)                                                    \
+    STORE_AS(L_##name##_k_chk, T, pc[2].u, 1)
     LOAD(i32_load, uint32_t, OPD(1).u32 = v)
     LOAD(i64_load, uint64_t, OPD(1).u64 = v)
     LOAD(f32_load, uint32_t, OPD(1).u32 = v)
@@ -710,20 +717,20 @@ L_i64_rem_u : {
     /* ---- superinstructions ---- */
 #define LOAD_BINOP(name, memop, T, op)                                                             \
     L_##name##_ld : {                                                                              \
-        uint64_t ea = (uint64_t)OPD(3).u32 + pc[4].u;                                              \
+        uint64_t ea = EA(3, 4, 5);                                              \
         T b;                                                                                       \
         memcpy(&b, mem + ea, sizeof b);                                                            \
         LD_##T(1) = LD_##T(2) op b;                                                                \
-        pc += 5;                                                                                   \
+        pc += 6;                                                                                   \
         NEXT();                                                                                    \
     }                                                                                              \
     L_##name##_ld_chk : {                                                                          \
-        uint64_t ea = (uint64_t)OPD(3).u32 + pc[4].u;                                              \
+        uint64_t ea = EA(3, 4, 5);                                              \
         if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
         T b;                                                                                       \
         memcpy(&b, mem + ea, sizeof b);                                                            \
         LD_##T(1) = LD_##T(2) op b;                                                                \
-        pc += 5;                                                                                   \
+        pc += 6;                                                                                   \
         NEXT();                                                                                    \
     }
 #define STORE_BINOP(name, memop, T, op)                                                            \
