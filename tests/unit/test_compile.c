@@ -1,0 +1,248 @@
+/*
+ * test_compile.c - the compiler's rewrites (lazy locals and constants, destination
+ * retargeting, compare-and-branch, load/store superinstructions, address addends, paired
+ * moves), each where it meets a label, checked against results computed here in C. Every
+ * test runs in both bounds-check modes, since each mode has its own handlers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+
+static sl_val i32(int32_t v) {
+    return (sl_val){.type = SL_I32, .of.i32 = v};
+}
+
+/* Instantiate `wat` in an engine of the given mode and call each test body. */
+typedef struct fixture {
+    sl_engine *engine;
+    sl_store *store;
+    sl_module *module;
+    sl_instance *inst;
+} fixture;
+
+static bool setup(fixture *f, const char *wat, bool explicit_bounds) {
+    sl_engine_config cfg = {.explicit_bounds_checks = explicit_bounds};
+    f->engine = sl_engine_new(&cfg);
+    f->store = sl_store_new(f->engine, NULL);
+    f->module = NULL;
+    f->inst = wat_instance(f->store, f->engine, wat, &f->module);
+    return f->inst != NULL;
+}
+
+static void teardown(fixture *f) {
+    sl_store_free(f->store);
+    sl_module_free(f->module);
+    sl_engine_free(f->engine);
+}
+
+static int32_t call_i32(fixture *f, const char *name, const sl_val *args, uint32_t n) {
+    sl_val r = {0};
+    sl_error err;
+    sl_status st = sl_call(f->inst, name, args, n, &r, 1, &err);
+    CHECK_STATUS(st, SL_OK, &err);
+    return r.of.i32;
+}
+
+/* Moves before a loop and at its head must not be paired into one instruction: the
+ * back-branch lands between them. */
+static const char *fib_wat = "(module (func (export \"fib\") (param i32) (result i32)\n"
+                             "  (local i32 i32 i32)\n"
+                             "  (local.set 1 (i32.const 0)) (local.set 2 (i32.const 1))\n"
+                             "  (local.set 3 (local.get 1))\n"
+                             "  (block (loop\n"
+                             "    (local.set 3 (local.get 2))\n"
+                             "    (local.set 2 (i32.add (local.get 1) (local.get 2)))\n"
+                             "    (local.set 1 (local.get 3))\n"
+                             "    (br_if 1 (i32.eqz (local.get 0)))\n"
+                             "    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))\n"
+                             "    (br 0)))\n"
+                             "  (local.get 1)))";
+
+TEST(compile_moves_around_loop_head) {
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, fib_wat, mode)) {
+            uint32_t a = 0, b = 1;
+            for (int n = 0; n <= 40; n++) {
+                sl_val arg = i32(n);
+                CHECK_EQ((uint32_t)call_i32(&f, "fib", &arg, 1), b); /* n+1 rounds */
+                uint32_t t = a + b;
+                a = b;
+                b = t;
+            }
+        }
+        teardown(&f);
+    }
+}
+
+/* A lazy local.get must read the value from before a later local.set. */
+TEST(compile_lazy_local_sees_old_value) {
+    const char *wat = "(module (func (export \"f\") (param i32) (result i32)\n"
+                      "  (local.get 0)\n"
+                      "  (local.set 0 (i32.add (local.get 0) (i32.const 5)))\n"
+                      "  (local.get 0) (i32.sub)))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, wat, mode)) {
+            sl_val arg = i32(100);
+            CHECK_EQ(call_i32(&f, "f", &arg, 1), -5);
+        }
+        teardown(&f);
+    }
+}
+
+/* A block's result reaches its slot by a branch or by falling through; local.set after the
+ * block's end must not retarget the instruction before the label. */
+TEST(compile_no_retarget_across_label) {
+    const char *wat = "(module (func (export \"f\") (param i32) (result i32) (local i32)\n"
+                      "  (local.set 1 (block (result i32)\n"
+                      "    (drop (br_if 0 (i32.const 7) (local.get 0)))\n"
+                      "    (i32.add (local.get 0) (i32.const 40))))\n"
+                      "  (local.get 1)))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, wat, mode)) {
+            sl_val zero = i32(0), two = i32(2);
+            CHECK_EQ(call_i32(&f, "f", &zero, 1), 40);
+            CHECK_EQ(call_i32(&f, "f", &two, 1), 7);
+        }
+        teardown(&f);
+    }
+}
+
+/* Every i32 compare fused into br_if and into if (which negates it), with a register and
+ * with an immediate right operand. */
+TEST(compile_compare_branches) {
+    static const char *ops[] = {"eq",   "ne",   "lt_s", "lt_u", "gt_s",
+                                "gt_u", "le_s", "le_u", "ge_s", "ge_u"};
+    static const int32_t vals[] = {INT32_MIN, -7, -1, 0, 1, 3, 7, INT32_MAX};
+    for (int mode = 0; mode < 2; mode++) {
+        for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+            char wat[1024];
+            snprintf(
+                wat, sizeof wat,
+                "(module\n"
+                " (func (export \"brif\") (param i32 i32) (result i32)\n"
+                "  (block (br_if 0 (i32.%s (local.get 0) (local.get 1))) (return (i32.const 0)))\n"
+                "  (i32.const 1))\n"
+                " (func (export \"if\") (param i32 i32) (result i32)\n"
+                "  (if (result i32) (i32.%s (local.get 0) (local.get 1))\n"
+                "   (then (i32.const 1)) (else (i32.const 0))))\n"
+                " (func (export \"imm\") (param i32) (result i32)\n"
+                "  (if (result i32) (i32.%s (local.get 0) (i32.const 3))\n"
+                "   (then (i32.const 1)) (else (i32.const 0)))))",
+                ops[o], ops[o], ops[o]);
+            fixture f;
+            if (setup(&f, wat, mode)) {
+                for (size_t i = 0; i < 8; i++) {
+                    for (size_t j = 0; j < 8; j++) {
+                        int32_t a = vals[i], b = vals[j];
+                        uint32_t ua = (uint32_t)a, ub = (uint32_t)b;
+                        bool want[] = {a == b, a != b,  a<b, ua<ub, a> b, ua> ub, a <= b, ua <= ub,
+                                       a >= b, ua >= ub};
+                        sl_val args[2] = {i32(a), i32(b)};
+                        CHECK_EQ(call_i32(&f, "brif", args, 2), want[o]);
+                        CHECK_EQ(call_i32(&f, "if", args, 2), want[o]);
+                    }
+                    int32_t a = vals[i], b = 3;
+                    uint32_t ua = (uint32_t)a, ub = 3;
+                    bool want[] = {a == b, a != b,  a<b, ua<ub, a> b, ua> ub, a <= b, ua <= ub,
+                                   a >= b, ua >= ub};
+                    sl_val arg = i32(a);
+                    CHECK_EQ(call_i32(&f, "imm", &arg, 1), want[o]);
+                }
+            }
+            teardown(&f);
+        }
+    }
+}
+
+/* Loads feeding arithmetic (both operand orders), arithmetic feeding stores, constant
+ * stores, and address arithmetic absorbed by loads, including its 32-bit wrap-around. */
+static const char *mem_wat =
+    "(module (memory (export \"mem\") 1)\n"
+    " (func (export \"sub_ld\") (param i32 f64) (result f64)\n"
+    "  (f64.sub (local.get 1) (f64.load (local.get 0))))\n"
+    " (func (export \"mul_ld_left\") (param i32 f64) (result f64)\n"
+    "  (f64.mul (f64.load (local.get 0)) (local.get 1)))\n"
+    " (func (export \"div_ld_left\") (param i32 f64) (result f64)\n"
+    "  (f64.div (f64.load (local.get 0)) (local.get 1)))\n"
+    " (func (export \"add_st\") (param i32 i32 i32)\n"
+    "  (i32.store offset=4 (local.get 0) (i32.sub (local.get 1) (local.get 2))))\n"
+    " (func (export \"store_k\") (param i32)\n"
+    "  (i32.store8 (local.get 0) (i32.const 0x1ff)))\n"
+    " (func (export \"load_addend\") (param i32) (result i32)\n"
+    "  (i32.load offset=8 (i32.sub (local.get 0) (i32.const 4))))\n"
+    " (func (export \"load_addend_ld\") (param i32 i32) (result i32)\n"
+    "  (i32.sub (local.get 1) (i32.load (i32.add (local.get 0) (i32.const 4))))))";
+
+TEST(compile_memory_superinstructions) {
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (!setup(&f, mem_wat, mode)) {
+            teardown(&f);
+            continue;
+        }
+        sl_memory *mem = sl_instance_memory(f.inst, 0);
+        double x = 2.5;
+        CHECK(sl_memory_write(mem, 16, &x, sizeof x));
+        sl_val r = {0}, args[3];
+        sl_error err;
+        args[0] = i32(16);
+        args[1] = (sl_val){.type = SL_F64, .of.f64 = 10.0};
+        CHECK_STATUS(sl_call(f.inst, "sub_ld", args, 2, &r, 1, &err), SL_OK, &err);
+        CHECK(r.of.f64 == 7.5);
+        CHECK_STATUS(sl_call(f.inst, "mul_ld_left", args, 2, &r, 1, &err), SL_OK, &err);
+        CHECK(r.of.f64 == 25.0);
+        CHECK_STATUS(sl_call(f.inst, "div_ld_left", args, 2, &r, 1, &err), SL_OK, &err);
+        CHECK(r.of.f64 == 0.25);
+
+        args[0] = i32(100), args[1] = i32(50), args[2] = i32(8);
+        CHECK_STATUS(sl_call(f.inst, "add_st", args, 3, NULL, 0, &err), SL_OK, &err);
+        int32_t got = 0;
+        CHECK(sl_memory_read(mem, 104, &got, 4));
+        CHECK_EQ(got, 42);
+        args[0] = i32(65535 - 2); /* the 4-byte store at +4 passes the end: a trap */
+        CHECK_STATUS(sl_call(f.inst, "add_st", args, 3, NULL, 0, &err), SL_ERR_TRAP, &err);
+        CHECK_EQ(err.trap, SL_TRAP_MEMORY_OOB);
+
+        args[0] = i32(200);
+        CHECK_STATUS(sl_call(f.inst, "store_k", args, 1, NULL, 0, &err), SL_OK, &err);
+        uint8_t byte = 0;
+        CHECK(sl_memory_read(mem, 200, &byte, 1));
+        CHECK_EQ(byte, 0xff);
+
+        int32_t v = 0x12345678;
+        CHECK(sl_memory_write(mem, 104, &v, 4));
+        args[0] = i32(100); /* (100 - 4) + 8 */
+        CHECK_EQ(call_i32(&f, "load_addend", args, 1), 0x12345678);
+        args[0] = i32(0); /* u32(0 - 4) + 8 is past 4 GiB, not 4: a trap */
+        CHECK_STATUS(sl_call(f.inst, "load_addend", args, 1, &r, 1, &err), SL_ERR_TRAP, &err);
+        CHECK_EQ(err.trap, SL_TRAP_MEMORY_OOB);
+        args[0] = i32(100), args[1] = i32(0x12345679);
+        CHECK_EQ(call_i32(&f, "load_addend_ld", args, 2), 1);
+        teardown(&f);
+    }
+}
+
+/* br_table targets that need their values moved go through stubs; each stub must write the
+ * value itself (a constant materialized on one path is not there on another). */
+TEST(compile_br_table_stubs) {
+    const char *wat = "(module (func (export \"f\") (param i32) (result i32)\n"
+                      "  (i32.add (block (result i32)\n"
+                      "    (br_table 0 1 0 (i32.const 50) (local.get 0))\n"
+                      "    (i32.const 51)) (i32.const 2))))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, wat, mode)) {
+            for (int round = 0; round < 2; round++) {
+                sl_val a0 = i32(0), a1 = i32(1), a9 = i32(9);
+                CHECK_EQ(call_i32(&f, "f", &a1, 1), 50); /* returns from the function */
+                CHECK_EQ(call_i32(&f, "f", &a0, 1), 52);
+                CHECK_EQ(call_i32(&f, "f", &a9, 1), 52); /* default */
+            }
+        }
+        teardown(&f);
+    }
+}
