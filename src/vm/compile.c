@@ -343,10 +343,44 @@ static bool fuse_load(comp *c, int op) {
     return true;
 }
 
+/* The shifted-operand superinstruction for outer(a, inner_imm(x, k)), or -1. */
+static int shifted_op(int outer, int inner) {
+#define S_OP(o, i, T, op, sh)                                                                      \
+    if (outer == SL_I_##o && inner == SL_I_##i##_imm) return SL_I_##o##_##i;
+    SL_SHIFT_BINOPS(S_OP)
+#undef S_OP
+    return -1;
+}
+
+/* `x k rotl; op` (op taking the rotated value on the right, or on the left when it
+ * commutes) becomes one op_rotl [dst, a, x, k]. */
+static bool fuse_shift(comp *c, int op) {
+    uint32_t h = c->h;
+    bool right = just_defined(c, h - 1);
+    bool left =
+        !right && commutative(op) && just_defined(c, h - 2) && c->stack[h - 1].kind == V_LOCAL;
+    if (!right && !left) return false;
+    int fop = shifted_op(op, c->def_op);
+    if (fop < 0) return false;
+    uint64_t x = c->code[c->def_pos + 2].u, k = c->code[c->def_pos + 3].u;
+    c->n = c->def_pos;
+    c->def_pos = NONE;
+    uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
+    pop(c, 2);
+    uint32_t start = emit_op(c, fop);
+    emit_u(c, off(c, c->h));
+    emit_u(c, a);
+    emit_u(c, x);
+    emit_u(c, k);
+    push_temp(c);
+    mark_def(c, start, fop);
+    return true;
+}
+
 static void binop(comp *c, int op, int imm_op) {
     uint32_t start;
     ventry *top = &c->stack[c->h - 1];
-    if (fuse_load(c, op)) return;
+    if (fuse_load(c, op) || fuse_shift(c, op)) return;
     if (imm_op >= 0 && top->kind == V_CONST) {
         uint64_t imm = top->val;
         uint64_t a = operand(c, c->h - 2);

@@ -99,14 +99,16 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
     [SL_I_br_##name##_imm] = &&L_br_##name##_imm,                                                  \
     [SL_I_br_##name##_imm_back] = &&L_br_##name##_imm_back,
 #define T_MEM(code, name) [SL_I_##name] = &&L_##name, [SL_I_##name##_chk] = &&L_##name##_chk,
-#define T_STO(code, name)                                                                    \
+#define T_STO(code, name)                                                                          \
     T_MEM(code, name)[SL_I_##name##_k] = &&L_##name##_k, [SL_I_##name##_k_chk] = &&L_##name##_k_chk,
 #define T_LD(name, mem, T, op)                                                                     \
     [SL_I_##name##_ld] = &&L_##name##_ld, [SL_I_##name##_ld_chk] = &&L_##name##_ld_chk,
+#define T_SH(outer, inner, T, op, sh) [SL_I_##outer##_##inner] = &&L_##outer##_##inner,
 #define T_ST(name, mem, T, op)                                                                     \
     [SL_I_##name##_st] = &&L_##name##_st, [SL_I_##name##_st_chk] = &&L_##name##_st_chk,
         SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
-            SL_MEMORY_OPS(T_MEM, T_STO) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)};
+            SL_MEMORY_OPS(T_MEM, T_STO) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)
+                SL_SHIFT_BINOPS(T_SH)};
     if (table_out) {
         *table_out = table;
         return SL_OK;
@@ -381,38 +383,39 @@ L_data_drop:
     NEXT();
 
 /* The effective address of a load: u32(addr + addend) + offset (see ops.h). */
-#define EA(addr, offset, addend) ((uint64_t)(uint32_t)(OPD(addr).u32 + (uint32_t)pc[addend].u) + pc[offset].u)
-#define LOAD(name, T, store_expr)                                                            \
-    L_##name : {                                                                             \
-        uint64_t ea = EA(2, 3, 4);                                                           \
-        T v;                                                                                 \
-        memcpy(&v, mem + ea, sizeof v);                                                      \
-        store_expr;                                                                          \
-        pc += 5;                                                                             \
-        NEXT();                                                                              \
-    }                                                                                        \
-    L_##name##_chk : {                                                                       \
-        uint64_t ea = EA(2, 3, 4);                                                           \
-        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                     \
-        T v;                                                                                 \
-        memcpy(&v, mem + ea, sizeof v);                                                      \
-        store_expr;                                                                          \
-        pc += 5;                                                                             \
-        NEXT();                                                                              \
+#define EA(addr, offset, addend)                                                                   \
+    ((uint64_t)(uint32_t)(OPD(addr).u32 + (uint32_t)pc[addend].u) + pc[offset].u)
+#define LOAD(name, T, store_expr)                                                                  \
+    L_##name : {                                                                                   \
+        uint64_t ea = EA(2, 3, 4);                                                                 \
+        T v;                                                                                       \
+        memcpy(&v, mem + ea, sizeof v);                                                            \
+        store_expr;                                                                                \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_chk : {                                                                             \
+        uint64_t ea = EA(2, 3, 4);                                                                 \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
+        T v;                                                                                       \
+        memcpy(&v, mem + ea, sizeof v);                                                            \
+        store_expr;                                                                                \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
     }
-#define STORE_AS(label, T, value, check)                                                     \
-    label : {                                                                                \
-        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                        \
-        if (check && unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);            \
-        T v = (T)(value);                                                                    \
-        memcpy(mem + ea, &v, sizeof v);                                                      \
-        pc += 4;                                                                             \
-        NEXT();                                                                              \
+#define STORE_AS(label, T, value, check)                                                           \
+    label : {                                                                                      \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                              \
+        if (check && unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                 \
+        T v = (T)(value);                                                                          \
+        memcpy(mem + ea, &v, sizeof v);                                                            \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
     }
-#define STORE(name, T)                                                                       \
-    STORE_AS(L_##name, T, OPD(2).u64, 0)                                                     \
-    STORE_AS(L_##name##_chk, T, OPD(2).u64, 1)                                               \
-    STORE_AS(L_##name##_k, T, pc[2].u, 0)                                                    \
+#define STORE(name, T)                                                                             \
+    STORE_AS(L_##name, T, OPD(2).u64, 0)                                                           \
+    STORE_AS(L_##name##_chk, T, OPD(2).u64, 1)                                                     \
+    STORE_AS(L_##name##_k, T, pc[2].u, 0)                                                          \
     STORE_AS(L_##name##_k_chk, T, pc[2].u, 1)
     LOAD(i32_load, uint32_t, OPD(1).u32 = v)
     LOAD(i64_load, uint64_t, OPD(1).u64 = v)
@@ -717,7 +720,7 @@ L_i64_rem_u : {
     /* ---- superinstructions ---- */
 #define LOAD_BINOP(name, memop, T, op)                                                             \
     L_##name##_ld : {                                                                              \
-        uint64_t ea = EA(3, 4, 5);                                              \
+        uint64_t ea = EA(3, 4, 5);                                                                 \
         T b;                                                                                       \
         memcpy(&b, mem + ea, sizeof b);                                                            \
         LD_##T(1) = LD_##T(2) op b;                                                                \
@@ -725,7 +728,7 @@ L_i64_rem_u : {
         NEXT();                                                                                    \
     }                                                                                              \
     L_##name##_ld_chk : {                                                                          \
-        uint64_t ea = EA(3, 4, 5);                                              \
+        uint64_t ea = EA(3, 4, 5);                                                                 \
         if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
         T b;                                                                                       \
         memcpy(&b, mem + ea, sizeof b);                                                            \
@@ -751,6 +754,20 @@ L_i64_rem_u : {
     }
     SL_LOAD_BINOPS(LOAD_BINOP)
     SL_STORE_BINOPS(STORE_BINOP)
+
+#define ROTL32(x, k) (((x) << ((k)&31)) | ((x) >> ((32 - (k)) & 31)))
+#define SHL32(x, k)  ((x) << ((k)&31))
+#define SHR32(x, k)  ((x) >> ((k)&31))
+#define SHL64(x, k)  ((x) << ((k)&63))
+#define SHR64(x, k)  ((x) >> ((k)&63))
+#define SHIFT_BINOP(outer, inner, T, op, shift)                                                    \
+    L_##outer##_##inner : {                                                                        \
+        T a = LD_##T(2), x = LD_##T(3), k = (T)pc[4].u;                                            \
+        LD_##T(1) = a op shift(x, k);                                                              \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SL_SHIFT_BINOPS(SHIFT_BINOP)
 
 trap:
     store->fuel = fuel;

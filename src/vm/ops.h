@@ -138,6 +138,16 @@
     X(i64_sub, i64_store, u64, -) X(i64_and, i64_store, u64, &) X(i64_or, i64_store, u64, |) \
     X(i64_xor, i64_store, u64, ^)
 
+/* Shifted operands, as hash functions (SHA-2, BLAKE, xxHash) use them: X(OUTER, INNER, T, OP,
+ * SHIFT) defines OUTER_INNER [dst, a, x, k]: dst = a OP SHIFT(x, k), for INNER_imm feeding
+ * OUTER. */
+#define SL_SHIFT_BINOPS(X) \
+    X(i32_xor, i32_rotl, u32, ^, ROTL32) X(i32_xor, i32_shr_u, u32, ^, SHR32) \
+    X(i32_xor, i32_shl, u32, ^, SHL32) X(i32_add, i32_rotl, u32, +, ROTL32) \
+    X(i32_add, i32_shl, u32, +, SHL32) X(i32_or, i32_shl, u32, |, SHL32) \
+    X(i32_or, i32_shr_u, u32, |, SHR32) X(i64_xor, i64_shr_u, u64, ^, SHR64) \
+    X(i64_xor, i64_shl, u64, ^, SHL64) X(i64_add, i64_shl, u64, +, SHL64) \
+    X(i64_or, i64_shl, u64, |, SHL64) X(i64_or, i64_shr_u, u64, |, SHR64)
 // clang-format on
 
 /* The op numbers. */
@@ -147,14 +157,14 @@ enum sl_op {
 #define SL_OP_IMM(name)       SL_I_##name##_imm,
 #define SL_OP_BRS(name, inv)                                                                       \
     SL_I_br_##name, SL_I_br_##name##_back, SL_I_br_##name##_imm, SL_I_br_##name##_imm_back,
-#define SL_OP_MEM(code, name)      SL_I_##name, SL_I_##name##_chk,
-#define SL_OP_STO(code, name)                                                                      \
-    SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
-#define SL_OP_LD(name, mem, T, op) SL_I_##name##_ld, SL_I_##name##_ld_chk,
-#define SL_OP_ST(name, mem, T, op) SL_I_##name##_st, SL_I_##name##_st_chk,
+#define SL_OP_MEM(code, name)             SL_I_##name, SL_I_##name##_chk,
+#define SL_OP_STO(code, name)             SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
+#define SL_OP_LD(name, mem, T, op)        SL_I_##name##_ld, SL_I_##name##_ld_chk,
+#define SL_OP_ST(name, mem, T, op)        SL_I_##name##_st, SL_I_##name##_st_chk,
+#define SL_OP_SH(outer, inner, T, op, sh) SL_I_##outer##_##inner,
     SL_CONTROL_OPS(SL_OP_ONE) SL_NUMERIC_OPS(SL_OP_NUM, SL_OP_NUM) SL_IMM_OPS(SL_OP_IMM)
         SL_CMP_BRANCHES(SL_OP_BRS) SL_MEMORY_OPS(SL_OP_MEM, SL_OP_STO) SL_LOAD_BINOPS(SL_OP_LD)
-            SL_STORE_BINOPS(SL_OP_ST)
+            SL_STORE_BINOPS(SL_OP_ST) SL_SHIFT_BINOPS(SL_OP_SH)
 #undef SL_OP_ONE
 #undef SL_OP_NUM
 #undef SL_OP_IMM
@@ -163,6 +173,7 @@ enum sl_op {
 #undef SL_OP_STO
 #undef SL_OP_LD
 #undef SL_OP_ST
+#undef SL_OP_SH
                 SL_NUM_OPS
 };
 

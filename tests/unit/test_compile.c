@@ -246,3 +246,43 @@ TEST(compile_br_table_stubs) {
         teardown(&f);
     }
 }
+
+/* Shifted operands: the shift on either side of a commutative op, on the right of any. */
+TEST(compile_shifted_operands) {
+    const char *wat = "(module\n"
+                      " (func (export \"xr\") (param i32 i32) (result i32)\n"
+                      "  (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))\n"
+                      " (func (export \"rx\") (param i32 i32) (result i32)\n"
+                      "  (i32.xor (i32.rotl (local.get 1) (i32.const 39)) (local.get 0)))\n"
+                      " (func (export \"as\") (param i32 i32) (result i32)\n"
+                      "  (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 3))))\n"
+                      " (func (export \"os\") (param i32 i32) (result i32)\n"
+                      "  (i32.or (i32.shr_u (local.get 1) (i32.const 30)) (local.get 0)))\n"
+                      " (func (export \"x64\") (param i64 i64) (result i64)\n"
+                      "  (i64.xor (local.get 0) (i64.shr_u (local.get 1) (i64.const 61)))))";
+    static const uint32_t vals[] = {0, 1, 0x80000000u, 0xdeadbeefu, 0x12345678u, 0xffffffffu};
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, wat, mode)) {
+            for (size_t i = 0; i < 6; i++) {
+                for (size_t j = 0; j < 6; j++) {
+                    uint32_t a = vals[i], b = vals[j];
+                    sl_val args[2] = {i32((int32_t)a), i32((int32_t)b)};
+                    uint32_t r7 = (b << 7) | (b >> 25);
+                    CHECK_EQ((uint32_t)call_i32(&f, "xr", args, 2), a ^ r7);
+                    CHECK_EQ((uint32_t)call_i32(&f, "rx", args, 2), a ^ r7); /* 39 % 32 */
+                    CHECK_EQ((uint32_t)call_i32(&f, "as", args, 2), a + (b << 3));
+                    CHECK_EQ((uint32_t)call_i32(&f, "os", args, 2), a | (b >> 30));
+                    uint64_t a64 = (uint64_t)a << 32 | b, b64 = (uint64_t)b << 32 | a;
+                    sl_val a2[2] = {{.type = SL_I64, .of.i64 = (int64_t)a64},
+                                    {.type = SL_I64, .of.i64 = (int64_t)b64}};
+                    sl_val r = {0};
+                    sl_error err;
+                    CHECK_STATUS(sl_call(f.inst, "x64", a2, 2, &r, 1, &err), SL_OK, &err);
+                    CHECK_EQ((uint64_t)r.of.i64, a64 ^ (b64 >> 61));
+                }
+            }
+        }
+        teardown(&f);
+    }
+}
