@@ -13,12 +13,15 @@ sl_engine *sl_engine_new(const sl_engine_config *cfg) {
     if (cfg) e->config = *cfg;
     pthread_mutex_init(&e->types.lock, NULL);
     pthread_mutex_init(&e->watchdog_lock, NULL);
+    pthread_mutex_init(&e->pool_lock, NULL);
     return e;
 }
 
 void sl_engine_free(sl_engine *e) {
     if (!e) return;
     sl_watchdog_free(e);
+    sl_pool_free(e);
+    pthread_mutex_destroy(&e->pool_lock);
     for (uint32_t i = 0; i < e->types.count; i++)
         free(e->types.types[i]);
     free(e->types.types);

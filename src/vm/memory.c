@@ -39,14 +39,29 @@ sl_memory *sl_memory_create(sl_store *store, sl_limits limits, sl_error *err) {
     m->size = (uint64_t)limits.min * SL_PAGE_SIZE;
     if (!store->engine->config.explicit_bounds_checks) {
         m->reserved = GUARD_RESERVATION + GUARD_SLACK;
-        void *p =
-            mmap(NULL, m->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) goto nomem;
-        m->base = p;
         m->guarded = true;
-        if (m->size && mprotect(m->base, m->size, PROT_READ | PROT_WRITE) != 0) {
-            munmap(p, m->reserved);
-            goto nomem;
+        sl_region r;
+        if (sl_pool_take(store->engine, m->reserved, &r)) {
+            /* a pooled reservation: zero and accessible up to r.rw; fit that to our size */
+            m->base = r.base;
+            int rc = 0;
+            if (r.rw > m->size)
+                rc = mprotect(m->base + m->size, r.rw - m->size, PROT_NONE);
+            else if (r.rw < m->size)
+                rc = mprotect(m->base + r.rw, m->size - r.rw, PROT_READ | PROT_WRITE);
+            if (rc != 0) {
+                munmap(r.base, r.size);
+                goto nomem;
+            }
+        } else {
+            void *p = mmap(NULL, m->reserved, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED) goto nomem;
+            m->base = p;
+            if (m->size && mprotect(m->base, m->size, PROT_READ | PROT_WRITE) != 0) {
+                munmap(p, m->reserved);
+                goto nomem;
+            }
         }
         sl_traps_init();
     } else {
@@ -83,10 +98,11 @@ int64_t sl_memory_grow_pages(sl_memory *m, uint32_t delta) {
     return old;
 }
 
-void sl_memory_destroy(sl_memory *m) {
-    if (m->guarded)
-        munmap(m->base, m->reserved);
-    else
+void sl_memory_destroy(sl_engine *engine, sl_memory *m) {
+    if (m->guarded) {
+        sl_zero_pages(m->base, m->size);
+        sl_pool_give(engine, (sl_region){.base = m->base, .size = m->reserved, .rw = m->size});
+    } else
         free(m->base);
     free(m);
 }

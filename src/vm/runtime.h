@@ -53,12 +53,29 @@ typedef struct sl_typeset {
 
 typedef struct sl_watchdog sl_watchdog;
 
+/* A mapped region kept for reuse (pool.c): `rw` leading bytes are readable, writable and
+ * zero (for memories), the rest inaccessible. */
+typedef struct sl_region {
+    uint8_t *base;
+    size_t size, rw;
+} sl_region;
+#define SL_POOL_MAX 32
+
 struct sl_engine {
     sl_engine_config config;
     sl_typeset types;
     sl_watchdog *watchdog; /* created on first use */
     pthread_mutex_t watchdog_lock;
+    pthread_mutex_t pool_lock;
+    sl_region pool[SL_POOL_MAX];
+    uint32_t npool;
 };
+
+/* pool.c */
+bool sl_pool_take(sl_engine *e, size_t size, sl_region *out);
+void sl_pool_give(sl_engine *e, sl_region r);
+void sl_pool_free(sl_engine *e);
+void sl_zero_pages(uint8_t *base, size_t len);
 
 /* The canonical id of a function type (equal types, equal ids), or UINT32_MAX on OOM. */
 uint32_t sl_engine_intern(sl_engine *engine, const sl_functype *ft);
@@ -172,7 +189,7 @@ struct sl_store {
 /* memory.c */
 sl_memory *sl_memory_create(sl_store *store, sl_limits limits, sl_error *err);
 int64_t sl_memory_grow_pages(sl_memory *mem, uint32_t delta);
-void sl_memory_destroy(sl_memory *mem);
+void sl_memory_destroy(sl_engine *engine, sl_memory *mem);
 /* traps.c: route faults on guard pages to the running activation. */
 void sl_traps_init(void);
 bool sl_store_owns_address(sl_store *store, uintptr_t addr);

@@ -28,6 +28,18 @@ uint64_t sl_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A stack region, from the engine's pool if one of this size is there. */
+static void *map_stack(sl_engine *engine, size_t bytes) {
+    sl_region r;
+    if (sl_pool_take(engine, bytes, &r)) return r.base;
+    return mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                -1, 0);
+}
+
+static void unmap_stack(sl_engine *engine, void *base, size_t bytes) {
+    sl_pool_give(engine, (sl_region){.base = base, .size = bytes, .rw = bytes});
+}
+
 sl_store *sl_store_new(sl_engine *engine, const sl_store_limits *limits) {
     sl_store *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -43,13 +55,10 @@ sl_store *sl_store_new(sl_engine *engine, const sl_store_limits *limits) {
      * store that runs small functions costs a few pages however large the limits. */
     size_t stack_bytes = (size_t)s->limits.stack_slots * sizeof(sl_slot);
     size_t frame_bytes = (size_t)(s->limits.max_call_depth + 1) * sizeof(sl_frame);
-    void *st = mmap(NULL, stack_bytes, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    void *fr = mmap(NULL, frame_bytes, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *st = map_stack(engine, stack_bytes), *fr = map_stack(engine, frame_bytes);
     if (st == MAP_FAILED || fr == MAP_FAILED) {
-        if (st != MAP_FAILED) munmap(st, stack_bytes);
-        if (fr != MAP_FAILED) munmap(fr, frame_bytes);
+        if (st != MAP_FAILED) unmap_stack(engine, st, stack_bytes);
+        if (fr != MAP_FAILED) unmap_stack(engine, fr, frame_bytes);
         free(s);
         return NULL;
     }
@@ -86,7 +95,7 @@ void sl_store_free(sl_store *s) {
     }
     for (sl_memory *m = s->memories, *next; m; m = next) {
         next = m->next_in_store;
-        sl_memory_destroy(m);
+        sl_memory_destroy(s->engine, m);
     }
     for (uint32_t i = 0; i < s->tables.count; i++) {
         sl_table *t = s->tables.items[i];
@@ -97,8 +106,8 @@ void sl_store_free(sl_store *s) {
     for (uint32_t i = 0; i < s->objects.count; i++)
         free(s->objects.items[i]);
     free(s->objects.items);
-    munmap(s->stack, (size_t)s->limits.stack_slots * sizeof(sl_slot));
-    munmap(s->frames, (size_t)(s->limits.max_call_depth + 1) * sizeof(sl_frame));
+    unmap_stack(s->engine, s->stack, (size_t)s->limits.stack_slots * sizeof(sl_slot));
+    unmap_stack(s->engine, s->frames, (size_t)(s->limits.max_call_depth + 1) * sizeof(sl_frame));
     free(s);
 }
 
