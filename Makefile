@@ -20,6 +20,11 @@ endif
 ifeq ($(PROFILE),1)
 CFLAGS   += -DSL_PROFILE
 endif
+# `make NOPOLL=1 BUILD=build/nopoll` leaves out the interrupt/fuel polls: a baseline for
+# `make bench`, which reports what the polls cost. Never a build to run guests with.
+ifeq ($(NOPOLL),1)
+CFLAGS   += -DSL_NO_POLL
+endif
 
 LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))

@@ -246,6 +246,24 @@ if ((HAVE_NODE)); then
         "$(ms "$T_MEAN")" "$(ms "$T_MIN")" "$(ratio "$T_MEAN" "$hn_mean")"
 fi
 
+echo
+echo "== (d) cost of the interrupt/fuel polls (loop heads, calls): sluice vs a build without them =="
+NOPOLL=$BUILD/nopoll/sluice
+if [[ -x $NOPOLL ]]; then
+    printf "%-9s %12s %12s %9s\n" program "polls s" "no polls s" overhead
+    for p in fib sieve matmul sha256 sort; do
+        [[ " ${PROGRAMS[*]} " == *" $p "* ]] || continue
+        time_cmd "$p.poll" "$RUNS" "$SLUICE" run "$OUT/wasm/$p.wasm"
+        tp=$T_MIN
+        time_cmd "$p.nopoll" "$RUNS" "$NOPOLL" run "$OUT/wasm/$p.wasm"
+        tq=$T_MIN
+        printf "%-9s %12s %12s %9s\n" "$p" "$(secs "$tp")" "$(secs "$tq")" \
+            "$(awk -v a="$tp" -v b="$tq" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%+.1f%%", (a / b - 1) * 100 }')"
+    done
+else
+    echo "(no $NOPOLL: run through 'make bench')"
+fi
+
 if ((${#problems[@]})); then
     echo
     echo "PROBLEMS:"

@@ -6,6 +6,7 @@ BENCH_ENV = BUILD="$(BUILD)" WASM_CC="$(WASM_CC)" WASM_CFLAGS="$(WASM_CFLAGS)"
 
 .PHONY: bench bench-smoke
 bench: $(SLUICE) $(LIB)
+	@$(MAKE) --no-print-directory NOPOLL=1 BUILD=$(BUILD)/nopoll $(BUILD)/nopoll/sluice >/dev/null
 	@$(BENCH_ENV) bash bench/run.sh
 
 bench-smoke: $(SLUICE)

@@ -29,14 +29,18 @@ void sl_prof_hit(const void *h);
         trap_code = (t);                                                                           \
         goto trap;                                                                                 \
     } while (0)
-/* Interrupt and fuel check, at function entry and on backward branches. */
+/* Interrupt and fuel check, at function entry and on backward branches. Builds with
+ * -DSL_NO_POLL leave it out: they exist only so that `make bench` can measure its cost. */
+#ifdef SL_NO_POLL
+#define POLL() ((void)0)
+#else
 #define POLL()                                                                                     \
     do {                                                                                           \
-        if (unlikely((--fuel < 0) |                                                                \
-                     atomic_load_explicit(&store->interrupt, memory_order_relaxed))) {             \
-            if (poll_traps(store, &fuel, &trap_code)) goto trap;                                   \
+        if (unlikely(atomic_load_explicit(&store->poll, memory_order_relaxed))) {                  \
+            if (poll_traps(store, &trap_code)) goto trap;                                          \
         }                                                                                          \
     } while (0)
+#endif
 #define RELOAD_MEM()                                                                               \
     do {                                                                                           \
         sl_memory *m0_ = inst->memories[0];                                                        \
@@ -58,17 +62,18 @@ typedef int64_t s64;
 typedef float f32;
 typedef double f64;
 
-static bool poll_traps(sl_store *store, int64_t *fuel, int *trap_code) {
-    if (atomic_load_explicit(&store->interrupt, memory_order_relaxed)) {
+/* The slow side of POLL: an interrupt, or fuel to count. */
+static __attribute__((unused)) bool poll_traps(sl_store *store, int *trap_code) {
+    uint32_t poll = atomic_load_explicit(&store->poll, memory_order_relaxed);
+    if (poll & SL_POLL_INTERRUPT) {
         *trap_code = SL_TRAP_INTERRUPTED;
         return true;
     }
-    if (store->fuel_enabled) {
+    if ((poll & SL_POLL_FUEL) && --store->fuel < 0) {
+        store->fuel = 0;
         *trap_code = SL_TRAP_OUT_OF_FUEL;
-        *fuel = 0;
         return true;
     }
-    *fuel = INT64_MAX; /* fuel is off: the counter merely wrapped */
     return false;
 }
 
@@ -117,7 +122,6 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
     sl_frame *frames = store->frames;
     const uint32_t max_depth = store->limits.max_call_depth;
     sl_slot *const stack_end = store->stack_end;
-    int64_t fuel = store->fuel;
     int trap_code = 0;
     uint8_t *mem;
     uint64_t memsize;
@@ -133,7 +137,6 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
 L_unreachable:
     TRAP(SL_TRAP_UNREACHABLE);
 L_exit:
-    store->fuel = fuel;
     store->depth = depth;
     return SL_OK;
 L_br:
@@ -197,10 +200,8 @@ call_func:
     if (f->host) {
         store->depth = depth;
         store->sp = args + f->type->nparams + f->type->nresults;
-        store->fuel = fuel;
         sl_caller caller = {store, inst};
         int rc = f->host(&caller, args, f->user);
-        fuel = store->fuel;
         if (unlikely(rc)) TRAP(rc);
         RELOAD_MEM();
         pc = next_pc;
@@ -770,7 +771,6 @@ L_i64_rem_u : {
     SL_SHIFT_BINOPS(SHIFT_BINOP)
 
 trap:
-    store->fuel = fuel;
     store->depth = depth;
     if (trap_code == SL_HOST_EXIT) {
         sl_fail(err, SL_ERR_EXIT, -1, "exit with code %d", store->exit_code);
@@ -846,7 +846,6 @@ sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err)
         fp[i].u64 = 0;
     s->frames[saved_depth] = (sl_frame){.pc = &exit_word, .fp = fp, .inst = NULL};
     s->trap_message[0] = 0;
-    if (!s->fuel_enabled) s->fuel = INT64_MAX;
 
     sl_exec ex;
     ex.prev = sl_current_exec;

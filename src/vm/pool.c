@@ -36,7 +36,8 @@ void sl_pool_give(sl_engine *e, sl_region r) {
 }
 
 void sl_pool_free(sl_engine *e) {
-    for (uint32_t i = 0; i < e->npool; i++) munmap(e->pool[i].base, e->pool[i].size);
+    for (uint32_t i = 0; i < e->npool; i++)
+        munmap(e->pool[i].base, e->pool[i].size);
     e->npool = 0;
 }
 

@@ -16,6 +16,9 @@
 /* What a host function returns through sl_caller_exit (beyond every sl_trap). */
 #define SL_HOST_EXIT 0x10000
 
+#define SL_POLL_INTERRUPT 1u
+#define SL_POLL_FUEL      2u
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -159,9 +162,10 @@ typedef struct sl_objlist {
 struct sl_store {
     sl_engine *engine;
     sl_store_limits limits;
-    _Atomic uint32_t interrupt;
+    /* What the interpreter's polls test, in one word so that the common case is one load:
+     * SL_POLL_INTERRUPT (set from any thread) and SL_POLL_FUEL (fuel is counted). */
+    _Atomic uint32_t poll;
     int64_t fuel;
-    bool fuel_enabled;
     uint32_t timeout_ms;
 
     sl_slot *stack, *stack_end; /* value stack */
@@ -183,7 +187,7 @@ struct sl_store {
     struct sl_store *wd_next;
     uint64_t wd_deadline_ns;
     bool wd_registered;
-    bool wd_fired; /* the watchdog, not the embedder, raised `interrupt` */
+    bool wd_fired; /* the watchdog, not the embedder, raised SL_POLL_INTERRUPT */
 };
 
 /* memory.c */

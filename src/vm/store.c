@@ -112,24 +112,28 @@ void sl_store_free(sl_store *s) {
 }
 
 void sl_store_interrupt(sl_store *s) {
-    atomic_store_explicit(&s->interrupt, 1, memory_order_relaxed);
+    atomic_fetch_or_explicit(&s->poll, SL_POLL_INTERRUPT, memory_order_relaxed);
 }
 void sl_store_clear_interrupt(sl_store *s) {
-    atomic_store_explicit(&s->interrupt, 0, memory_order_relaxed);
+    atomic_fetch_and_explicit(&s->poll, ~SL_POLL_INTERRUPT, memory_order_relaxed);
 }
 bool sl_store_interrupted(const sl_store *s) {
-    return atomic_load_explicit(&s->interrupt, memory_order_relaxed) != 0;
+    return atomic_load_explicit(&s->poll, memory_order_relaxed) & SL_POLL_INTERRUPT;
 }
 void sl_store_set_timeout(sl_store *s, uint32_t ms) {
     s->timeout_ms = ms;
 }
 
 void sl_store_set_fuel(sl_store *s, uint64_t fuel) {
-    s->fuel_enabled = fuel != UINT64_MAX;
     s->fuel = fuel > INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    if (fuel != UINT64_MAX)
+        atomic_fetch_or_explicit(&s->poll, SL_POLL_FUEL, memory_order_relaxed);
+    else
+        atomic_fetch_and_explicit(&s->poll, ~SL_POLL_FUEL, memory_order_relaxed);
 }
 uint64_t sl_store_fuel(const sl_store *s) {
-    return s->fuel_enabled ? (uint64_t)(s->fuel < 0 ? 0 : s->fuel) : UINT64_MAX;
+    bool on = atomic_load_explicit(&s->poll, memory_order_relaxed) & SL_POLL_FUEL;
+    return on ? (uint64_t)(s->fuel < 0 ? 0 : s->fuel) : UINT64_MAX;
 }
 
 void sl_store_set_data(sl_store *s, void *data) {

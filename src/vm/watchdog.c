@@ -26,7 +26,7 @@ static void *watch(void *arg) {
             sl_store *s = *p;
             if (s->wd_deadline_ns <= now) {
                 s->wd_fired = true;
-                atomic_store_explicit(&s->interrupt, 1, memory_order_relaxed);
+                atomic_fetch_or_explicit(&s->poll, SL_POLL_INTERRUPT, memory_order_relaxed);
                 s->wd_registered = false;
                 *p = s->wd_next;
                 continue;
@@ -98,7 +98,7 @@ void sl_watchdog_disarm(sl_store *s) {
     }
     if (s->wd_fired) {
         s->wd_fired = false;
-        atomic_store_explicit(&s->interrupt, 0, memory_order_relaxed);
+        atomic_fetch_and_explicit(&s->poll, ~SL_POLL_INTERRUPT, memory_order_relaxed);
     }
     pthread_mutex_unlock(&wd->lock);
 }
