@@ -147,6 +147,8 @@ typedef struct sl_error {
     char message[256]; /* human-readable, without a trailing newline */
 } sl_error;
 
+/* "i32", "funcref", ... ("?" for anything else). */
+const char *sl_valtype_name(uint8_t type);
 /* The spec's wording of a trap ("integer divide by zero", ...). */
 const char *sl_trap_message(sl_trap trap);
 const char *sl_status_name(sl_status status);

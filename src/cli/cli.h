@@ -11,6 +11,9 @@
 #ifndef SL_CLI_H
 #define SL_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 enum {
     SL_EXIT_OK = 0,
     SL_EXIT_GUEST_MAX = 125,
@@ -21,6 +24,9 @@ enum {
 
 /* Each takes the arguments after the subcommand name (argv[0] is the subcommand) and
  * returns the process exit code. */
+/* The whole file, malloc'd; NULL with errno set if it cannot be read. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

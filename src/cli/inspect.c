@@ -12,33 +12,8 @@
 
 /* Read a whole file; NULL (with a message printed) if it can't be. */
 static uint8_t *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "sluice: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        uint8_t *p = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-        if (!p) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = p;
-        cap *= 2;
-    }
-    if (!buf || ferror(f)) {
-        fprintf(stderr, "sluice: %s: cannot read the file\n", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    *len = n;
+    uint8_t *buf = cli_read_file(path, len);
+    if (!buf) fprintf(stderr, "sluice: %s: %s\n", path, strerror(errno));
     return buf;
 }
 
@@ -93,26 +68,13 @@ int cmd_validate(int argc, char **argv) {
 
 /* ---- inspect ----------------------------------------------------------------------------- */
 
-static const char *tname(uint8_t t) {
-    switch (t) {
-    case SL_I32: return "i32";
-    case SL_I64: return "i64";
-    case SL_F32: return "f32";
-    case SL_F64: return "f64";
-    case SL_V128: return "v128";
-    case SL_FUNCREF: return "funcref";
-    case SL_EXTERNREF: return "externref";
-    }
-    return "?";
-}
-
 static void print_functype(const sl_functype *ft) {
     printf("(");
     for (uint32_t i = 0; i < ft->nparams; i++)
-        printf("%s%s", i ? ", " : "", tname(ft->types[i]));
+        printf("%s%s", i ? ", " : "", sl_valtype_name(ft->types[i]));
     printf(") -> (");
     for (uint32_t i = 0; i < ft->nresults; i++)
-        printf("%s%s", i ? ", " : "", tname(ft->types[ft->nparams + i]));
+        printf("%s%s", i ? ", " : "", sl_valtype_name(ft->types[ft->nparams + i]));
     printf(")");
 }
 
@@ -142,7 +104,7 @@ static void print_const(const sl_constexpr *e) {
     case SL_CONST_F32: printf("f32.const %g", (double)e->value.f32); break;
     case SL_CONST_F64: printf("f64.const %g", e->value.f64); break;
     case SL_CONST_V128: printf("v128.const ..."); break;
-    case SL_CONST_REF_NULL: printf("ref.null %s", tname(e->type)); break;
+    case SL_CONST_REF_NULL: printf("ref.null %s", sl_valtype_name(e->type)); break;
     case SL_CONST_REF_FUNC: printf("ref.func %" PRIu32, e->index); break;
     case SL_CONST_GLOBAL_GET: printf("global.get %" PRIu32, e->index); break;
     }
@@ -225,7 +187,7 @@ static void print_module(const char *path, const sl_module *m) {
 
     printf("tables (%" PRIu32 "):\n", m->ntables);
     for (uint32_t i = 0; i < m->ntables; i++) {
-        printf("  %" PRIu32 ": %s ", i, tname(m->tables[i].elem));
+        printf("  %" PRIu32 ": %s ", i, sl_valtype_name(m->tables[i].elem));
         print_limits(&m->tables[i].limits, "elements");
         printf("%s\n", i < m->nimported_tables ? " imported" : "");
     }
@@ -240,7 +202,7 @@ static void print_module(const char *path, const sl_module *m) {
     printf("globals (%" PRIu32 "):\n", m->nglobals);
     for (uint32_t i = 0; i < m->nglobals; i++) {
         const sl_global_def *g = &m->globals[i];
-        printf("  %" PRIu32 ": %s%s", i, g->type.mut ? "mut " : "", tname(g->type.type));
+        printf("  %" PRIu32 ": %s%s", i, g->type.mut ? "mut " : "", sl_valtype_name(g->type.type));
         if (i < m->nimported_globals) {
             printf(" imported");
         } else {
@@ -263,7 +225,7 @@ static void print_module(const char *path, const sl_module *m) {
     for (uint32_t i = 0; i < m->nelems; i++) {
         const sl_elem *e = &m->elems[i];
         printf("  %" PRIu32 ": %s, %" PRIu32 " %s item(s)", i, mode_name(e->mode), e->count,
-               tname(e->type));
+               sl_valtype_name(e->type));
         if (e->mode == SL_SEG_ACTIVE) {
             printf(", table %" PRIu32 " at ", e->table);
             print_const(&e->offset);

@@ -112,35 +112,6 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     return 0;
 }
 
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        uint8_t *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            errno = ENOMEM;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    int saved = errno;
-    fclose(f);
-    errno = saved;
-    *len = n;
-    return buf;
-}
-
 /* Report a failed load/instantiate/call and pick the exit code. */
 static int report(const run_opts *o, const sl_error *err) {
     const char *what;
@@ -225,19 +196,6 @@ static bool parse_arg(const char *s, uint8_t type, sl_val *v) {
     }
 }
 
-static const char *type_name(uint8_t t) {
-    switch (t) {
-    case SL_I32: return "i32";
-    case SL_I64: return "i64";
-    case SL_F32: return "f32";
-    case SL_F64: return "f64";
-    case SL_V128: return "v128";
-    case SL_FUNCREF: return "funcref";
-    case SL_EXTERNREF: return "externref";
-    default: return "?";
-    }
-}
-
 /* Shortest decimal that reads back as the same value; nan and inf spelled out. */
 static void print_float(double d, bool f32) {
     if (isnan(d)) {
@@ -295,7 +253,7 @@ static int invoke(const run_opts *o, sl_store *store, sl_instance *inst) {
     for (uint32_t i = 0; i < ft->nparams; i++) {
         if (!parse_arg(o->args[i], ft->types[i], &args[i])) {
             fprintf(stderr, "sluice: %s: argument %" PRIu32 " ('%s') is not a valid %s\n", o->file,
-                    i + 1, o->args[i], type_name(ft->types[i]));
+                    i + 1, o->args[i], sl_valtype_name(ft->types[i]));
             code = SL_EXIT_USAGE;
             goto out;
         }
@@ -394,7 +352,7 @@ int cmd_run(int argc, char **argv) {
     int code = parse_opts(argc, argv, &o);
     if (code == 0) {
         size_t len;
-        uint8_t *bytes = read_file(o.file, &len);
+        uint8_t *bytes = cli_read_file(o.file, &len);
         if (!bytes) {
             fprintf(stderr, "sluice: %s: cannot read: %s\n", o.file, strerror(errno));
             code = SL_EXIT_USAGE;

@@ -18,6 +18,19 @@ sl_status sl_fail(sl_error *err, sl_status status, int64_t offset, const char *f
     return status;
 }
 
+const char *sl_valtype_name(uint8_t type) {
+    switch (type) {
+    case SL_I32: return "i32";
+    case SL_I64: return "i64";
+    case SL_F32: return "f32";
+    case SL_F64: return "f64";
+    case SL_V128: return "v128";
+    case SL_FUNCREF: return "funcref";
+    case SL_EXTERNREF: return "externref";
+    }
+    return "?";
+}
+
 const char *sl_trap_message(sl_trap trap) {
     switch (trap) {
     case SL_TRAP_NONE: return "no trap";

@@ -478,6 +478,39 @@ L_data_drop:
         NEXT();                                                                                    \
     }
 
+/* Division and remainder trap on a zero divisor; signed division also on MIN / -1, whose
+ * remainder is 0. */
+#define DIVREM(W, S, U, SF, UF, MIN)                                                               \
+    L_##W##_div_s : {                                                                              \
+        S a = OPD(2).SF, b = OPD(3).SF;                                                            \
+        if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);                                              \
+        if (unlikely(a == MIN && b == -1)) TRAP(SL_TRAP_INT_OVERFLOW);                             \
+        OPD(1).SF = a / b;                                                                         \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##W##_div_u : {                                                                              \
+        U a = OPD(2).UF, b = OPD(3).UF;                                                            \
+        if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);                                              \
+        OPD(1).UF = a / b;                                                                         \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##W##_rem_s : {                                                                              \
+        S a = OPD(2).SF, b = OPD(3).SF;                                                            \
+        if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);                                              \
+        OPD(1).SF = b == -1 ? 0 : a % b;                                                           \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##W##_rem_u : {                                                                              \
+        U a = OPD(2).UF, b = OPD(3).UF;                                                            \
+        if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);                                              \
+        OPD(1).UF = a % b;                                                                         \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
     UN(i32_eqz, u32, u32, a == 0)
     BIN2(i32_eq, u32, u32, a == b)
     BIN2(i32_ne, u32, u32, a != b)
@@ -527,36 +560,7 @@ L_data_drop:
     BIN2(i32_shr_u, u32, u32, a >> (b & 31))
     BIN2(i32_rotl, u32, u32, (a << (b & 31)) | (a >> ((32 - b) & 31)))
     BIN(i32_rotr, u32, u32, (a >> (b & 31)) | (a << ((32 - b) & 31)))
-L_i32_div_s : {
-    s32 a = OPD(2).i32, b = OPD(3).i32;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    if (unlikely(a == INT32_MIN && b == -1)) TRAP(SL_TRAP_INT_OVERFLOW);
-    OPD(1).i32 = a / b;
-    pc += 4;
-    NEXT();
-}
-L_i32_div_u : {
-    u32 a = OPD(2).u32, b = OPD(3).u32;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    OPD(1).u32 = a / b;
-    pc += 4;
-    NEXT();
-}
-L_i32_rem_s : {
-    s32 a = OPD(2).i32, b = OPD(3).i32;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    OPD(1).i32 = b == -1 ? 0 : a % b;
-    pc += 4;
-    NEXT();
-}
-L_i32_rem_u : {
-    u32 a = OPD(2).u32, b = OPD(3).u32;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    OPD(1).u32 = a % b;
-    pc += 4;
-    NEXT();
-}
-
+    DIVREM(i32, s32, u32, i32, u32, INT32_MIN)
     UN(i64_clz, u64, u64, a ? (u64)__builtin_clzll(a) : 64)
     UN(i64_ctz, u64, u64, a ? (u64)__builtin_ctzll(a) : 64)
     UN(i64_popcnt, u64, u64, (u64)__builtin_popcountll(a))
@@ -571,35 +575,7 @@ L_i32_rem_u : {
     BIN2(i64_shr_u, u64, u64, a >> (b & 63))
     BIN(i64_rotl, u64, u64, (a << (b & 63)) | (a >> ((64 - b) & 63)))
     BIN(i64_rotr, u64, u64, (a >> (b & 63)) | (a << ((64 - b) & 63)))
-L_i64_div_s : {
-    s64 a = OPD(2).i64, b = OPD(3).i64;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    if (unlikely(a == INT64_MIN && b == -1)) TRAP(SL_TRAP_INT_OVERFLOW);
-    OPD(1).i64 = a / b;
-    pc += 4;
-    NEXT();
-}
-L_i64_div_u : {
-    u64 a = OPD(2).u64, b = OPD(3).u64;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    OPD(1).u64 = a / b;
-    pc += 4;
-    NEXT();
-}
-L_i64_rem_s : {
-    s64 a = OPD(2).i64, b = OPD(3).i64;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    OPD(1).i64 = b == -1 ? 0 : a % b;
-    pc += 4;
-    NEXT();
-}
-L_i64_rem_u : {
-    u64 a = OPD(2).u64, b = OPD(3).u64;
-    if (unlikely(b == 0)) TRAP(SL_TRAP_DIV_ZERO);
-    OPD(1).u64 = a % b;
-    pc += 4;
-    NEXT();
-}
+    DIVREM(i64, s64, u64, i64, u64, INT64_MIN)
 
     /* Sign-bit operations work on the bits so that NaN payloads pass through untouched.
      * libm's rounding functions may return a signaling NaN as is: a + a quiets it. */

@@ -58,17 +58,7 @@ typedef struct val {
 /* ---- Names for messages ------------------------------------------------------------------ */
 
 static const char *type_name(uint8_t t) {
-    switch (t) {
-    case SL_I32: return "i32";
-    case SL_I64: return "i64";
-    case SL_F32: return "f32";
-    case SL_F64: return "f64";
-    case SL_V128: return "v128";
-    case SL_FUNCREF: return "funcref";
-    case SL_EXTERNREF: return "externref";
-    case T_ANY: return "any";
-    }
-    return "?";
+    return t == T_ANY ? "any" : sl_valtype_name(t);
 }
 
 static const char *const op_names[256] = {
