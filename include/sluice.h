@@ -244,12 +244,15 @@ typedef struct sl_linker sl_linker;
 sl_linker *sl_linker_new(sl_engine *engine);
 void sl_linker_free(sl_linker *linker);
 /* Define a host function `module`.`name` with signature `sig` (see sl_functype_parse).
- * Later definitions of the same name replace earlier ones. */
+ * Later definitions of the same name replace earlier ones. The function object belongs to
+ * the linker: a linker must outlive every instance created with it. */
 sl_status sl_linker_define_func(sl_linker *linker, const char *module, const char *name,
                                 const char *sig, sl_host_fn fn, void *user);
 /* Define one extern (e.g. a memory or global taken from another instance). */
 sl_status sl_linker_define(sl_linker *linker, const char *module, const char *name, sl_extern ext);
-/* Define every export of `instance` under the module name `module`. */
+/* Define every export of `instance` under the module name `module`. Memories, tables,
+ * globals and wasm functions never cross stores: instantiating in another store fails
+ * with SL_ERR_LINK. */
 sl_status sl_linker_define_instance(sl_linker *linker, const char *module, sl_instance *instance);
 
 /* ---- Stores and limits ------------------------------------------------------------------- */

@@ -120,16 +120,11 @@ static int report(const run_opts *o, const sl_error *err) {
     case SL_ERR_EXIT:
         return err->exit_code >= 0 && err->exit_code <= SL_EXIT_GUEST_MAX ? err->exit_code
                                                                           : SL_EXIT_GUEST_MAX;
-    case SL_ERR_TRAP: {
-        const char *msg = err->trap == SL_TRAP_HOST && err->message[0] ? err->message
-                                                                       : sl_trap_message(err->trap);
-        if (err->trap == SL_TRAP_INTERRUPTED && o->timeout_ms)
-            fprintf(stderr, "sluice: %s: trap: %s (timeout of %" PRIu32 " ms)\n", o->file, msg,
-                    o->timeout_ms);
-        else
-            fprintf(stderr, "sluice: %s: trap: %s\n", o->file, msg);
+    case SL_ERR_TRAP:
+        /* the library's message: the spec's wording, a host's reason, or the time limit */
+        fprintf(stderr, "sluice: %s: trap: %s\n", o->file,
+                err->message[0] ? err->message : sl_trap_message(err->trap));
         return SL_EXIT_TRAP;
-    }
     case SL_ERR_MALFORMED: what = "malformed module", code = SL_EXIT_MODULE; break;
     case SL_ERR_INVALID: what = "invalid module", code = SL_EXIT_MODULE; break;
     case SL_ERR_LINK: what = "link error", code = SL_EXIT_MODULE; break;

@@ -35,6 +35,7 @@ sl_global *sl_global_new(sl_store *store, sl_val value, bool mut, sl_error *err)
         sl_fail(err, SL_ERR_NOMEM, -1, "out of memory");
         return NULL;
     }
+    g->store = store;
     g->type = (uint8_t)value.type;
     g->mut = mut;
     g->val = sl_val_to_slot(&value);

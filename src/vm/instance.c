@@ -17,6 +17,17 @@ static bool limits_match(uint32_t have_min, bool have_hasmax, uint32_t have_max,
     return have_hasmax && have_max <= want.max;
 }
 
+/* Host functions belong to no store; everything else to exactly one. */
+static bool same_store(const sl_extern *ext, const sl_store *store) {
+    switch (ext->kind) {
+    case SL_EXTERN_FUNC: return !ext->of.func->inst || ext->of.func->inst->store == store;
+    case SL_EXTERN_TABLE: return ext->of.table->store == store;
+    case SL_EXTERN_MEMORY: return ext->of.memory->store == store;
+    case SL_EXTERN_GLOBAL: return ext->of.global->store == store;
+    }
+    return false;
+}
+
 static sl_status link_imports(sl_instance *inst, const sl_linker *linker, sl_error *err) {
     const sl_module *m = inst->module;
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
@@ -25,6 +36,10 @@ static sl_status link_imports(sl_instance *inst, const sl_linker *linker, sl_err
         const sl_extern *ext = sl_linker_lookup(linker, imp);
         if (!ext)
             return sl_fail(err, SL_ERR_LINK, -1, "unknown import %s.%s", imp->module, imp->name);
+        if (!same_store(ext, inst->store))
+            return sl_fail(err, SL_ERR_LINK, -1,
+                           "import %s.%s belongs to another store: objects cannot cross stores",
+                           imp->module, imp->name);
         if (ext->kind != imp->kind)
             return sl_fail(err, SL_ERR_LINK, -1,
                            "incompatible import type: %s.%s is a %s, expected a %s", imp->module,
@@ -125,6 +140,7 @@ static sl_status create_objects(sl_instance *inst, sl_error *err) {
     }
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
         sl_global *g = &inst->own_globals[i - m->nimported_globals];
+        g->store = store;
         g->type = m->globals[i].type.type;
         g->mut = m->globals[i].type.mut;
         g->val = eval_const(inst, &m->globals[i].init);

@@ -7,6 +7,7 @@
  * docs/vm.md for the code format and the calling convention.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm/ops.h"
@@ -782,15 +783,17 @@ static sl_status trap_status(sl_error *err, sl_trap t) {
 
 static sl_status call_host(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err) {
     sl_slot *saved_sp = s->sp;
-    sl_slot buf[64];
+    sl_slot buf[16];
     uint32_t n = f->type->nparams > f->type->nresults ? f->type->nparams : f->type->nresults;
-    sl_slot *args = n <= 64 ? buf : NULL;
-    if (!args) return sl_fail(err, SL_ERR_ARGUMENT, -1, "too many host function values");
+    sl_slot *args = n <= 16 ? buf : malloc(n * sizeof *args);
+    if (!args) return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory");
     memcpy(args, slots, f->type->nparams * sizeof *args);
     sl_caller caller = {s, NULL};
     s->trap_message[0] = 0;
     int rc = f->host(&caller, args, f->user);
     s->sp = saved_sp;
+    if (rc == 0) memcpy(slots, args, f->type->nresults * sizeof *args);
+    if (args != buf) free(args);
     if (rc == SL_HOST_EXIT) {
         sl_fail(err, SL_ERR_EXIT, -1, "exit with code %d", s->exit_code);
         if (err) err->exit_code = s->exit_code;
@@ -804,7 +807,6 @@ static sl_status call_host(sl_store *s, sl_func *f, sl_slot *slots, sl_error *er
         }
         return trap_status(err, (sl_trap)rc);
     }
-    memcpy(slots, args, f->type->nresults * sizeof *args);
     return SL_OK;
 }
 

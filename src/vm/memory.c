@@ -33,6 +33,7 @@ sl_memory *sl_memory_create(sl_store *store, sl_limits limits, sl_error *err) {
     }
     sl_memory *m = calloc(1, sizeof *m);
     if (!m) goto nomem;
+    m->store = store;
     m->type = limits;
     m->max_pages = max;
     m->pages = limits.min;

@@ -97,6 +97,7 @@ struct sl_func {
 };
 
 struct sl_memory {
+    sl_store *store; /* the owner: objects never cross stores */
     uint8_t *base;
     uint64_t size; /* bytes accessible now */
     uint32_t pages;
@@ -108,6 +109,7 @@ struct sl_memory {
 };
 
 struct sl_table {
+    sl_store *store;
     void **elems;
     uint32_t size, cap;
     uint32_t max; /* effective maximum */
@@ -116,6 +118,7 @@ struct sl_table {
 };
 
 struct sl_global {
+    sl_store *store;
     sl_slot val;
     uint8_t type;
     bool mut;

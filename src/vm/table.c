@@ -16,6 +16,7 @@ sl_table *sl_table_create(sl_store *store, uint8_t elem, sl_limits limits, sl_er
     }
     sl_table *t = calloc(1, sizeof *t);
     if (!t) goto nomem;
+    t->store = store;
     t->elem = elem;
     t->type = limits;
     t->max = max;
