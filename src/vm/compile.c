@@ -55,6 +55,9 @@ typedef struct comp {
     cframe *ctl;
     uint32_t nctl, ctlcap;
     uint32_t nlocals;
+    /* where the last two instructions start (NONE after a label), for fusing a loop
+     * counter's increment into the branch after it */
+    uint32_t last_insn, prev_insn;
     /* the last instruction, if a mov, for pairing with the next one */
     uint32_t mov_pos, mov_end;
     /* the last instruction that produced the top value, for retargeting and fusion */
@@ -74,6 +77,8 @@ typedef struct brinfo {
     int cmp, cmp_imm; /* the compare op and its immediate variant */
     int inv;          /* index in brs[] of the negated compare */
     int br, br_back, br_imm, br_imm_back;
+    int inc_back, inc_imm_back;   /* with the loop counter's increment fused in */
+    int step_back, step_imm_back; /* the same, stepping by a frame operand */
 } brinfo;
 
 /* For a binary op: its variants with a loaded operand / a stored result, and the memory op
@@ -112,7 +117,11 @@ static void build_tables(void) {
                         SL_I_br_##name,                                                            \
                         SL_I_br_##name##_back,                                                     \
                         SL_I_br_##name##_imm,                                                      \
-                        SL_I_br_##name##_imm_back};
+                        SL_I_br_##name##_imm_back,                                                 \
+                        SL_I_br_inc_##name##_back,                                                 \
+                        SL_I_br_inc_##name##_imm_back,                                             \
+                        SL_I_br_step_##name##_back,                                                \
+                        SL_I_br_step_##name##_imm_back};
     SL_CMP_BRANCHES(B_OP)
     /* resolve each negation from its compare op to its index */
     for (int i = 0; i < k; i++)
@@ -156,7 +165,17 @@ static uint32_t emit_word(comp *c, sl_word w) {
 static uint32_t emit_op(comp *c, int op) {
     c->def_pos = NONE;
     c->mov_pos = NONE;
+    c->prev_insn = c->last_insn;
+    c->last_insn = c->n;
     return emit_word(c, (sl_word){.h = c->H[op]});
+}
+
+/* Take back the last instruction (the one that starts at def_pos). */
+static void take_back_def(comp *c) {
+    c->n = c->def_pos;
+    c->def_pos = NONE;
+    c->last_insn = c->prev_insn;
+    c->prev_insn = NONE;
 }
 
 static uint32_t emit_u(comp *c, uint64_t u) {
@@ -188,6 +207,7 @@ static void emit_fixup_target(comp *c, uint32_t *chain) {
 static void label_here(comp *c) {
     c->def_pos = NONE;
     c->mov_pos = NONE;
+    c->last_insn = c->prev_insn = NONE;
 }
 
 /* Bind a label here and patch every word of `chain` with it. */
@@ -327,8 +347,7 @@ static bool fuse_load(comp *c, int op) {
     if (!right && !left) return false;
     uint64_t addr = c->code[c->def_pos + 2].u, offset = c->code[c->def_pos + 3].u;
     uint64_t addend = c->code[c->def_pos + 4].u;
-    c->n = c->def_pos;
-    c->def_pos = NONE;
+    take_back_def(c);
     uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
     pop(c, 2);
     int fop = fi->ld + c->explicit_bounds;
@@ -363,8 +382,7 @@ static bool fuse_shift(comp *c, int op) {
     int fop = shifted_op(op, c->def_op);
     if (fop < 0) return false;
     uint64_t x = c->code[c->def_pos + 2].u, k = c->code[c->def_pos + 3].u;
-    c->n = c->def_pos;
-    c->def_pos = NONE;
+    take_back_def(c);
     uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
     pop(c, 2);
     uint32_t start = emit_op(c, fop);
@@ -476,8 +494,7 @@ static void pop_cond(comp *c, cond *cd) {
         if (cd->br != -1) {
             cd->a = c->code[c->def_pos + 2].u;
             if (cd->br >= 0) cd->b = c->code[c->def_pos + 3].u;
-            c->n = c->def_pos; /* drop the compare: the branch does it */
-            c->def_pos = NONE;
+            take_back_def(c); /* drop the compare: the branch does it */
             pop(c, 1);
             return;
         }
@@ -581,10 +598,35 @@ static void emit_br(comp *c, uint32_t depth) {
     }
 }
 
+/* A loop's `x = y + k; if (x cmp b) continue` as one br_inc (or br_step) instruction, when
+ * the instruction just before the (already folded) compare is the i32.add_imm (or i32.add)
+ * that wrote the compare's left operand. The caller emits the target. */
+static bool fuse_increment(comp *c, const cond *cd) {
+    uint32_t at = c->last_insn;
+    if (cd->br < 0 || at == NONE || at + 4 != c->n || c->code[at + 1].u != cd->a) return false;
+    bool imm_step = c->code[at].h == c->H[SL_I_i32_add_imm];
+    if (!imm_step && c->code[at].h != c->H[SL_I_i32_add]) return false;
+    uint64_t x = c->code[at + 1].u, src = c->code[at + 2].u, k = c->code[at + 3].u;
+    c->n = at;
+    c->last_insn = c->prev_insn = NONE;
+    const brinfo *b = &brs[cd->br];
+    emit_op(c, imm_step ? (cd->imm ? b->inc_imm_back : b->inc_back)
+                        : (cd->imm ? b->step_imm_back : b->step_back));
+    emit_u(c, x);
+    emit_u(c, src);
+    emit_u(c, k);
+    emit_u(c, cd->b);
+    return true;
+}
+
 static void emit_br_if(comp *c, uint32_t depth) {
     cond cd;
     pop_cond(c, &cd);
     cframe *f = label(c, depth);
+    if (f->kind == C_LOOP && in_place(c, f) && fuse_increment(c, &cd)) {
+        emit_label_target(c, f->head);
+        return;
+    }
     if (f->kind != C_FUNC && in_place(c, f)) {
         emit_cond_branch(c, &cd, false, f->kind == C_LOOP);
         if (f->kind == C_LOOP)
@@ -891,8 +933,7 @@ static bool fuse_store(comp *c, int store_op, uint64_t offset) {
     const fuseinfo *fi = &fuse[c->def_op];
     if (!fi->st || fi->st_mem != store_op) return false;
     uint64_t a = c->code[c->def_pos + 2].u, b = c->code[c->def_pos + 3].u;
-    c->n = c->def_pos;
-    c->def_pos = NONE;
+    take_back_def(c);
     uint64_t addr = operand(c, h - 2);
     pop(c, 2);
     emit_op(c, fi->st + c->explicit_bounds);
@@ -1030,8 +1071,7 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
                 addr = c->code[c->def_pos + 2].u;
                 addend = (uint32_t)c->code[c->def_pos + 3].u;
                 if (c->def_op == SL_I_i32_sub_imm) addend = (uint32_t)(0u - (uint32_t)addend);
-                c->n = c->def_pos;
-                c->def_pos = NONE;
+                take_back_def(c);
             } else {
                 addr = operand(c, c->h - 1);
             }
@@ -1072,7 +1112,7 @@ static sl_status compile_body(comp *c, uint32_t fidx, sl_code *out, sl_error *er
     const sl_functype *ft = sl_module_functype(m, fidx);
     c->nlocals = ft->nparams + body->nlocals;
     c->n = c->nrelocs = c->h = c->maxh = c->nctl = 0;
-    c->def_pos = c->mov_pos = NONE;
+    c->def_pos = c->mov_pos = c->last_insn = c->prev_insn = NONE;
     push_frame(c, C_FUNC, 0, ft->nresults);
     const uint8_t *p = body->code;
     while (c->nctl > 0 && !c->oom) {

@@ -103,7 +103,11 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
 #define T_BRS(name, inv)                                                                           \
     [SL_I_br_##name] = &&L_br_##name, [SL_I_br_##name##_back] = &&L_br_##name##_back,              \
     [SL_I_br_##name##_imm] = &&L_br_##name##_imm,                                                  \
-    [SL_I_br_##name##_imm_back] = &&L_br_##name##_imm_back,
+    [SL_I_br_##name##_imm_back] = &&L_br_##name##_imm_back,                                        \
+    [SL_I_br_inc_##name##_back] = &&L_br_inc_##name##_back,                                        \
+    [SL_I_br_inc_##name##_imm_back] = &&L_br_inc_##name##_imm_back,                                \
+    [SL_I_br_step_##name##_back] = &&L_br_step_##name##_back,                                      \
+    [SL_I_br_step_##name##_imm_back] = &&L_br_step_##name##_imm_back,
 #define T_MEM(code, name) [SL_I_##name] = &&L_##name, [SL_I_##name##_chk] = &&L_##name##_chk,
 #define T_STO(code, name)                                                                          \
     T_MEM(code, name)[SL_I_##name##_k] = &&L_##name##_k, [SL_I_##name##_k_chk] = &&L_##name##_k_chk,
@@ -684,6 +688,36 @@ L_data_drop:
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+    /* x = src + k (an immediate, or for _step a frame operand), then the compare-and-branch
+     * on x */
+#define BRINC_ONE(label, A, cmp, K, B)                                                             \
+    label : {                                                                                      \
+        u32 x = OPD(2).u32 + (K);                                                                  \
+        OPD(1).u32 = x;                                                                            \
+        if ((A)x cmp(B)) {                                                                         \
+            pc = pc[5].target;                                                                     \
+            POLL();                                                                                \
+            NEXT();                                                                                \
+        }                                                                                          \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BRINC(name, A, cmp)                                                                        \
+    BRINC_ONE(L_br_inc_##name##_back, A, cmp, (u32)pc[3].u, LD_##A(4))                             \
+    BRINC_ONE(L_br_inc_##name##_imm_back, A, cmp, (u32)pc[3].u, (A)pc[4].u)                        \
+    BRINC_ONE(L_br_step_##name##_back, A, cmp, OPD(3).u32, LD_##A(4))                              \
+    BRINC_ONE(L_br_step_##name##_imm_back, A, cmp, OPD(3).u32, (A)pc[4].u)
+    BRINC(i32_eq, u32, ==)
+    BRINC(i32_ne, u32, !=)
+    BRINC(i32_lt_s, s32, <)
+    BRINC(i32_lt_u, u32, <)
+    BRINC(i32_gt_s, s32, >)
+    BRINC(i32_gt_u, u32, >)
+    BRINC(i32_le_s, s32, <=)
+    BRINC(i32_le_u, u32, <=)
+    BRINC(i32_ge_s, s32, >=)
+    BRINC(i32_ge_u, u32, >=)
+
     BRCMP(i32_eq, u32, ==)
     BRCMP(i32_ne, u32, !=)
     BRCMP(i32_lt_s, s32, <)

@@ -104,6 +104,13 @@
     X(i32_gt_s, i32_le_s) X(i32_gt_u, i32_le_u) X(i32_le_s, i32_gt_s) X(i32_le_u, i32_gt_u) \
     X(i32_ge_s, i32_lt_s) X(i32_ge_u, i32_lt_u)
 
+/* Counted-loop tails: br_inc_NAME_back [x, src, k, b, T] and br_inc_NAME_imm_back
+ * [x, src, k, imm, T] do x = src + k (i32), then branch back to T if x NAME b, polling as
+ * every backward branch does. They fuse `i32.add_imm` with the compare-and-branch after it,
+ * one dispatch per iteration of most loops. br_step_NAME_back and br_step_NAME_imm_back are
+ * the same with k a frame operand (`i32.add` of two values). Named by the compares of
+ * SL_CMP_BRANCHES. */
+
 /* Memory accesses: L loads [dst, addr, offset, addend], S stores [addr, value, offset]. The
  * address of a load is u32(addr + addend) + offset: the addend absorbs an i32.add or i32.sub
  * of a constant that computed the address, keeping its 32-bit wrap-around. Each exists twice:
@@ -156,7 +163,9 @@ enum sl_op {
 #define SL_OP_NUM(code, name) SL_I_##name,
 #define SL_OP_IMM(name)       SL_I_##name##_imm,
 #define SL_OP_BRS(name, inv)                                                                       \
-    SL_I_br_##name, SL_I_br_##name##_back, SL_I_br_##name##_imm, SL_I_br_##name##_imm_back,
+    SL_I_br_##name, SL_I_br_##name##_back, SL_I_br_##name##_imm, SL_I_br_##name##_imm_back,        \
+        SL_I_br_inc_##name##_back, SL_I_br_inc_##name##_imm_back, SL_I_br_step_##name##_back,      \
+        SL_I_br_step_##name##_imm_back,
 #define SL_OP_MEM(code, name)             SL_I_##name, SL_I_##name##_chk,
 #define SL_OP_STO(code, name)             SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
 #define SL_OP_LD(name, mem, T, op)        SL_I_##name##_ld, SL_I_##name##_ld_chk,

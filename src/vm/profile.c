@@ -17,7 +17,11 @@ static const char *const names[SL_NUM_OPS] = {
 #define P_BRS(name, inv)                                                                           \
     [SL_I_br_##name] = "br_" #name, [SL_I_br_##name##_back] = "br_" #name "_back",                 \
     [SL_I_br_##name##_imm] = "br_" #name "_imm",                                                   \
-    [SL_I_br_##name##_imm_back] = "br_" #name "_imm_back",
+    [SL_I_br_##name##_imm_back] = "br_" #name "_imm_back",                                         \
+    [SL_I_br_inc_##name##_back] = "br_inc_" #name "_back",                                         \
+    [SL_I_br_inc_##name##_imm_back] = "br_inc_" #name "_imm_back",                                 \
+    [SL_I_br_step_##name##_back] = "br_step_" #name "_back",                                       \
+    [SL_I_br_step_##name##_imm_back] = "br_step_" #name "_imm_back",
 #define P_MEM(code, name) [SL_I_##name] = #name, [SL_I_##name##_chk] = #name "_chk",
 #define P_STO(code, name)                                                                          \
     P_MEM(code, name)[SL_I_##name##_k] = #name "_k", [SL_I_##name##_k_chk] = #name "_k_chk",

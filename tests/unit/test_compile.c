@@ -286,3 +286,61 @@ TEST(compile_shifted_operands) {
         teardown(&f);
     }
 }
+
+/* Loop tails `x = x + k; br_if (x cmp n)` fused into one instruction: every compare, a
+ * constant and a register step, a register and a constant limit. The loops count their
+ * iterations (capped), checked against the same loop in C. */
+TEST(compile_loop_tails) {
+    static const char *ops[] = {"eq",   "ne",   "lt_s", "lt_u", "gt_s",
+                                "gt_u", "le_s", "le_u", "ge_s", "ge_u"};
+    for (int mode = 0; mode < 2; mode++) {
+        for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+            char wat[1400];
+            /* params: x, step, limit; the count stops at 100 so that every loop ends */
+            snprintf(wat, sizeof wat,
+                     "(module\n"
+                     " (func (export \"imm\") (param i32 i32 i32) (result i32) (local i32)\n"
+                     "  (block $out (loop $l\n"
+                     "   (local.set 3 (i32.add (local.get 3) (i32.const 1)))\n"
+                     "   (br_if $out (i32.eq (local.get 3) (i32.const 100)))\n"
+                     "   (br_if $l (i32.%s (local.tee 0 (i32.add (local.get 0) (i32.const 3)))\n"
+                     "                     (local.get 2)))))\n"
+                     "  (i32.add (local.get 3) (i32.mul (local.get 0) (i32.const 1000))))\n"
+                     " (func (export \"reg\") (param i32 i32 i32) (result i32) (local i32)\n"
+                     "  (block $out (loop $l\n"
+                     "   (local.set 3 (i32.add (local.get 3) (i32.const 1)))\n"
+                     "   (br_if $out (i32.eq (local.get 3) (i32.const 100)))\n"
+                     "   (br_if $l (i32.%s (local.tee 0 (i32.add (local.get 0) (local.get 1)))\n"
+                     "                     (i32.const 20)))))\n"
+                     "  (i32.add (local.get 3) (i32.mul (local.get 0) (i32.const 1000)))))",
+                     ops[o], ops[o]);
+            fixture f;
+            if (setup(&f, wat, mode)) {
+                static const int32_t starts[] = {-10, 0, 5, 20};
+                for (size_t si = 0; si < 4; si++) {
+                    for (int32_t step = -3; step <= 3; step += 3) {
+                        int32_t want[2];
+                        for (int variant = 0; variant < 2; variant++) {
+                            int32_t x = starts[si], n = 0;
+                            int32_t k = variant == 0 ? 3 : step, lim = variant == 0 ? 17 : 20;
+                            for (;;) {
+                                if (++n == 100) break;
+                                x = (int32_t)((uint32_t)x + (uint32_t)k);
+                                uint32_t ux = (uint32_t)x, ul = (uint32_t)lim;
+                                bool c[] = {x == lim, x != lim, x<lim, ux<ul, x> lim, ux> ul,
+                                            x <= lim, ux <= ul, x >= lim,
+                                            ux >= ul};
+                                if (!c[o]) break;
+                            }
+                            want[variant] = (int32_t)((uint32_t)n + (uint32_t)x * 1000u);
+                        }
+                        sl_val args[3] = {i32(starts[si]), i32(step), i32(17)};
+                        CHECK_EQ(call_i32(&f, "imm", args, 3), want[0]);
+                        CHECK_EQ(call_i32(&f, "reg", args, 3), want[1]);
+                    }
+                }
+            }
+            teardown(&f);
+        }
+    }
+}
