@@ -178,13 +178,17 @@ sl_module *sl_module_new(sl_engine *engine, const uint8_t *bytes, size_t len, sl
 sl_status sl_module_validate(sl_engine *engine, const uint8_t *bytes, size_t len, sl_error *err);
 void sl_module_free(sl_module *module);
 
+/* Names are owned by the module and NUL-terminated, but a Wasm name may itself contain NUL
+ * bytes: the lengths are the whole names. */
 typedef struct sl_importdesc {
-    const char *module, *name; /* NUL-terminated copies owned by the module */
+    const char *module, *name;
+    uint32_t module_len, name_len;
     sl_externtype type;
 } sl_importdesc;
 
 typedef struct sl_exportdesc {
     const char *name;
+    uint32_t name_len;
     sl_externtype type;
 } sl_exportdesc;
 
@@ -250,6 +254,9 @@ sl_status sl_linker_define_func(sl_linker *linker, const char *module, const cha
                                 const char *sig, sl_host_fn fn, void *user);
 /* Define one extern (e.g. a memory or global taken from another instance). */
 sl_status sl_linker_define(sl_linker *linker, const char *module, const char *name, sl_extern ext);
+/* The same with explicit lengths, for names that contain NUL bytes. */
+sl_status sl_linker_define_n(sl_linker *linker, const char *module, size_t module_len,
+                             const char *name, size_t name_len, sl_extern ext);
 /* Define every export of `instance` under the module name `module`. Memories, tables,
  * globals and wasm functions never cross stores: instantiating in another store fails
  * with SL_ERR_LINK. */
@@ -301,6 +308,8 @@ sl_instance *sl_instantiate(sl_store *store, const sl_module *module, const sl_l
 const sl_module *sl_instance_module(const sl_instance *instance);
 /* Look up an export by name; returns false if there is none. */
 bool sl_instance_export(sl_instance *instance, const char *name, sl_extern *out);
+/* The same with an explicit length, for names that contain NUL bytes. */
+bool sl_instance_export_n(sl_instance *instance, const char *name, size_t len, sl_extern *out);
 sl_func *sl_instance_func(sl_instance *instance, const char *name);
 sl_memory *sl_instance_memory(sl_instance *instance, uint32_t index);
 

@@ -738,11 +738,14 @@ static bool build_descs(sl_module *m) {
         const sl_import *im = &m->imports[i];
         m->import_descs[i].module = im->module;
         m->import_descs[i].name = im->name;
+        m->import_descs[i].module_len = im->module_len;
+        m->import_descs[i].name_len = im->name_len;
         m->import_descs[i].type = extern_type(m, im->kind, im->index);
     }
     for (uint32_t i = 0; i < m->nexports; i++) {
         const sl_export *ex = &m->exports[i];
         m->export_descs[i].name = ex->name;
+        m->export_descs[i].name_len = ex->name_len;
         m->export_descs[i].type = extern_type(m, ex->kind, ex->index);
     }
     return true;

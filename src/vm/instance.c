@@ -227,8 +227,11 @@ const sl_module *sl_instance_module(const sl_instance *inst) {
 }
 
 bool sl_instance_export(sl_instance *inst, const char *name, sl_extern *out) {
+    return sl_instance_export_n(inst, name, strlen(name), out);
+}
+
+bool sl_instance_export_n(sl_instance *inst, const char *name, size_t len, sl_extern *out) {
     const sl_module *m = inst->module;
-    size_t len = strlen(name);
     for (uint32_t i = 0; i < m->nexports; i++) {
         const sl_export *e = &m->exports[i];
         if (e->name_len != len || memcmp(e->name, name, len) != 0) continue;

@@ -5,7 +5,8 @@
 #include "vm/runtime.h"
 
 typedef struct sl_link_entry {
-    char *module, *name;
+    char *module, *name; /* may contain NUL bytes: compare with the lengths */
+    size_t module_len, name_len;
     sl_extern ext;
 } sl_link_entry;
 
@@ -39,15 +40,29 @@ static sl_link_entry *find(const sl_linker *l, const char *module, size_t mlen, 
                            size_t nlen) {
     for (uint32_t i = l->count; i-- > 0;) {
         sl_link_entry *e = &l->entries[i];
-        if (strlen(e->module) == mlen && strlen(e->name) == nlen &&
-            memcmp(e->module, module, mlen) == 0 && memcmp(e->name, name, nlen) == 0)
+        if (e->module_len == mlen && e->name_len == nlen && memcmp(e->module, module, mlen) == 0 &&
+            memcmp(e->name, name, nlen) == 0)
             return e;
     }
     return NULL;
 }
 
+static char *copy_name(const char *s, size_t len) {
+    char *c = malloc(len + 1);
+    if (c) {
+        memcpy(c, s, len);
+        c[len] = 0;
+    }
+    return c;
+}
+
 sl_status sl_linker_define(sl_linker *l, const char *module, const char *name, sl_extern ext) {
-    sl_link_entry *e = find(l, module, strlen(module), name, strlen(name));
+    return sl_linker_define_n(l, module, strlen(module), name, strlen(name), ext);
+}
+
+sl_status sl_linker_define_n(sl_linker *l, const char *module, size_t mlen, const char *name,
+                             size_t nlen, sl_extern ext) {
+    sl_link_entry *e = find(l, module, mlen, name, nlen);
     if (e) {
         e->ext = ext;
         return SL_OK;
@@ -60,8 +75,10 @@ sl_status sl_linker_define(sl_linker *l, const char *module, const char *name, s
         l->cap = cap;
     }
     e = &l->entries[l->count];
-    e->module = strdup(module);
-    e->name = strdup(name);
+    e->module = copy_name(module, mlen);
+    e->name = copy_name(name, nlen);
+    e->module_len = mlen;
+    e->name_len = nlen;
     if (!e->module || !e->name) {
         free(e->module);
         free(e->name);
@@ -94,9 +111,10 @@ sl_status sl_linker_define_func(sl_linker *l, const char *module, const char *na
 sl_status sl_linker_define_instance(sl_linker *l, const char *module, sl_instance *inst) {
     const sl_module *m = inst->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
+        const sl_export *ex = &m->exports[i];
         sl_extern ext;
-        if (!sl_instance_export(inst, m->exports[i].name, &ext)) continue;
-        sl_status st = sl_linker_define(l, module, m->exports[i].name, ext);
+        if (!sl_instance_export_n(inst, ex->name, ex->name_len, &ext)) continue;
+        sl_status st = sl_linker_define_n(l, module, strlen(module), ex->name, ex->name_len, ext);
         if (st != SL_OK) return st;
     }
     return SL_OK;
