@@ -88,6 +88,7 @@ typedef struct fuseinfo {
 } fuseinfo;
 
 static numinfo numtab[0x108];
+static int indexed[SL_NUM_OPS]; /* a load's indexed form (guarded), or 0 */
 static fuseinfo fuse[SL_NUM_OPS];
 static int memtab[0x3F - 0x28];
 static brinfo brs[10];
@@ -109,6 +110,9 @@ static void build_tables(void) {
     fuse[SL_I_##name].st = SL_I_##name##_st, fuse[SL_I_##name].st_mem = SL_I_##memop;
     SL_LOAD_BINOPS(F_LD)
     SL_STORE_BINOPS(F_ST)
+#define F_IX(name, T, st) indexed[SL_I_##name] = SL_I_##name##_x;
+    SL_INDEXED_LOADS(F_IX)
+#undef F_IX
     int k = 0;
 #define B_OP(name, inv)                                                                            \
     brs[k++] = (brinfo){SL_I_##name,                                                               \
@@ -395,10 +399,40 @@ static bool fuse_shift(comp *c, int op) {
     return true;
 }
 
+/* `x y mul; a add` (or sub, the product on the right; for add on either side when the
+ * other operand is a local) becomes one multiply-accumulate, rounding twice. */
+static bool fuse_mulacc(comp *c, int op) {
+    int fop, mul;
+    switch (op) {
+    case SL_I_f64_add: fop = SL_I_f64_add_mul, mul = SL_I_f64_mul; break;
+    case SL_I_f64_sub: fop = SL_I_f64_sub_mul, mul = SL_I_f64_mul; break;
+    case SL_I_f32_add: fop = SL_I_f32_add_mul, mul = SL_I_f32_mul; break;
+    case SL_I_f32_sub: fop = SL_I_f32_sub_mul, mul = SL_I_f32_mul; break;
+    default: return false;
+    }
+    uint32_t h = c->h;
+    bool right = just_defined(c, h - 1) && c->def_op == mul;
+    bool left = !right && commutative(op) && just_defined(c, h - 2) && c->def_op == mul &&
+                c->stack[h - 1].kind == V_LOCAL;
+    if (!right && !left) return false;
+    uint64_t x = c->code[c->def_pos + 2].u, y = c->code[c->def_pos + 3].u;
+    take_back_def(c);
+    uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
+    pop(c, 2);
+    uint32_t start = emit_op(c, fop);
+    emit_u(c, off(c, c->h));
+    emit_u(c, a);
+    emit_u(c, x);
+    emit_u(c, y);
+    push_temp(c);
+    mark_def(c, start, fop);
+    return true;
+}
+
 static void binop(comp *c, int op, int imm_op) {
     uint32_t start;
     ventry *top = &c->stack[c->h - 1];
-    if (fuse_load(c, op) || fuse_shift(c, op)) return;
+    if (fuse_load(c, op) || fuse_shift(c, op) || fuse_mulacc(c, op)) return;
     if (imm_op >= 0 && top->kind == V_CONST) {
         uint64_t imm = top->val;
         uint64_t a = operand(c, c->h - 2);
@@ -926,6 +960,32 @@ static void compile_fc(comp *c, const uint8_t **p) {
     }
 }
 
+/* `base + (i << k); load` becomes one indexed load: the add (k = 0) or add_shl is taken
+ * back. */
+static bool fuse_index(comp *c, int xop, uint64_t offset) {
+    if (!just_defined(c, c->h - 1)) return false;
+    uint64_t shift;
+    if (c->def_op == SL_I_i32_add)
+        shift = 0;
+    else if (c->def_op == SL_I_i32_add_i32_shl)
+        shift = c->code[c->def_pos + 4].u & 31;
+    else
+        return false;
+    uint64_t base = c->code[c->def_pos + 2].u, index = c->code[c->def_pos + 3].u;
+    take_back_def(c);
+    pop(c, 1);
+    int fop = xop + c->explicit_bounds;
+    uint32_t start = emit_op(c, fop);
+    emit_u(c, off(c, c->h));
+    emit_u(c, base);
+    emit_u(c, index);
+    emit_u(c, shift);
+    emit_u(c, offset);
+    push_temp(c);
+    mark_def(c, start, fop);
+    return true;
+}
+
 /* `op; store` becomes op_st, which writes its result to memory: the op is taken back. */
 static bool fuse_store(comp *c, int store_op, uint64_t offset) {
     uint32_t h = c->h;
@@ -1064,6 +1124,8 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
         if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_LOAD32_U) {
             sl_rd_fast_u32(p); /* alignment: a hint only */
             imm[0] = sl_rd_fast_u32(p);
+            int base_op = memtab[op - SL_OP_I32_LOAD];
+            if (indexed[base_op] && fuse_index(c, indexed[base_op], imm[0])) break;
             uint64_t addr, addend = 0;
             if (just_defined(c, c->h - 1) &&
                 (c->def_op == SL_I_i32_add_imm || c->def_op == SL_I_i32_sub_imm)) {

@@ -114,11 +114,14 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
 #define T_LD(name, mem, T, op)                                                                     \
     [SL_I_##name##_ld] = &&L_##name##_ld, [SL_I_##name##_ld_chk] = &&L_##name##_ld_chk,
 #define T_SH(outer, inner, T, op, sh) [SL_I_##outer##_##inner] = &&L_##outer##_##inner,
+#define T_IX(name, T, st)                                                                          \
+    [SL_I_##name##_x] = &&L_##name##_x, [SL_I_##name##_x_chk] = &&L_##name##_x_chk,
+#define T_MA(name, mul, T, op) [SL_I_##name] = &&L_##name,
 #define T_ST(name, mem, T, op)                                                                     \
     [SL_I_##name##_st] = &&L_##name##_st, [SL_I_##name##_st_chk] = &&L_##name##_st_chk,
         SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
             SL_MEMORY_OPS(T_MEM, T_STO) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)
-                SL_SHIFT_BINOPS(T_SH)};
+                SL_SHIFT_BINOPS(T_SH) SL_INDEXED_LOADS(T_IX) SL_MULACC_OPS(T_MA)};
     if (table_out) {
         *table_out = table;
         return SL_OK;
@@ -780,6 +783,36 @@ L_data_drop:
         NEXT();                                                                                    \
     }
     SL_SHIFT_BINOPS(SHIFT_BINOP)
+
+#define INDEXED_EA() ((uint64_t)(uint32_t)(OPD(2).u32 + (OPD(3).u32 << (pc[4].u & 31))) + pc[5].u)
+#define INDEXED_LOAD(name, T, store_expr)                                                          \
+    L_##name##_x : {                                                                               \
+        uint64_t ea = INDEXED_EA();                                                                \
+        T v;                                                                                       \
+        memcpy(&v, mem + ea, sizeof v);                                                            \
+        store_expr;                                                                                \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_x_chk : {                                                                           \
+        uint64_t ea = INDEXED_EA();                                                                \
+        if (unlikely(ea + sizeof(T) > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                          \
+        T v;                                                                                       \
+        memcpy(&v, mem + ea, sizeof v);                                                            \
+        store_expr;                                                                                \
+        pc += 6;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SL_INDEXED_LOADS(INDEXED_LOAD)
+
+#define MULACC(name, mul, T, op)                                                                   \
+    L_##name : {                                                                                   \
+        T a = LD_##T(2), p = LD_##T(3) * LD_##T(4);                                                \
+        LD_##T(1) = a op p;                                                                        \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    SL_MULACC_OPS(MULACC)
 
 trap:
     store->depth = depth;

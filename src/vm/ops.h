@@ -155,6 +155,20 @@
     X(i32_or, i32_shr_u, u32, |, SHR32) X(i64_xor, i64_shr_u, u64, ^, SHR64) \
     X(i64_xor, i64_shl, u64, ^, SHL64) X(i64_add, i64_shl, u64, +, SHL64) \
     X(i64_or, i64_shl, u64, |, SHL64) X(i64_or, i64_shr_u, u64, |, SHR64)
+/* Indexed loads, for a[i]: X(NAME, T, STORE) defines NAME_x [dst, base, index, shift, offset]
+ * (and _x_chk), loading T from u32(base + (index << shift)) + offset. They absorb the i32.add
+ * (shift 0) or i32_add_i32_shl that computed the address. */
+#define SL_INDEXED_LOADS(X) \
+    X(i32_load, uint32_t, OPD(1).u32 = v) X(i64_load, uint64_t, OPD(1).u64 = v) \
+    X(f32_load, uint32_t, OPD(1).u32 = v) X(f64_load, uint64_t, OPD(1).u64 = v) \
+    X(i32_load8_u, uint8_t, OPD(1).u32 = v) X(i32_load8_s, int8_t, OPD(1).i32 = v) \
+    X(i32_load16_u, uint16_t, OPD(1).u32 = v) X(i32_load16_s, int16_t, OPD(1).i32 = v)
+
+/* Multiply-accumulate, rounding twice as Wasm does (never an FMA): X(NAME, MUL, T, OP)
+ * defines NAME [dst, a, x, y]: dst = a OP (x * y), for MUL feeding OP. */
+#define SL_MULACC_OPS(X) \
+    X(f64_add_mul, f64_mul, f64, +) X(f64_sub_mul, f64_mul, f64, -) \
+    X(f32_add_mul, f32_mul, f32, +) X(f32_sub_mul, f32_mul, f32, -)
 // clang-format on
 
 /* The op numbers. */
@@ -171,9 +185,12 @@ enum sl_op {
 #define SL_OP_LD(name, mem, T, op)        SL_I_##name##_ld, SL_I_##name##_ld_chk,
 #define SL_OP_ST(name, mem, T, op)        SL_I_##name##_st, SL_I_##name##_st_chk,
 #define SL_OP_SH(outer, inner, T, op, sh) SL_I_##outer##_##inner,
+#define SL_OP_IX(name, T, st)             SL_I_##name##_x, SL_I_##name##_x_chk,
+#define SL_OP_MA(name, mul, T, op)        SL_I_##name,
     SL_CONTROL_OPS(SL_OP_ONE) SL_NUMERIC_OPS(SL_OP_NUM, SL_OP_NUM) SL_IMM_OPS(SL_OP_IMM)
         SL_CMP_BRANCHES(SL_OP_BRS) SL_MEMORY_OPS(SL_OP_MEM, SL_OP_STO) SL_LOAD_BINOPS(SL_OP_LD)
-            SL_STORE_BINOPS(SL_OP_ST) SL_SHIFT_BINOPS(SL_OP_SH)
+            SL_STORE_BINOPS(SL_OP_ST) SL_SHIFT_BINOPS(SL_OP_SH) SL_INDEXED_LOADS(SL_OP_IX)
+                SL_MULACC_OPS(SL_OP_MA)
 #undef SL_OP_ONE
 #undef SL_OP_NUM
 #undef SL_OP_IMM
@@ -183,7 +200,9 @@ enum sl_op {
 #undef SL_OP_LD
 #undef SL_OP_ST
 #undef SL_OP_SH
-                SL_NUM_OPS
+#undef SL_OP_IX
+#undef SL_OP_MA
+                    SL_NUM_OPS
 };
 
 #endif

@@ -4,6 +4,7 @@
  * moves), each where it meets a label, checked against results computed here in C. Every
  * test runs in both bounds-check modes, since each mode has its own handlers.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -342,5 +343,66 @@ TEST(compile_loop_tails) {
             }
             teardown(&f);
         }
+    }
+}
+
+/* Indexed loads (a[i], absorbing base + (i << k) or base + i, with 32-bit wrap-around) and
+ * multiply-accumulate (a + x*y, a - x*y, (x*y) + local), against C. */
+TEST(compile_indexed_and_mulacc) {
+    const char *wat =
+        "(module (memory 1)\n"
+        " (func (export \"ld4\") (param i32 i32) (result i32)\n"
+        "  (i32.load offset=4 (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))\n"
+        " (func (export \"ld8u\") (param i32 i32) (result i32)\n"
+        "  (i32.load8_u (i32.add (local.get 0) (local.get 1))))\n"
+        " (func (export \"fill\") (local i32)\n"
+        "  (loop $l (i32.store8 (local.get 0) (local.get 0))\n"
+        "   (br_if $l (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1)))\n"
+        "                       (i32.const 256)))))\n"
+        " (func (export \"addmul\") (param f64 f64 f64) (result f64)\n"
+        "  (f64.add (local.get 0) (f64.mul (local.get 1) (local.get 2))))\n"
+        " (func (export \"submul\") (param f64 f64 f64) (result f64)\n"
+        "  (f64.sub (local.get 0) (f64.mul (local.get 1) (local.get 2))))\n"
+        " (func (export \"muladd\") (param f64 f64 f64) (result f64)\n"
+        "  (f64.add (f64.mul (local.get 1) (local.get 2)) (local.get 0))))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (!setup(&f, wat, mode)) {
+            teardown(&f);
+            continue;
+        }
+        sl_error err;
+        sl_val r;
+        CHECK_STATUS(sl_call(f.inst, "fill", NULL, 0, NULL, 0, &err), SL_OK, &err);
+        sl_val a[2] = {i32(16), i32(5)};
+        /* bytes 40..43 hold 40,41,42,43 */
+        CHECK_EQ((uint32_t)call_i32(&f, "ld4", a, 2), 0x2b2a2928u);
+        a[0] = i32(200), a[1] = i32(7);
+        CHECK_EQ(call_i32(&f, "ld8u", a, 2), 207);
+        a[0] = i32(-1), a[1] = i32(8); /* u32(-1 + 8) = 7: wraps below 4 GiB */
+        CHECK_EQ(call_i32(&f, "ld8u", a, 2), 7);
+        a[0] = i32(-4), a[1] = i32(1); /* u32(-4 + 4) + 4 = 4 */
+        CHECK_EQ((uint32_t)call_i32(&f, "ld4", a, 2), 0x07060504u);
+        a[0] = i32(65535), a[1] = i32(1); /* past the end */
+        CHECK_STATUS(sl_call(f.inst, "ld8u", a, 2, &r, 1, &err), SL_ERR_TRAP, &err);
+        CHECK_EQ(err.trap, SL_TRAP_MEMORY_OOB);
+
+        static const double vals[] = {0.1, -3.5, 1e300, 7.0};
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                double x = vals[i], y = vals[j], z = vals[(i + j) % 4];
+                sl_val v[3] = {{.type = SL_F64, .of.f64 = z},
+                               {.type = SL_F64, .of.f64 = x},
+                               {.type = SL_F64, .of.f64 = y}};
+                volatile double p = x * y; /* rounded on its own, as Wasm does */
+                CHECK_STATUS(sl_call(f.inst, "addmul", v, 3, &r, 1, &err), SL_OK, &err);
+                CHECK(r.of.f64 == z + p || (isinf(z + p) && r.of.f64 == z + p));
+                CHECK_STATUS(sl_call(f.inst, "submul", v, 3, &r, 1, &err), SL_OK, &err);
+                CHECK(r.of.f64 == z - p);
+                CHECK_STATUS(sl_call(f.inst, "muladd", v, 3, &r, 1, &err), SL_OK, &err);
+                CHECK(r.of.f64 == p + z);
+            }
+        }
+        teardown(&f);
     }
 }
