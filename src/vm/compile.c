@@ -635,9 +635,38 @@ static void emit_br(comp *c, uint32_t depth) {
 /* A loop's `x = y + k; if (x cmp b) continue` as one br_inc (or br_step) instruction, when
  * the instruction just before the (already folded) compare is the i32.add_imm (or i32.add)
  * that wrote the compare's left operand. The caller emits the target. */
+/* The index in brs[] of the compare with its operands swapped (a < b is b > a). */
+static int mirror_cmp(int br) {
+    int cmp = brs[br].cmp, want;
+    switch (cmp) {
+    case SL_I_i32_lt_s: want = SL_I_i32_gt_s; break;
+    case SL_I_i32_gt_s: want = SL_I_i32_lt_s; break;
+    case SL_I_i32_lt_u: want = SL_I_i32_gt_u; break;
+    case SL_I_i32_gt_u: want = SL_I_i32_lt_u; break;
+    case SL_I_i32_le_s: want = SL_I_i32_ge_s; break;
+    case SL_I_i32_ge_s: want = SL_I_i32_le_s; break;
+    case SL_I_i32_le_u: want = SL_I_i32_ge_u; break;
+    case SL_I_i32_ge_u: want = SL_I_i32_le_u; break;
+    default: return br; /* eq, ne */
+    }
+    for (int i = 0; i < 10; i++)
+        if (brs[i].cmp == want) return i;
+    return br;
+}
+
 static bool fuse_increment(comp *c, const cond *cd) {
     uint32_t at = c->last_insn;
-    if (cd->br < 0 || at == NONE || at + 4 != c->n || c->code[at + 1].u != cd->a) return false;
+    if (cd->br < 0 || at == NONE || at + 4 != c->n) return false;
+    cond mirrored;
+    if (c->code[at + 1].u != cd->a) {
+        /* `n != x` is `x != n`, `n < x` is `x > n`: put the counter on the left */
+        if (cd->imm || c->code[at + 1].u != cd->b) return false;
+        mirrored = *cd;
+        mirrored.a = cd->b;
+        mirrored.b = cd->a;
+        mirrored.br = mirror_cmp(cd->br);
+        cd = &mirrored;
+    }
     bool imm_step = c->code[at].h == c->H[SL_I_i32_add_imm];
     if (!imm_step && c->code[at].h != c->H[SL_I_i32_add]) return false;
     uint64_t x = c->code[at + 1].u, src = c->code[at + 2].u, k = c->code[at + 3].u;
@@ -990,6 +1019,19 @@ static bool fuse_index(comp *c, int xop, uint64_t offset) {
 static bool fuse_store(comp *c, int store_op, uint64_t offset) {
     uint32_t h = c->h;
     if (!just_defined(c, h - 1) || c->stack[h - 2].kind == V_CONST) return false;
+    /* `x + mem[p]` stored back to mem[p] (c[j] += x): one f64_addto */
+    if (store_op == SL_I_f64_store && c->def_op == SL_I_f64_add_ld + c->explicit_bounds &&
+        c->code[c->def_pos + 3].u == operand(c, h - 2) && c->code[c->def_pos + 4].u == offset &&
+        c->code[c->def_pos + 5].u == 0) {
+        uint64_t addr = c->code[c->def_pos + 3].u, x = c->code[c->def_pos + 2].u;
+        take_back_def(c);
+        pop(c, 2);
+        emit_op(c, SL_I_f64_addto + c->explicit_bounds);
+        emit_u(c, addr);
+        emit_u(c, x);
+        emit_u(c, offset);
+        return true;
+    }
     const fuseinfo *fi = &fuse[c->def_op];
     if (!fi->st || fi->st_mem != store_op) return false;
     uint64_t a = c->code[c->def_pos + 2].u, b = c->code[c->def_pos + 3].u;

@@ -386,6 +386,19 @@ L_memory_init : {
     pc += 5;
     NEXT();
 }
+#define ADDTO(label, check)                                                                        \
+    label : {                                                                                      \
+        uint64_t ea = (uint64_t)OPD(1).u32 + pc[3].u;                                              \
+        if (check && unlikely(ea + 8 > memsize)) TRAP(SL_TRAP_MEMORY_OOB);                         \
+        double m;                                                                                  \
+        memcpy(&m, mem + ea, 8);                                                                   \
+        m = OPD(2).f64 + m;                                                                        \
+        memcpy(mem + ea, &m, 8);                                                                   \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    ADDTO(L_f64_addto, 0)
+    ADDTO(L_f64_addto_chk, 1)
 L_data_drop:
     inst->data_dropped[pc[1].u] = true;
     pc += 2;

@@ -49,7 +49,9 @@
     X(memory_copy)   /* [d, s, n]                                                      */          \
     X(memory_fill)   /* [d, v, n]                                                      */          \
     X(memory_init)   /* [dataidx, d, s, n]                                             */          \
-    X(data_drop)     /* [dataidx]                                                      */
+    X(data_drop)     /* [dataidx]                                                      */ \
+    X(f64_addto)     /* [addr, v, offset]: the f64 at addr += v (c[j] += x)           */ \
+    X(f64_addto_chk) /* the same with an explicit bounds check                         */
 
 /* Numeric instructions with their Wasm opcodes (0xFC-prefixed ones as 0x100 + subopcode).
  * U: unary [dst, a]; B: binary [dst, a, b]. */

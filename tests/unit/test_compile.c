@@ -406,3 +406,40 @@ TEST(compile_indexed_and_mulacc) {
         teardown(&f);
     }
 }
+
+/* c[j] += x stored back to the loaded address (f64_addto), and loop tails written with the
+ * counter on the right (n != i, n > i): the compare is mirrored. */
+TEST(compile_accumulate_and_mirrored_tails) {
+    const char *wat =
+        "(module (memory 1)\n"
+        " (func (export \"axpy\") (param i32 f64) (result f64) (local i32)\n"
+        "  (loop $l\n"
+        "   (f64.store (local.get 2) (f64.add (f64.mul (local.get 1) (f64.convert_i32_u\n"
+        "     (local.get 2))) (f64.load (local.get 2))))\n"
+        "   (br_if $l (i32.ne (local.get 0) (local.tee 2 (i32.add (local.get 2) (i32.const "
+        "8))))))\n"
+        "  (f64.load (i32.const 16)))\n"
+        " (func (export \"count\") (param i32) (result i32) (local i32)\n"
+        "  (loop $l (br_if $l (i32.gt_u (local.get 0)\n"
+        "    (local.tee 1 (i32.add (local.get 1) (i32.const 3))))))\n"
+        "  (local.get 1)))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (!setup(&f, wat, mode)) {
+            teardown(&f);
+            continue;
+        }
+        sl_error err;
+        sl_val r, a[2] = {i32(800), {.type = SL_F64, .of.f64 = 0.5}};
+        for (int round = 1; round <= 2; round++) {
+            CHECK_STATUS(sl_call(f.inst, "axpy", a, 2, &r, 1, &err), SL_OK, &err);
+            CHECK(r.of.f64 == round * 0.5 * 16.0); /* element at 16 gains 0.5 * 16 a round */
+        }
+        a[0] = i32(65536 + 8); /* runs past the end of memory: a trap, not a crash */
+        CHECK_STATUS(sl_call(f.inst, "axpy", a, 2, &r, 1, &err), SL_ERR_TRAP, &err);
+        CHECK_EQ(err.trap, SL_TRAP_MEMORY_OOB);
+        sl_val n = i32(100);
+        CHECK_EQ(call_i32(&f, "count", &n, 1), 102); /* 3, 6, ... 102 */
+        teardown(&f);
+    }
+}
