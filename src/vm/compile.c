@@ -633,8 +633,9 @@ static void emit_br(comp *c, uint32_t depth) {
 }
 
 /* A loop's `x = y + k; if (x cmp b) continue` as one br_inc (or br_step) instruction, when
- * the instruction just before the (already folded) compare is the i32.add_imm (or i32.add)
- * that wrote the compare's left operand. The caller emits the target. */
+ * the instruction just before the (already folded) compare is the i32.add_imm, i32.sub_imm
+ * (or i32.add) that wrote the compare's operand; a plain `br_if x` counts as `x != 0`. The
+ * caller emits the target. */
 /* The index in brs[] of the compare with its operands swapped (a < b is b > a). */
 static int mirror_cmp(int br) {
     int cmp = brs[br].cmp, want;
@@ -656,8 +657,18 @@ static int mirror_cmp(int br) {
 
 static bool fuse_increment(comp *c, const cond *cd) {
     uint32_t at = c->last_insn;
-    if (cd->br < 0 || at == NONE || at + 4 != c->n) return false;
+    if (at == NONE || at + 4 != c->n) return false;
     cond mirrored;
+    if (cd->br < 0) {
+        /* a plain test: `x != 0` (br_if), or `x == 0` after an eqz */
+        int want = cd->br == -1 ? SL_I_i32_ne : SL_I_i32_eq;
+        mirrored = *cd;
+        for (int i = 0; i < 10; i++)
+            if (brs[i].cmp == want) mirrored.br = i;
+        mirrored.imm = true;
+        mirrored.b = 0;
+        cd = &mirrored;
+    }
     if (c->code[at + 1].u != cd->a) {
         /* `n != x` is `x != n`, `n < x` is `x > n`: put the counter on the left */
         if (cd->imm || c->code[at + 1].u != cd->b) return false;
@@ -667,9 +678,11 @@ static bool fuse_increment(comp *c, const cond *cd) {
         mirrored.br = mirror_cmp(cd->br);
         cd = &mirrored;
     }
-    bool imm_step = c->code[at].h == c->H[SL_I_i32_add_imm];
+    bool sub = c->code[at].h == c->H[SL_I_i32_sub_imm];
+    bool imm_step = sub || c->code[at].h == c->H[SL_I_i32_add_imm];
     if (!imm_step && c->code[at].h != c->H[SL_I_i32_add]) return false;
     uint64_t x = c->code[at + 1].u, src = c->code[at + 2].u, k = c->code[at + 3].u;
+    if (sub) k = (uint32_t)(0u - (uint32_t)k); /* x - k is x + (-k) */
     c->n = at;
     c->last_insn = c->prev_insn = NONE;
     const brinfo *b = &brs[cd->br];

@@ -443,3 +443,26 @@ TEST(compile_accumulate_and_mirrored_tails) {
         teardown(&f);
     }
 }
+
+/* Countdown loops: `n -= 1; br_if n` and `n += -2; br_if (eqz n)` fuse into loop tails. */
+TEST(compile_countdown_tails) {
+    const char *wat = "(module\n"
+                      " (func (export \"down\") (param i32) (result i32) (local i32)\n"
+                      "  (loop $l (local.set 1 (i32.add (local.get 1) (local.get 0)))\n"
+                      "   (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))\n"
+                      "  (local.get 1))\n"
+                      " (func (export \"until\") (param i32) (result i32) (local i32)\n"
+                      "  (loop $l (local.set 1 (i32.add (local.get 1) (i32.const 1)))\n"
+                      "   (br_if $l (i32.eqz (i32.eqz (local.tee 0 (i32.add (local.get 0)\n"
+                      "     (i32.const -2)))))))\n"
+                      "  (local.get 1)))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, wat, mode)) {
+            sl_val n = i32(100);
+            CHECK_EQ(call_i32(&f, "down", &n, 1), 5050);
+            CHECK_EQ(call_i32(&f, "until", &n, 1), 50);
+        }
+        teardown(&f);
+    }
+}
