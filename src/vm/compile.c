@@ -399,17 +399,15 @@ static bool fuse_shift(comp *c, int op) {
     return true;
 }
 
-/* `x y mul; a add` (or sub, the product on the right; for add on either side when the
- * other operand is a local) becomes one multiply-accumulate, rounding twice. */
+/* `x y inner; a outer` becomes one op (SL_MULACC_OPS): the inner result on the right, or on
+ * either side when the outer op commutes and the other operand is a local. */
 static bool fuse_mulacc(comp *c, int op) {
-    int fop, mul;
-    switch (op) {
-    case SL_I_f64_add: fop = SL_I_f64_add_mul, mul = SL_I_f64_mul; break;
-    case SL_I_f64_sub: fop = SL_I_f64_sub_mul, mul = SL_I_f64_mul; break;
-    case SL_I_f32_add: fop = SL_I_f32_add_mul, mul = SL_I_f32_mul; break;
-    case SL_I_f32_sub: fop = SL_I_f32_sub_mul, mul = SL_I_f32_mul; break;
-    default: return false;
-    }
+    int fop = -1, mul = -1;
+#define M_OP(name, outer, inner, T, o, io)                                                         \
+    if (op == SL_I_##outer) fop = SL_I_##name, mul = SL_I_##inner;
+    SL_MULACC_OPS(M_OP)
+#undef M_OP
+    if (fop < 0) return false;
     uint32_t h = c->h;
     bool right = just_defined(c, h - 1) && c->def_op == mul;
     bool left = !right && commutative(op) && just_defined(c, h - 2) && c->def_op == mul &&

@@ -116,7 +116,7 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
 #define T_SH(outer, inner, T, op, sh) [SL_I_##outer##_##inner] = &&L_##outer##_##inner,
 #define T_IX(name, T, st)                                                                          \
     [SL_I_##name##_x] = &&L_##name##_x, [SL_I_##name##_x_chk] = &&L_##name##_x_chk,
-#define T_MA(name, mul, T, op) [SL_I_##name] = &&L_##name,
+#define T_MA(name, outer, inner, T, op, iop) [SL_I_##name] = &&L_##name,
 #define T_ST(name, mem, T, op)                                                                     \
     [SL_I_##name##_st] = &&L_##name##_st, [SL_I_##name##_st_chk] = &&L_##name##_st_chk,
         SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
@@ -818,9 +818,9 @@ L_data_drop:
     }
     SL_INDEXED_LOADS(INDEXED_LOAD)
 
-#define MULACC(name, mul, T, op)                                                                   \
+#define MULACC(name, outer, inner, T, op, iop)                                                     \
     L_##name : {                                                                                   \
-        T a = LD_##T(2), p = LD_##T(3) * LD_##T(4);                                                \
+        T a = LD_##T(2), p = LD_##T(3) iop LD_##T(4);                                              \
         LD_##T(1) = a op p;                                                                        \
         pc += 5;                                                                                   \
         NEXT();                                                                                    \

@@ -166,11 +166,13 @@
     X(i32_load8_u, uint8_t, OPD(1).u32 = v) X(i32_load8_s, int8_t, OPD(1).i32 = v) \
     X(i32_load16_u, uint16_t, OPD(1).u32 = v) X(i32_load16_s, int16_t, OPD(1).i32 = v)
 
-/* Multiply-accumulate, rounding twice as Wasm does (never an FMA): X(NAME, MUL, T, OP)
- * defines NAME [dst, a, x, y]: dst = a OP (x * y), for MUL feeding OP. */
+/* Two binary ops in one: X(NAME, OUTER, INNER, T, OP, IOP) defines NAME [dst, a, x, y]:
+ * dst = a OP (x IOP y), for INNER feeding OUTER as its right operand (or either operand when
+ * OUTER commutes). Float multiply-accumulate rounds twice, as Wasm does (never an FMA). */
 #define SL_MULACC_OPS(X) \
-    X(f64_add_mul, f64_mul, f64, +) X(f64_sub_mul, f64_mul, f64, -) \
-    X(f32_add_mul, f32_mul, f32, +) X(f32_sub_mul, f32_mul, f32, -)
+    X(f64_add_mul, f64_add, f64_mul, f64, +, *) X(f64_sub_mul, f64_sub, f64_mul, f64, -, *) \
+    X(f32_add_mul, f32_add, f32_mul, f32, +, *) X(f32_sub_mul, f32_sub, f32_mul, f32, -, *) \
+    X(i32_add3, i32_add, i32_add, u32, +, +)
 // clang-format on
 
 /* The op numbers. */
@@ -182,13 +184,13 @@ enum sl_op {
     SL_I_br_##name, SL_I_br_##name##_back, SL_I_br_##name##_imm, SL_I_br_##name##_imm_back,        \
         SL_I_br_inc_##name##_back, SL_I_br_inc_##name##_imm_back, SL_I_br_step_##name##_back,      \
         SL_I_br_step_##name##_imm_back,
-#define SL_OP_MEM(code, name)             SL_I_##name, SL_I_##name##_chk,
-#define SL_OP_STO(code, name)             SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
-#define SL_OP_LD(name, mem, T, op)        SL_I_##name##_ld, SL_I_##name##_ld_chk,
-#define SL_OP_ST(name, mem, T, op)        SL_I_##name##_st, SL_I_##name##_st_chk,
-#define SL_OP_SH(outer, inner, T, op, sh) SL_I_##outer##_##inner,
-#define SL_OP_IX(name, T, st)             SL_I_##name##_x, SL_I_##name##_x_chk,
-#define SL_OP_MA(name, mul, T, op)        SL_I_##name,
+#define SL_OP_MEM(code, name)                    SL_I_##name, SL_I_##name##_chk,
+#define SL_OP_STO(code, name)                    SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
+#define SL_OP_LD(name, mem, T, op)               SL_I_##name##_ld, SL_I_##name##_ld_chk,
+#define SL_OP_ST(name, mem, T, op)               SL_I_##name##_st, SL_I_##name##_st_chk,
+#define SL_OP_SH(outer, inner, T, op, sh)        SL_I_##outer##_##inner,
+#define SL_OP_IX(name, T, st)                    SL_I_##name##_x, SL_I_##name##_x_chk,
+#define SL_OP_MA(name, outer, inner, T, op, iop) SL_I_##name,
     SL_CONTROL_OPS(SL_OP_ONE) SL_NUMERIC_OPS(SL_OP_NUM, SL_OP_NUM) SL_IMM_OPS(SL_OP_IMM)
         SL_CMP_BRANCHES(SL_OP_BRS) SL_MEMORY_OPS(SL_OP_MEM, SL_OP_STO) SL_LOAD_BINOPS(SL_OP_LD)
             SL_STORE_BINOPS(SL_OP_ST) SL_SHIFT_BINOPS(SL_OP_SH) SL_INDEXED_LOADS(SL_OP_IX)

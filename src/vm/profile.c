@@ -25,9 +25,9 @@ static const char *const names[SL_NUM_OPS] = {
 #define P_MEM(code, name) [SL_I_##name] = #name, [SL_I_##name##_chk] = #name "_chk",
 #define P_STO(code, name)                                                                          \
     P_MEM(code, name)[SL_I_##name##_k] = #name "_k", [SL_I_##name##_k_chk] = #name "_k_chk",
-#define P_SH(outer, inner, T, op, sh) [SL_I_##outer##_##inner] = #outer "_" #inner,
-#define P_IX(name, T, st)             [SL_I_##name##_x] = #name "_x", [SL_I_##name##_x_chk] = #name "_x_chk",
-#define P_MA(name, mul, T, op)        [SL_I_##name] = #name,
+#define P_SH(outer, inner, T, op, sh)        [SL_I_##outer##_##inner] = #outer "_" #inner,
+#define P_IX(name, T, st)                    [SL_I_##name##_x] = #name "_x", [SL_I_##name##_x_chk] = #name "_x_chk",
+#define P_MA(name, outer, inner, T, op, iop) [SL_I_##name] = #name,
 #define P_LD(name, m, T, op)                                                                       \
     [SL_I_##name##_ld] = #name "_ld", [SL_I_##name##_ld_chk] = #name "_ld_chk",
 #define P_ST(name, m, T, op)                                                                       \

@@ -466,3 +466,22 @@ TEST(compile_countdown_tails) {
         teardown(&f);
     }
 }
+
+/* Three-input add, as hash rounds sum terms: a + (x + y) and (x + y) + local, wrapping. */
+TEST(compile_add3) {
+    const char *wat = "(module\n"
+                      " (func (export \"r\") (param i32 i32 i32) (result i32)\n"
+                      "  (i32.add (local.get 0) (i32.add (local.get 1) (local.get 2))))\n"
+                      " (func (export \"l\") (param i32 i32 i32) (result i32)\n"
+                      "  (i32.add (i32.add (local.get 1) (local.get 2)) (local.get 0))))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (setup(&f, wat, mode)) {
+            sl_val a[3] = {i32(INT32_MAX), i32(7), i32(-3)};
+            uint32_t want = (uint32_t)INT32_MAX + 7u - 3u;
+            CHECK_EQ((uint32_t)call_i32(&f, "r", a, 3), want);
+            CHECK_EQ((uint32_t)call_i32(&f, "l", a, 3), want);
+        }
+        teardown(&f);
+    }
+}
