@@ -127,8 +127,9 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
         return SL_OK;
     }
 
-    sl_frame *frames = store->frames;
-    const uint32_t max_depth = store->limits.max_call_depth;
+    /* the next free frame: one pointer to bump, rather than a base and an index */
+    sl_frame *frame = store->frames + depth;
+    sl_frame *const frames_end = store->frames + store->limits.max_call_depth;
     sl_slot *const stack_end = store->stack_end;
     int trap_code = 0;
     uint8_t *mem;
@@ -145,7 +146,7 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
 L_unreachable:
     TRAP(SL_TRAP_UNREACHABLE);
 L_exit:
-    store->depth = depth;
+    store->depth = (uint32_t)(frame - store->frames);
     return SL_OK;
 L_br:
     pc = pc[1].target;
@@ -206,7 +207,7 @@ L_call_indirect : {
 }
 call_func:
     if (f->host) {
-        store->depth = depth;
+        store->depth = (uint32_t)(frame - store->frames);
         store->sp = args + f->type->nparams + f->type->nresults;
         sl_caller caller = {store, inst};
         int rc = f->host(&caller, args, f->user);
@@ -218,21 +219,21 @@ call_func:
     code = f->code;
     if (f->inst != inst) {
         /* enter another instance: its memory, tables and globals */
-        if (unlikely(depth >= max_depth)) TRAP(SL_TRAP_STACK_EXHAUSTED);
-        frames[depth].pc = next_pc;
-        frames[depth].fp = fp;
-        frames[depth].inst = inst;
-        depth++;
+        if (unlikely(frame >= frames_end)) TRAP(SL_TRAP_STACK_EXHAUSTED);
+        frame->pc = next_pc;
+        frame->fp = fp;
+        frame->inst = inst;
+        frame++;
         inst = f->inst;
         RELOAD_MEM();
         goto enter_frame;
     }
 enter_code:
-    if (unlikely(depth >= max_depth)) TRAP(SL_TRAP_STACK_EXHAUSTED);
-    frames[depth].pc = next_pc;
-    frames[depth].fp = fp;
-    frames[depth].inst = inst;
-    depth++;
+    if (unlikely(frame >= frames_end)) TRAP(SL_TRAP_STACK_EXHAUSTED);
+    frame->pc = next_pc;
+    frame->fp = fp;
+    frame->inst = inst;
+    frame++;
 enter_frame:
     fp = args;
     if (unlikely(fp + code->frame_slots > stack_end)) TRAP(SL_TRAP_STACK_EXHAUSTED);
@@ -245,7 +246,7 @@ L_ret1:
     fp[0] = OPD(1);
     /* fall through */
 L_ret : {
-    sl_frame *fr = &frames[--depth];
+    sl_frame *fr = --frame;
     pc = fr->pc;
     fp = fr->fp;
     if (fr->inst != inst) {
@@ -828,7 +829,7 @@ L_data_drop:
     SL_MULACC_OPS(MULACC)
 
 trap:
-    store->depth = depth;
+    store->depth = (uint32_t)(frame - store->frames);
     if (trap_code == SL_HOST_EXIT) {
         sl_fail(err, SL_ERR_EXIT, -1, "exit with code %d", store->exit_code);
         if (err) err->exit_code = store->exit_code;
