@@ -489,6 +489,16 @@ L_data_drop:
         pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
+/* A float op, also with a constant right operand whose bits are the immediate. */
+#define FBIN2(name, T, expr)                                                                       \
+    BIN(name, T, T, expr)                                                                          \
+    L_##name##_imm : {                                                                             \
+        T a = LD_##T(2), b;                                                                        \
+        memcpy(&b, &pc[3].u, sizeof b); /* little-endian: the low bytes for f32 */                 \
+        LD_##T(1) = (expr);                                                                        \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
 /* Trapping conversion: x must truncate into the open interval (lo, hi). */
 #define TRUNC(name, R, A, lo, hi)                                                                  \
     L_##name : {                                                                                   \
@@ -608,10 +618,10 @@ L_data_drop:
     UN(f32_trunc, f32, f32, isnan(a) ? a + a : truncf(a))
     UN(f32_nearest, f32, f32, nearbyintf(a))
     UN(f32_sqrt, f32, f32, sqrtf(a))
-    BIN(f32_add, f32, f32, a + b)
-    BIN(f32_sub, f32, f32, a - b)
-    BIN(f32_mul, f32, f32, a * b)
-    BIN(f32_div, f32, f32, a / b)
+    FBIN2(f32_add, f32, a + b)
+    FBIN2(f32_sub, f32, a - b)
+    FBIN2(f32_mul, f32, a * b)
+    FBIN2(f32_div, f32, a / b)
     BIN(f32_min, f32, f32, FMIN(f32, a, b))
     BIN(f32_max, f32, f32, FMAX(f32, a, b))
     BIN(f32_copysign, u32, u32, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
@@ -622,10 +632,10 @@ L_data_drop:
     UN(f64_trunc, f64, f64, isnan(a) ? a + a : trunc(a))
     UN(f64_nearest, f64, f64, nearbyint(a))
     UN(f64_sqrt, f64, f64, sqrt(a))
-    BIN(f64_add, f64, f64, a + b)
-    BIN(f64_sub, f64, f64, a - b)
-    BIN(f64_mul, f64, f64, a * b)
-    BIN(f64_div, f64, f64, a / b)
+    FBIN2(f64_add, f64, a + b)
+    FBIN2(f64_sub, f64, a - b)
+    FBIN2(f64_mul, f64, a * b)
+    FBIN2(f64_div, f64, a / b)
     BIN(f64_min, f64, f64, FMIN(f64, a, b))
     BIN(f64_max, f64, f64, FMAX(f64, a, b))
     BIN(f64_copysign, u64, u64, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))

@@ -90,13 +90,15 @@
     U( 0x103, i32_trunc_sat_f64_u) U(0x104, i64_trunc_sat_f32_s) U(0x105, i64_trunc_sat_f32_u) \
     U(0x106, i64_trunc_sat_f64_s) U(0x107, i64_trunc_sat_f64_u)
 
-/* Binary ops that also exist with a constant right operand: NAME_imm [dst, a, imm]. */
+/* Binary ops that also exist with a constant right operand: NAME_imm [dst, a, imm] (for
+ * floats, imm holds the constant's bits). */
 #define SL_IMM_OPS(X) \
     X(i32_add) X(i32_sub) X(i32_mul) X(i32_and) X(i32_or) X(i32_xor) X(i32_shl) X(i32_shr_s) \
     X(i32_shr_u) X(i32_rotl) X(i32_eq) X(i32_ne) X(i32_lt_s) X(i32_lt_u) X(i32_gt_s) X(i32_gt_u) \
     X(i32_le_s) X(i32_le_u) X(i32_ge_s) X(i32_ge_u) X(i64_add) X(i64_sub) X(i64_mul) X(i64_and) \
     X(i64_or) X(i64_xor) X(i64_shl) X(i64_shr_s) X(i64_shr_u) X(i64_eq) X(i64_ne) X(i64_lt_s) \
-    X(i64_lt_u) X(i64_gt_s) X(i64_gt_u) X(i64_le_s) X(i64_le_u) X(i64_ge_s) X(i64_ge_u)
+    X(i64_lt_u) X(i64_gt_s) X(i64_gt_u) X(i64_le_s) X(i64_le_u) X(i64_ge_s) X(i64_ge_u) \
+    X(f32_add) X(f32_sub) X(f32_mul) X(f32_div) X(f64_add) X(f64_sub) X(f64_mul) X(f64_div)
 
 /* i32 compares fused into conditional branches, with the compare that is their negation
  * (for `if`, which branches when the condition is false):
@@ -172,7 +174,7 @@
 #define SL_MULACC_OPS(X) \
     X(f64_add_mul, f64_add, f64_mul, f64, +, *) X(f64_sub_mul, f64_sub, f64_mul, f64, -, *) \
     X(f32_add_mul, f32_add, f32_mul, f32, +, *) X(f32_sub_mul, f32_sub, f32_mul, f32, -, *) \
-    X(i32_add3, i32_add, i32_add, u32, +, +)
+    X(i32_add3, i32_add, i32_add, u32, +, +) X(f64_mul3, f64_mul, f64_mul, f64, *, *)
 // clang-format on
 
 /* The op numbers. */

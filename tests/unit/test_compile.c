@@ -485,3 +485,48 @@ TEST(compile_add3) {
         teardown(&f);
     }
 }
+
+/* Float ops with a constant right operand take its bits as an immediate; (x*y)*z is one op. */
+TEST(compile_float_immediates) {
+    const char *wat =
+        "(module\n"
+        " (func (export \"d\") (param f64) (result f64)\n"
+        "  (f64.div (f64.sub (f64.mul (local.get 0) (f64.const 0.5)) (f64.const 1.5))\n"
+        "           (f64.const 3)))\n"
+        " (func (export \"s\") (param f32) (result f32)\n"
+        "  (f32.add (f32.mul (local.get 0) (f32.const 0.1)) (f32.const -2.5)))\n"
+        " (func (export \"nan\") (param f32) (result i32)\n"
+        "  (i32.reinterpret_f32 (f32.add (local.get 0) (f32.const nan:0x200000))))\n"
+        " (func (export \"m3\") (param f64 f64 f64) (result f64)\n"
+        "  (f64.mul (f64.mul (local.get 0) (local.get 1)) (local.get 2))))";
+    for (int mode = 0; mode < 2; mode++) {
+        fixture f;
+        if (!setup(&f, wat, mode)) {
+            teardown(&f);
+            continue;
+        }
+        sl_error err;
+        sl_val r;
+        static const double xs[] = {7.0, -0.1, 1e308, 3.25};
+        for (int i = 0; i < 4; i++) {
+            sl_val a = {.type = SL_F64, .of.f64 = xs[i]};
+            CHECK_STATUS(sl_call(f.inst, "d", &a, 1, &r, 1, &err), SL_OK, &err);
+            CHECK(r.of.f64 == (xs[i] * 0.5 - 1.5) / 3.0);
+            float x = (float)xs[i];
+            sl_val b = {.type = SL_F32, .of.f32 = x};
+            CHECK_STATUS(sl_call(f.inst, "s", &b, 1, &r, 1, &err), SL_OK, &err);
+            volatile float p = x * 0.1f;
+            CHECK(r.of.f32 == p + -2.5f || (isinf(p) && isinf(r.of.f32)));
+            sl_val m[3] = {{.type = SL_F64, .of.f64 = xs[i]},
+                           {.type = SL_F64, .of.f64 = xs[(i + 1) % 4]},
+                           {.type = SL_F64, .of.f64 = xs[(i + 2) % 4]}};
+            volatile double q = xs[i] * xs[(i + 1) % 4];
+            CHECK_STATUS(sl_call(f.inst, "m3", m, 3, &r, 1, &err), SL_OK, &err);
+            CHECK(r.of.f64 == q * xs[(i + 2) % 4]);
+        }
+        sl_val one = {.type = SL_F32, .of.f32 = 1.0f};
+        CHECK_STATUS(sl_call(f.inst, "nan", &one, 1, &r, 1, &err), SL_OK, &err);
+        CHECK(((uint32_t)r.of.i32 & 0x7fc00000u) == 0x7fc00000u); /* a quiet NaN */
+        teardown(&f);
+    }
+}
