@@ -313,6 +313,19 @@ bool sl_instance_export_n(sl_instance *instance, const char *name, size_t len, s
 sl_func *sl_instance_func(sl_instance *instance, const char *name);
 sl_memory *sl_instance_memory(sl_instance *instance, uint32_t index);
 
+/* ---- Snapshots --------------------------------------------------------------------------- */
+
+/* The state of an instance's own memories (contents and size), globals, tables and dropped
+ * segments, to reset it to later: a server instantiates once, snapshots after
+ * initialization, and restores before each request, so no state leaks between requests
+ * without paying for a new instance. Imported objects are not included. */
+typedef struct sl_snapshot sl_snapshot;
+
+sl_snapshot *sl_snapshot_take(sl_instance *instance, sl_error *err);
+/* Reset `instance` (the one the snapshot was taken of) to the snapshot. */
+sl_status sl_snapshot_restore(sl_instance *instance, const sl_snapshot *snap, sl_error *err);
+void sl_snapshot_free(sl_snapshot *snap);
+
 /* ---- Functions --------------------------------------------------------------------------- */
 
 const sl_functype *sl_func_type(const sl_func *func);
