@@ -31,11 +31,17 @@ ifeq ($(NOPOLL),1)
 CFLAGS   += -DSL_NO_POLL
 endif
 
+# libsluice.a is the VM and WASI (what embedders link: libc only); libsluice-serve.a is the
+# server (src/serve: gateway, registry, invocation), which needs jansson, SQLite and libcrypto.
 LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))
+SERVE_SRC:= $(sort $(wildcard src/serve/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+SERVE_OBJ:= $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libsluice.a
+SERVE_LIB:= $(BUILD)/libsluice-serve.a
+SERVE_LDLIBS := -ljansson -lcrypto
 SLUICE   := $(BUILD)/sluice
 
 # Tools for building guest functions (Debian: clang, wasi-libc, libclang-rt-14-dev-wasm32).
@@ -43,7 +49,7 @@ WASM_CC     ?= clang
 WASM_CFLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-all
 
 .PHONY: all deps check test run clean sanitize format format-check
-all: $(SLUICE) $(LIB)
+all: $(SLUICE) $(LIB) $(SERVE_LIB)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -56,8 +62,12 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SLUICE): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+$(SERVE_LIB): $(SERVE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SLUICE): $(CLI_OBJ) $(SERVE_LIB) $(LIB)
+	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
 # same unit/spec/WASI tests again under the sanitizers.
@@ -91,4 +101,4 @@ check-run: $(CHECK_TARGETS)
 check-san-run: $(SAN_CHECK_TARGETS)
 	@echo "check (ASan+UBSan): all test targets passed"
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,26 @@
+# Command-function invocation (src/serve/invoke.c): `make test-invoke` builds the guests in
+# tests/invoke/guests to $(BUILD)/tests/invoke/ and runs tests/invoke/test_invoke.c.
+
+INVOKE_GUEST_SRC := $(sort $(wildcard tests/invoke/guests/*.c))
+INVOKE_GUESTS    := $(INVOKE_GUEST_SRC:tests/invoke/guests/%.c=$(BUILD)/tests/invoke/%.wasm)
+INVOKE_TESTS     := $(BUILD)/tests/invoke-tests
+INVOKE_OBJ       := $(BUILD)/obj/tests/invoke/test_invoke.o $(BUILD)/obj/tests/unit/check.o
+
+$(BUILD)/tests/invoke/%.wasm: tests/invoke/guests/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_CFLAGS) -Wall -Wextra -Werror $< -o $@
+
+$(INVOKE_TESTS): $(INVOKE_OBJ) $(SERVE_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(INVOKE_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(LDLIBS)
+
+ifeq ($(SAN),1)
+INVOKE_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=1
+endif
+
+.PHONY: test-invoke
+test-invoke: $(INVOKE_TESTS) $(INVOKE_GUESTS)
+	@$(INVOKE_ENV) GUESTS=$(BUILD)/tests/invoke $(INVOKE_TESTS)
+
+CHECK_TARGETS += test-invoke
+SAN_CHECK_TARGETS += test-invoke

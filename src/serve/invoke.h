@@ -1,0 +1,80 @@
+/*
+ * invoke.h - running one HTTP request through a command function (docs/abi.md).
+ *
+ * A command function is a WASI program: the request goes to its stdin, as the raw body or as
+ * an API-gateway JSON event, and its stdout is the response, as the raw body or as an
+ * integration JSON object {statusCode, headers, body, isBase64Encoded}. This layer knows
+ * nothing of sockets or the registry: the gateway hands it a compiled module, the function's
+ * configuration and a parsed request, and gets back a response with an HTTP status, even
+ * when the guest traps, runs too long or answers garbage.
+ */
+#ifndef SL_SERVE_INVOKE_H
+#define SL_SERVE_INVOKE_H
+
+#include "sluice.h"
+
+typedef enum sl_input_mode { SL_INPUT_RAW, SL_INPUT_EVENT } sl_input_mode;
+typedef enum sl_output_mode { SL_OUTPUT_RAW, SL_OUTPUT_INTEGRATION } sl_output_mode;
+
+typedef struct sl_header {
+    const char *name, *value;
+} sl_header;
+
+typedef struct sl_http_request {
+    const char *method;    /* "GET", "POST", ... */
+    const char *path;      /* the request path, e.g. /fn/pca/x */
+    const char *query;     /* the raw query string without '?', or NULL */
+    const char *path_rest; /* what follows /fn/NAME (pathParameters.proxy), or NULL */
+    const sl_header *headers;
+    uint32_t nheaders;
+    const uint8_t *body;
+    size_t body_len;
+    const char *request_id, *source_ip, *stage;
+} sl_http_request;
+
+typedef struct sl_invoke_config {
+    sl_input_mode input;
+    sl_output_mode output;
+    const char *const *env; /* "KEY=VALUE" strings granted to the guest; none by default */
+    uint32_t envc;
+    uint32_t timeout_ms;      /* 0 = none */
+    uint32_t memory_mib;      /* per linear memory; 0 = the store default (4 GiB) */
+    size_t max_response;      /* stdout bytes; beyond it the response is an error (502) */
+    size_t max_log;           /* stderr bytes kept */
+    const char *content_type; /* for raw output; NULL = sniff (SVG, HTML, JSON, text) */
+} sl_invoke_config;
+
+/* What went wrong, when something did (the status says how the client sees it). */
+typedef enum sl_invoke_outcome {
+    SL_INVOKE_OK,
+    SL_INVOKE_TRAP,       /* 500: the guest trapped */
+    SL_INVOKE_EXIT,       /* 500: the guest exited with a non-zero code */
+    SL_INVOKE_TIMEOUT,    /* 504 */
+    SL_INVOKE_BAD_OUTPUT, /* 502: too large, or not the integration JSON it should be */
+    SL_INVOKE_ERROR,      /* 500: the module could not be instantiated, or the host failed */
+} sl_invoke_outcome;
+
+typedef struct sl_http_response {
+    int status;
+    sl_invoke_outcome outcome;
+    char content_type[96];
+    char **header_names, **header_values; /* from integration output */
+    uint32_t nheaders;
+    uint8_t *body;
+    size_t body_len;
+    uint8_t *log; /* the guest's stderr, up to max_log */
+    size_t log_len;
+    char error[256]; /* for anything but SL_INVOKE_OK: what happened */
+} sl_http_response;
+
+/* Run `req` through the command function `module` in a fresh store of `engine`. Always
+ * fills `res` (free it with sl_http_response_clear); returns its outcome. */
+sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
+                                    const sl_invoke_config *cfg, const sl_http_request *req,
+                                    sl_http_response *res);
+void sl_http_response_clear(sl_http_response *res);
+
+/* The JSON event a command function in event mode reads (malloc'd, NUL-terminated). */
+char *sl_invoke_event_json(const sl_http_request *req);
+
+#endif

@@ -1,0 +1,6 @@
+/* Never ends. */
+int main(void) {
+    volatile unsigned n = 0;
+    for (;;)
+        n++;
+}
