@@ -83,6 +83,8 @@ sl_status sl_wasi_link(sl_wasi *wasi, sl_linker *linker);
 /* What the guest wrote to fd 1 or 2 when that is SL_WASI_STDIO_BUFFER (NULL otherwise). The
  * data stays owned by `wasi` and is valid until the guest writes again or sl_wasi_free. */
 const uint8_t *sl_wasi_output(const sl_wasi *wasi, int fd, size_t *len);
+/* Empty the captured stdout and stderr, e.g. between two requests served by one instance. */
+void sl_wasi_clear_output(sl_wasi *wasi);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,11 @@
-# Command-function invocation (src/serve/invoke.c): `make test-invoke` builds the guests in
-# tests/invoke/guests to $(BUILD)/tests/invoke/ and runs tests/invoke/test_invoke.c.
+# Running functions (src/serve/invoke.c, handler.c): `make test-invoke` builds the guests in
+# tests/invoke/guests to $(BUILD)/tests/invoke/ and runs the tests in tests/invoke/.
 
 INVOKE_GUEST_SRC := $(sort $(wildcard tests/invoke/guests/*.c))
 INVOKE_GUESTS    := $(INVOKE_GUEST_SRC:tests/invoke/guests/%.c=$(BUILD)/tests/invoke/%.wasm)
 INVOKE_TESTS     := $(BUILD)/tests/invoke-tests
-INVOKE_OBJ       := $(BUILD)/obj/tests/invoke/test_invoke.o $(BUILD)/obj/tests/unit/check.o
+INVOKE_OBJ       := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/invoke/*.c))) \
+                    $(BUILD)/obj/tests/unit/check.o
 
 $(BUILD)/tests/invoke/%.wasm: tests/invoke/guests/%.c
 	@mkdir -p $(dir $@)

@@ -111,17 +111,13 @@ char *sl_invoke_event_json(const sl_http_request *req) {
 
 /* ---- the response ------------------------------------------------------------------------- */
 
-static void set_error(sl_http_response *res, const sl_http_request *req, int status,
-                      sl_invoke_outcome outcome, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
 static const char *outcome_name(sl_invoke_outcome o) {
     static const char *names[] = {"ok", "trap", "exit", "timeout", "bad_output", "error"};
     return names[o];
 }
 
-static void set_error(sl_http_response *res, const sl_http_request *req, int status,
-                      sl_invoke_outcome outcome, const char *fmt, ...) {
+void sl_invoke_fail(sl_http_response *res, const sl_http_request *req, int status,
+                    sl_invoke_outcome outcome, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(res->error, sizeof res->error, fmt, ap);
@@ -195,9 +191,9 @@ static void parse_integration(sl_http_response *res, const sl_http_request *req,
     json_t *j = json_loadb((const char *)out, len, 0, &jerr);
     if (!j || !json_is_object(j)) {
         json_decref(j);
-        set_error(res, req, 502, SL_INVOKE_BAD_OUTPUT,
-                  "the function's output is not an integration JSON object: %s",
-                  j ? "not an object" : jerr.text);
+        sl_invoke_fail(res, req, 502, SL_INVOKE_BAD_OUTPUT,
+                       "the function's output is not an integration JSON object: %s",
+                       j ? "not an object" : jerr.text);
         return;
     }
     json_t *sc = json_object_get(j, "statusCode"), *hd = json_object_get(j, "headers");
@@ -206,8 +202,8 @@ static void parse_integration(sl_http_response *res, const sl_http_request *req,
     if (status < 100 || status > 599 || (hd && !json_is_object(hd)) ||
         (bd && !json_is_string(bd) && !json_is_null(bd))) {
         json_decref(j);
-        set_error(res, req, 502, SL_INVOKE_BAD_OUTPUT,
-                  "the function's integration output has a bad statusCode, headers or body");
+        sl_invoke_fail(res, req, 502, SL_INVOKE_BAD_OUTPUT,
+                       "the function's integration output has a bad statusCode, headers or body");
         return;
     }
     res->status = (int)status;
@@ -229,8 +225,8 @@ static void parse_integration(sl_http_response *res, const sl_http_request *req,
         if (n < 0) {
             free(raw);
             json_decref(j);
-            set_error(res, req, 502, SL_INVOKE_BAD_OUTPUT,
-                      "the function's body is marked base64 but is not valid base64");
+            sl_invoke_fail(res, req, 502, SL_INVOKE_BAD_OUTPUT,
+                           "the function's body is marked base64 but is not valid base64");
             return;
         }
         /* EVP_DecodeBlock counts the padding as zero bytes */
@@ -249,7 +245,46 @@ static void parse_integration(sl_http_response *res, const sl_http_request *req,
     json_decref(j);
 }
 
-/* ---- running the guest -------------------------------------------------------------------- */
+/* ---- from a finished call to a response ------------------------------------------------ */
+
+void sl_invoke_finish(const sl_invoke_config *cfg, const sl_http_request *req, sl_status st,
+                      const sl_error *err, const uint8_t *out, size_t out_len, const uint8_t *log,
+                      size_t log_len, sl_http_response *res) {
+    if (log_len > cfg->max_log) log_len = cfg->max_log;
+    if (log_len && (res->log = malloc(log_len))) {
+        memcpy(res->log, log, log_len);
+        res->log_len = log_len;
+    }
+    if (st == SL_ERR_TRAP && err->trap == SL_TRAP_INTERRUPTED && cfg->timeout_ms) {
+        sl_invoke_fail(res, req, 504, SL_INVOKE_TIMEOUT, "the function ran longer than %u ms",
+                       cfg->timeout_ms);
+    } else if (st == SL_ERR_TRAP) {
+        sl_invoke_fail(res, req, 500, SL_INVOKE_TRAP, "the function trapped: %s", err->message);
+    } else if (st == SL_ERR_EXIT && err->exit_code != 0) {
+        sl_invoke_fail(res, req, 500, SL_INVOKE_EXIT, "the function exited with code %d",
+                       err->exit_code);
+    } else if (st != SL_OK && st != SL_ERR_EXIT) {
+        sl_invoke_fail(res, req, 500, SL_INVOKE_ERROR, "%s", err->message);
+    } else if (out_len > cfg->max_response) {
+        sl_invoke_fail(res, req, 502, SL_INVOKE_BAD_OUTPUT,
+                       "the function's response is larger than %zu bytes", cfg->max_response);
+    } else if (cfg->output == SL_OUTPUT_INTEGRATION) {
+        parse_integration(res, req, out, out_len);
+    } else {
+        res->status = 200;
+        res->body = malloc(out_len ? out_len : 1);
+        if (!res->body) {
+            sl_invoke_fail(res, req, 500, SL_INVOKE_ERROR, "out of memory");
+            return;
+        }
+        if (out_len) memcpy(res->body, out, out_len);
+        res->body_len = out_len;
+        snprintf(res->content_type, sizeof res->content_type, "%s",
+                 cfg->content_type ? cfg->content_type : sniff(out, out_len));
+    }
+}
+
+/* ---- running a command -------------------------------------------------------------------- */
 
 sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
                                     const sl_invoke_config *cfg, const sl_http_request *req,
@@ -261,7 +296,7 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
     if (cfg->input == SL_INPUT_EVENT) {
         event = sl_invoke_event_json(req);
         if (!event) {
-            set_error(res, req, 500, SL_INVOKE_ERROR, "cannot build the event");
+            sl_invoke_fail(res, req, 500, SL_INVOKE_ERROR, "cannot build the event");
             return res->outcome;
         }
         in = (const uint8_t *)event;
@@ -289,40 +324,11 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
     size_t out_len = 0, log_len = 0;
     const uint8_t *out = wasi ? sl_wasi_output(wasi, 1, &out_len) : NULL;
     const uint8_t *log = wasi ? sl_wasi_output(wasi, 2, &log_len) : NULL;
-    if (log_len > cfg->max_log) log_len = cfg->max_log;
-    if (log_len && (res->log = malloc(log_len))) {
-        memcpy(res->log, log, log_len);
-        res->log_len = log_len;
-    }
-
-    if (!inst) {
-        set_error(res, req, 500, SL_INVOKE_ERROR, "cannot start the function: %s", err.message);
-    } else if (st == SL_ERR_TRAP && err.trap == SL_TRAP_INTERRUPTED && cfg->timeout_ms) {
-        set_error(res, req, 504, SL_INVOKE_TIMEOUT, "the function ran longer than %u ms",
-                  cfg->timeout_ms);
-    } else if (st == SL_ERR_TRAP) {
-        set_error(res, req, 500, SL_INVOKE_TRAP, "the function trapped: %s", err.message);
-    } else if (st == SL_ERR_EXIT && err.exit_code != 0) {
-        set_error(res, req, 500, SL_INVOKE_EXIT, "the function exited with code %d", err.exit_code);
-    } else if (st != SL_OK && st != SL_ERR_EXIT) {
-        set_error(res, req, 500, SL_INVOKE_ERROR, "%s", err.message);
-    } else if (out_len > cfg->max_response) {
-        set_error(res, req, 502, SL_INVOKE_BAD_OUTPUT,
-                  "the function's response is larger than %zu bytes", cfg->max_response);
-    } else if (cfg->output == SL_OUTPUT_INTEGRATION) {
-        parse_integration(res, req, out, out_len);
-    } else {
-        res->status = 200;
-        res->body = malloc(out_len ? out_len : 1);
-        if (!res->body) {
-            set_error(res, req, 500, SL_INVOKE_ERROR, "out of memory");
-        } else {
-            if (out_len) memcpy(res->body, out, out_len);
-            res->body_len = out_len;
-            snprintf(res->content_type, sizeof res->content_type, "%s",
-                     cfg->content_type ? cfg->content_type : sniff(out, out_len));
-        }
-    }
+    if (!inst)
+        sl_invoke_fail(res, req, 500, SL_INVOKE_ERROR, "cannot start the function: %s",
+                       err.message);
+    else
+        sl_invoke_finish(cfg, req, st, &err, out, out_len, log, log_len, res);
     sl_store_free(store);
     sl_linker_free(linker);
     sl_wasi_free(wasi);

@@ -74,7 +74,18 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
                                     sl_http_response *res);
 void sl_http_response_clear(sl_http_response *res);
 
-/* The JSON event a command function in event mode reads (malloc'd, NUL-terminated). */
+/* The JSON event a function in event mode reads (malloc'd, NUL-terminated). */
 char *sl_invoke_event_json(const sl_http_request *req);
+
+/* Shared with the handler kind (handler.c): turn a finished call into the response. `st` and
+ * `err` are the call's result, `out` the function's output (stdout, or the handler's
+ * response bytes), `log` its stderr. */
+void sl_invoke_finish(const sl_invoke_config *cfg, const sl_http_request *req, sl_status st,
+                      const sl_error *err, const uint8_t *out, size_t out_len, const uint8_t *log,
+                      size_t log_len, sl_http_response *res);
+/* Fill `res` as an error response: a JSON body naming the error and the request. */
+void sl_invoke_fail(sl_http_response *res, const sl_http_request *req, int status,
+                    sl_invoke_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

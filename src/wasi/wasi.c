@@ -232,6 +232,11 @@ sl_status sl_wasi_link(sl_wasi *w, sl_linker *linker) {
                                  "i:", wasi_proc_exit, w);
 }
 
+void sl_wasi_clear_output(sl_wasi *w) {
+    for (int i = 0; i < 2; i++)
+        w->out[i].len = 0;
+}
+
 const uint8_t *sl_wasi_output(const sl_wasi *w, int fd, size_t *len) {
     *len = 0;
     if (!w || (fd != 1 && fd != 2) || !w->out[fd - 1].max) return NULL;
