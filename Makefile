@@ -41,7 +41,7 @@ SERVE_OBJ:= $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libsluice.a
 SERVE_LIB:= $(BUILD)/libsluice-serve.a
-SERVE_LDLIBS := -ljansson -lcrypto
+SERVE_LDLIBS := -ljansson -lsqlite3 -lcrypto
 SLUICE   := $(BUILD)/sluice
 
 # Tools for building guest functions (Debian: clang, wasi-libc, libclang-rt-14-dev-wasm32).

@@ -1,0 +1,145 @@
+/*
+ * registry.h - the function registry of `sluice serve`: functions, their immutable versions
+ * and aliases, in an embedded SQLite database, with the modules in a content-addressed blob
+ * store. See docs/registry.md.
+ *
+ * On disk, under DATA (the caller picks it; `sluice serve` uses ./sluice-data):
+ *   DATA/sluice.db   SQLite, WAL mode; schema versioned with PRAGMA user_version, created or
+ *                    migrated on open
+ *   DATA/blobs/SHA   each distinct module once, named by its lowercase hex SHA-256
+ *   DATA/token       the API token: 64 hex digits, mode 0600, made on first open, never changed
+ *
+ * A function has a name ([a-z0-9][a-z0-9_-]{0,62}) and versions. A version is a module plus
+ * its configuration; it is identified by the module's SHA-256 and never changes. Aliases
+ * name versions: `latest` follows every add_version; others (prod, ...) move only when set.
+ *
+ * References ("refs") to a version: "NAME" (= NAME@latest), "NAME@ALIAS", or "NAME@HEX" with
+ * HEX at least 8 hex digits of the SHA-256 (it must match exactly one version of NAME).
+ *
+ * Errors: every function returns a status and, for anything but SL_REG_OK, writes a message
+ * saying what failed and why to err (errlen bytes, always NUL-terminated; err may be NULL).
+ *
+ * Thread safety: an sl_registry may be used from any number of threads at once; a mutex
+ * serializes its use of the database connection (module validation and hashing run outside
+ * it). Several processes may open the same DATA (SQLite locking + WAL), but blobs are only
+ * garbage-collected safely when a single process writes to DATA.
+ */
+#ifndef SL_SERVE_REGISTRY_H
+#define SL_SERVE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "serve/invoke.h" /* sl_input_mode, sl_output_mode */
+
+#define SL_REG_NAME_MAX   63 /* function and alias names */
+#define SL_REG_SHA_LEN    64
+#define SL_REG_MIN_PREFIX 8 /* shortest SHA-256 prefix a ref may use */
+
+typedef enum sl_reg_status {
+    SL_REG_OK = 0,
+    SL_REG_INVALID,   /* a bad argument: name, ref, module or config (HTTP 400) */
+    SL_REG_NOT_FOUND, /* no such function, alias or version (404) */
+    SL_REG_EXISTS,    /* the function exists already, or a version differs in config (409) */
+    SL_REG_AMBIGUOUS, /* a SHA-256 prefix matches several versions (409) */
+    SL_REG_ERROR,     /* SQLite, the file system, OpenSSL or memory failed (500) */
+} sl_reg_status;
+
+typedef enum sl_fn_kind { SL_FN_COMMAND, SL_FN_HANDLER } sl_fn_kind;
+
+/* A version's configuration. Strings are NUL-terminated; none may contain CR or LF. For
+ * add_version the caller owns them; in a version returned by the registry they belong to the
+ * sl_fn_version (freed by sl_fn_version_clear). */
+typedef struct sl_fn_config {
+    sl_fn_kind kind;        /* command (WASI _start per request) or handler */
+    sl_input_mode input;    /* raw body or API-gateway JSON event on stdin */
+    sl_output_mode output;  /* raw body or integration JSON on stdout */
+    const char *const *env; /* "KEY=VALUE" (KEY non-empty, no '='); none by default */
+    uint32_t nenv;
+    const char *const *dirs; /* preopened directories "HOST[::GUEST]"; none by default */
+    uint32_t ndirs;
+    uint32_t timeout_ms;             /* 0 = no limit */
+    uint32_t memory_mib;             /* per linear memory; 0 = no limit beyond Wasm's */
+    uint64_t max_request;            /* request body bytes; 0 = no limit */
+    uint64_t max_response;           /* response body bytes; 0 = no limit */
+    const char *content_type;        /* for raw output; NULL = sniff */
+    const char *const *cors_origins; /* allowed origins ("*" = any); none by default */
+    uint32_t ncors;
+} sl_fn_config;
+
+/* The defaults: command, raw in, raw out, no env or dirs, 10 s, 128 MiB, 6 MiB requests and
+ * responses, content type sniffed, no CORS. */
+sl_fn_config sl_fn_config_default(void);
+
+typedef struct sl_fn_version {
+    char function[SL_REG_NAME_MAX + 1];
+    char sha256[SL_REG_SHA_LEN + 1];
+    uint64_t size;   /* module bytes */
+    int64_t created; /* Unix time, seconds */
+    sl_fn_config config;
+    char **aliases; /* sorted by name; filled by list_versions and resolve */
+    uint32_t naliases;
+} sl_fn_version;
+
+void sl_fn_version_clear(sl_fn_version *v);
+void sl_fn_versions_free(sl_fn_version *v, size_t n);
+
+typedef struct sl_fn_info {
+    char name[SL_REG_NAME_MAX + 1];
+    int64_t created;
+    uint32_t nversions;
+    char latest[SL_REG_SHA_LEN + 1]; /* "" when the function has no version yet */
+} sl_fn_info;
+
+typedef struct sl_registry sl_registry;
+
+/* Opens (creating what is missing: DATA itself, mode 0700, but not its parents) the
+ * registry in data_dir. Also removes leftover temp files and blobs no version refers to. */
+sl_registry *sl_registry_open(const char *data_dir, char *err, size_t errlen);
+void sl_registry_close(sl_registry *reg);
+/* The API token (64 hex digits), valid until close. */
+const char *sl_registry_token(const sl_registry *reg);
+
+/* Whether name is a valid function or alias name. */
+bool sl_registry_name_ok(const char *name);
+
+sl_reg_status sl_registry_create_function(sl_registry *reg, const char *name, char *err,
+                                          size_t errlen);
+/* All functions, sorted by name, as a malloc'd array (free() it; NULL when n is 0). */
+sl_reg_status sl_registry_list_functions(sl_registry *reg, sl_fn_info **out, size_t *n, char *err,
+                                         size_t errlen);
+/* Removes the function, its versions and aliases, and the blobs no other version uses. */
+sl_reg_status sl_registry_delete_function(sl_registry *reg, const char *name, char *err,
+                                          size_t errlen);
+
+/* Validates the module (sl_module_validate) and the config, stores the module once and
+ * records it as a version of fn, then points `latest` at it. sha256 (65 bytes, may be NULL)
+ * receives the version; *created (may be NULL) whether it is new. The same bytes with the
+ * same config again give the existing version (and move `latest` back to it); the same bytes
+ * with a different config are SL_REG_EXISTS, since versions are immutable. On any failure
+ * nothing is stored. */
+sl_reg_status sl_registry_add_version(sl_registry *reg, const char *fn, const uint8_t *bytes,
+                                      size_t len, const sl_fn_config *cfg, char *sha256,
+                                      bool *created, char *err, size_t errlen);
+
+/* Points alias at the version `target` names: an alias of fn, or a SHA-256 prefix (at least
+ * 8 hex digits). One transaction. Aliases are names like functions' but may not be 8 or more
+ * hex digits (they would read as a SHA-256 prefix). */
+sl_reg_status sl_registry_set_alias(sl_registry *reg, const char *fn, const char *alias,
+                                    const char *target, char *err, size_t errlen);
+/* Removes a user alias (`latest` cannot be removed). */
+sl_reg_status sl_registry_delete_alias(sl_registry *reg, const char *fn, const char *alias,
+                                       char *err, size_t errlen);
+
+/* Resolves a ref ("NAME", "NAME@ALIAS", "NAME@HEX") to a version (clear it after). */
+sl_reg_status sl_registry_resolve(sl_registry *reg, const char *ref, sl_fn_version *out, char *err,
+                                  size_t errlen);
+/* fn's versions, newest first, each with its aliases (free with sl_fn_versions_free). */
+sl_reg_status sl_registry_list_versions(sl_registry *reg, const char *fn, sl_fn_version **out,
+                                        size_t *n, char *err, size_t errlen);
+/* The module bytes of a version (full SHA-256), malloc'd; checked against the digest. */
+sl_reg_status sl_registry_load_blob(sl_registry *reg, const char *sha256, uint8_t **bytes,
+                                    size_t *len, char *err, size_t errlen);
+
+#endif
