@@ -115,9 +115,16 @@ sl_invoke_outcome sl_warm_invoke(sl_warm *w, const sl_http_request *req, sl_http
     sl_val a1 = {.type = SL_I32, .of.i32 = (int32_t)in_len};
     if (in_len > UINT32_MAX) bad = "the request is too large";
     if (!bad) st = call_i32(w, w->alloc, &a1, 1, &ptr, &err);
-    if (!bad && st == SL_OK && !sl_memory_write(mem, ptr, in, in_len))
+    bool no_room = !bad && st == SL_OK && ptr == 0; /* the ABI's "cannot allocate" */
+    if (!bad && st == SL_OK && !no_room && !sl_memory_write(mem, ptr, in, in_len))
         bad = "sluice_alloc returned memory outside the function's memory";
     sl_val a2[2] = {{.type = SL_I32, .of.i32 = (int32_t)ptr}, a1};
+    if (no_room) {
+        sl_invoke_fail(res, req, 500, SL_INVOKE_ERROR,
+                       "the function could not allocate %zu bytes for the request", in_len);
+        free(event);
+        return res->outcome;
+    }
     if (!bad && st == SL_OK) st = call_i32(w, w->handle, a2, 2, &status, &err);
     if (!bad && st == SL_OK) st = call_i32(w, w->resp_ptr, NULL, 0, &rptr, &err);
     if (!bad && st == SL_OK) st = call_i32(w, w->resp_len, NULL, 0, &rlen, &err);

@@ -127,3 +127,27 @@ TEST(handler_event_input_and_bad_modules) {
     sl_module_free(not_handler);
     sl_engine_free(engine);
 }
+
+/* sluice_alloc answering 0 means "cannot allocate" (docs/abi.md): a 500, and nothing is
+ * written at address 0. */
+TEST(handler_alloc_failure) {
+    sl_engine *engine = sl_engine_new(NULL);
+    sl_module *m =
+        wat_module(engine, "(module (memory (export \"memory\") 1)\n"
+                           " (func (export \"sluice_alloc\") (param i32) (result i32)\n"
+                           "  (i32.const 0))\n"
+                           " (func (export \"sluice_handle\") (param i32 i32) (result i32)\n"
+                           "  (i32.const 0))\n"
+                           " (func (export \"sluice_response_ptr\") (result i32)\n"
+                           "  (i32.const 0))\n"
+                           " (func (export \"sluice_response_len\") (result i32)\n"
+                           "  (i32.const 4)))");
+    REQUIRE(m != NULL);
+    sl_error err;
+    sl_warm *w = sl_warm_new(engine, m, &defaults, false, &err);
+    REQUIRE(w != NULL);
+    expect(w, "abcd", 500, NULL);
+    sl_warm_free(w);
+    sl_module_free(m);
+    sl_engine_free(engine);
+}
