@@ -367,52 +367,31 @@ static bool fuse_load(comp *c, int op) {
 }
 
 /* The shifted-operand superinstruction for outer(a, inner_imm(x, k)), or -1. */
-static int shifted_op(int outer, int inner) {
+/* The one-instruction form of outer(a, inner(x, y)), or -1: a shifted operand (inner is a
+ * shift or rotate by a constant, SL_SHIFT_BINOPS) or SL_MULACC_OPS. */
+static int fused_pair(int outer, int inner) {
 #define S_OP(o, i, T, op, sh)                                                                      \
     if (outer == SL_I_##o && inner == SL_I_##i##_imm) return SL_I_##o##_##i;
+#define M_OP(name, o, i, T, op, iop)                                                               \
+    if (outer == SL_I_##o && inner == SL_I_##i) return SL_I_##name;
     SL_SHIFT_BINOPS(S_OP)
+    SL_MULACC_OPS(M_OP)
 #undef S_OP
+#undef M_OP
     return -1;
 }
 
-/* `x k rotl; op` (op taking the rotated value on the right, or on the left when it
- * commutes) becomes one op_rotl [dst, a, x, k]. */
-static bool fuse_shift(comp *c, int op) {
+/* `x y inner; a outer` becomes one instruction [dst, a, x, y] (see fused_pair): with the
+ * inner result on the right, or on the left when outer commutes and the other operand is a
+ * local. */
+static bool fuse_pair(comp *c, int op) {
     uint32_t h = c->h;
     bool right = just_defined(c, h - 1);
     bool left =
         !right && commutative(op) && just_defined(c, h - 2) && c->stack[h - 1].kind == V_LOCAL;
     if (!right && !left) return false;
-    int fop = shifted_op(op, c->def_op);
+    int fop = fused_pair(op, c->def_op);
     if (fop < 0) return false;
-    uint64_t x = c->code[c->def_pos + 2].u, k = c->code[c->def_pos + 3].u;
-    take_back_def(c);
-    uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
-    pop(c, 2);
-    uint32_t start = emit_op(c, fop);
-    emit_u(c, off(c, c->h));
-    emit_u(c, a);
-    emit_u(c, x);
-    emit_u(c, k);
-    push_temp(c);
-    mark_def(c, start, fop);
-    return true;
-}
-
-/* `x y inner; a outer` becomes one op (SL_MULACC_OPS): the inner result on the right, or on
- * either side when the outer op commutes and the other operand is a local. */
-static bool fuse_mulacc(comp *c, int op) {
-    int fop = -1, mul = -1;
-#define M_OP(name, outer, inner, T, o, io)                                                         \
-    if (op == SL_I_##outer) fop = SL_I_##name, mul = SL_I_##inner;
-    SL_MULACC_OPS(M_OP)
-#undef M_OP
-    if (fop < 0) return false;
-    uint32_t h = c->h;
-    bool right = just_defined(c, h - 1) && c->def_op == mul;
-    bool left = !right && commutative(op) && just_defined(c, h - 2) && c->def_op == mul &&
-                c->stack[h - 1].kind == V_LOCAL;
-    if (!right && !left) return false;
     uint64_t x = c->code[c->def_pos + 2].u, y = c->code[c->def_pos + 3].u;
     take_back_def(c);
     uint64_t a = left ? (uint64_t)c->stack[h - 1].local * 8 : operand(c, h - 2);
@@ -430,7 +409,7 @@ static bool fuse_mulacc(comp *c, int op) {
 static void binop(comp *c, int op, int imm_op) {
     uint32_t start;
     ventry *top = &c->stack[c->h - 1];
-    if (fuse_load(c, op) || fuse_shift(c, op) || fuse_mulacc(c, op)) return;
+    if (fuse_load(c, op) || fuse_pair(c, op)) return;
     if (imm_op >= 0 && top->kind == V_CONST) {
         uint64_t imm = top->val;
         uint64_t a = operand(c, c->h - 2);
