@@ -110,6 +110,9 @@ run_case() {
         want_node=$($NODE --no-warnings "$HERE/node-wasi.mjs" "${args[@]}" <"$stdin" 2>/dev/null)
         if [[ $got = "$want_node" ]]; then
             pass
+        elif [[ $want_node = *FAIL* && $got != *FAIL* ]]; then
+            # node itself failed the test's own checks (its timing, not ours): nothing to compare
+            echo "note: $name: node's WASI failed this test's own checks; comparison skipped"
         else
             fail "$name: stdout differs from node's WASI"
             diff <(echo "$want_node") <(echo "$got") | sed 's/^/    /' | head -20
