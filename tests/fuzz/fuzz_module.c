@@ -22,22 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    guard_engine = sl_engine_new(NULL);
-    explicit_engine = sl_engine_new(&(sl_engine_config){.explicit_bounds_checks = true});
-    if (!guard_engine || !explicit_engine) abort();
+    hx_fuzz_engines(&guard_engine, &explicit_engine);
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const hx_options opt = {
-        .limits = {.max_memory_pages = 64, /* 4 MiB */
-                   .max_table_elems = 10000,
-                   .max_call_depth = 200,
-                   .stack_slots = 1 << 16},
-        .fuel = 20000,
-        .max_exports = 64,
-        .stop_after_inconclusive = false,
-    };
+    const hx_options opt = hx_fuzz_options(false);
     hx_run(size & 1 ? explicit_engine : guard_engine, data, size, &opt, NULL);
     return 0;
 }

@@ -380,3 +380,21 @@ sl_status hx_run(sl_engine *engine, const uint8_t *bytes, size_t len, const hx_o
     sl_module_free(m);
     return SL_OK;
 }
+
+void hx_fuzz_engines(sl_engine **guard, sl_engine **explicit_checks) {
+    *guard = sl_engine_new(NULL);
+    *explicit_checks = sl_engine_new(&(sl_engine_config){.explicit_bounds_checks = true});
+    if (!*guard || !*explicit_checks) abort();
+}
+
+hx_options hx_fuzz_options(bool stop_after_inconclusive) {
+    return (hx_options){
+        .limits = {.max_memory_pages = 64, /* 4 MiB */
+                   .max_table_elems = 10000,
+                   .max_call_depth = 200,
+                   .stack_slots = 1 << 16},
+        .fuel = 20000,
+        .max_exports = 64,
+        .stop_after_inconclusive = stop_after_inconclusive,
+    };
+}

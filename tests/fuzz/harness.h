@@ -50,6 +50,11 @@ typedef struct hx_options {
 
 /* Runs `bytes` as described above, appending the transcript to *out (which may be NULL to
  * discard it). Returns the sl_status of sl_module_new. */
+/* For the libFuzzer targets: the two engines every input runs on (guard pages, explicit bounds
+ * checks), created once, and the limits that keep each input small and bounded. */
+void hx_fuzz_engines(sl_engine **guard, sl_engine **explicit_checks);
+hx_options hx_fuzz_options(bool stop_after_inconclusive);
+
 sl_status hx_run(sl_engine *engine, const uint8_t *bytes, size_t len, const hx_options *opt,
                  hx_buf *out);
 
