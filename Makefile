@@ -36,20 +36,27 @@ endif
 LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))
 SERVE_SRC:= $(sort $(wildcard src/serve/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+NET_SRC  := $(sort $(wildcard src/cli/net/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 SERVE_OBJ:= $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libsluice.a
 SERVE_LIB:= $(BUILD)/libsluice-serve.a
 SERVE_LDLIBS := -ljansson -lsqlite3 -lcrypto
 SLUICE   := $(BUILD)/sluice
+# The network half of the command (serve, deploy, functions, ...): `sluice` runs it for those
+# subcommands. It is linked dynamically, since libmicrohttpd and libcurl need libraries
+# Debian ships only as shared objects (p11-kit, GSSAPI); `sluice run` stays static and fast.
+SLUICE_NET := $(BUILD)/sluice-net
+NET_LDLIBS := -lmicrohttpd -lcurl
 
 # Tools for building guest functions (Debian: clang, wasi-libc, libclang-rt-14-dev-wasm32).
 WASM_CC     ?= clang
 WASM_CFLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-all
 
 .PHONY: all deps check test run clean sanitize format format-check
-all: $(SLUICE) $(LIB) $(SERVE_LIB)
+all: $(SLUICE) $(SLUICE_NET) $(LIB) $(SERVE_LIB)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -66,8 +73,11 @@ $(SERVE_LIB): $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SLUICE): $(CLI_OBJ) $(SERVE_LIB) $(LIB)
-	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(LDLIBS)
+$(SLUICE): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(SLUICE_NET): $(NET_OBJ) $(SERVE_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
 # same unit/spec/WASI tests again under the sanitizers.
@@ -101,4 +111,4 @@ check-run: $(CHECK_TARGETS)
 check-san-run: $(SAN_CHECK_TARGETS)
 	@echo "check (ASan+UBSan): all test targets passed"
 
--include $(LIB_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(NET_OBJ:.o=.d)

@@ -3,6 +3,7 @@
  */
 #include "serve/fn_config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,62 +88,197 @@ static json_t *str_array(const char *const *v, uint32_t n) {
     return a;
 }
 
+json_t *sl_fn_config_json(const sl_fn_config *cfg) {
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:s?, s:o, s:b, s:I}", "kind",
+                     cfg->kind == SL_FN_HANDLER ? "handler" : "command", "input",
+                     cfg->input == SL_INPUT_EVENT ? "event" : "raw", "output",
+                     cfg->output == SL_OUTPUT_INTEGRATION ? "integration" : "raw", "env",
+                     str_array(cfg->env, cfg->nenv), "dirs", str_array(cfg->dirs, cfg->ndirs),
+                     "timeout_ms", (json_int_t)cfg->timeout_ms, "memory_mib",
+                     (json_int_t)cfg->memory_mib, "max_request", (json_int_t)cfg->max_request,
+                     "max_response", (json_int_t)cfg->max_response, "content_type",
+                     cfg->content_type, "cors", str_array(cfg->cors_origins, cfg->ncors),
+                     "keep_state", cfg->keep_state, "concurrency", (json_int_t)cfg->concurrency);
+}
+
 char *sl_fn_config_to_json(const sl_fn_config *cfg) {
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:o?, s:o?, s:I, s:I, s:I, s:I, s:s?, s:o?}", "kind",
-        cfg->kind == SL_FN_HANDLER ? "handler" : "command", "input",
-        cfg->input == SL_INPUT_EVENT ? "event" : "raw", "output",
-        cfg->output == SL_OUTPUT_INTEGRATION ? "integration" : "raw", "env",
-        str_array(cfg->env, cfg->nenv), "dirs", str_array(cfg->dirs, cfg->ndirs), "timeout_ms",
-        (json_int_t)cfg->timeout_ms, "memory_mib", (json_int_t)cfg->memory_mib, "max_request",
-        (json_int_t)cfg->max_request, "max_response", (json_int_t)cfg->max_response, "content_type",
-        cfg->content_type, "cors_origins", str_array(cfg->cors_origins, cfg->ncors));
+    json_t *o = sl_fn_config_json(cfg);
     if (!o) return NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
 }
 
-/* A malloc'd copy of a JSON array of strings. */
-static bool get_list(json_t *o, const char *key, const char *const **out, uint32_t *n, char *err,
-                     size_t errlen) {
-    json_t *a = json_object_get(o, key);
-    *out = NULL, *n = 0;
-    if (!a) return true;
-    if (!json_is_array(a)) {
-        snprintf(err, errlen, "stored config: \"%s\" is not an array", key);
-        return false;
-    }
-    size_t len = json_array_size(a);
-    char **v = calloc(len ? len : 1, sizeof *v);
-    if (!v) {
-        snprintf(err, errlen, "stored config: out of memory");
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        const char *s = json_string_value(json_array_get(a, i));
-        if (!s || !(v[i] = strdup(s))) {
-            snprintf(err, errlen, "stored config: bad entry %zu in \"%s\"", i, key);
-            for (size_t j = 0; j < i; j++)
-                free(v[j]);
-            free(v);
-            return false;
-        }
-    }
-    *out = (const char *const *)v, *n = (uint32_t)len;
+static void free_list(const char *const *v, uint32_t n) {
+    if (!v) return;
+    for (uint32_t i = 0; i < n; i++)
+        free((void *)v[i]);
+    free((void *)v);
+}
+
+/* Appends a copy of s to the list. */
+static bool list_append(const char *const **list, uint32_t *n, const char *s) {
+    const char **v = realloc((void *)*list, (*n + 1) * sizeof *v);
+    if (!v) return false;
+    *list = v;
+    if (!(v[*n] = strdup(s))) return false;
+    (*n)++;
     return true;
 }
 
-static bool get_uint(json_t *o, const char *key, uint64_t max, uint64_t *out, char *err,
+/* Replaces a list with the JSON array a (of strings). */
+static bool set_list(json_t *a, const char *key, const char *const **list, uint32_t *n, char *err,
                      size_t errlen) {
-    json_t *v = json_object_get(o, key);
-    if (!v) return true;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max) {
-        snprintf(err, errlen, "stored config: \"%s\" is not a valid number", key);
+    if (!json_is_array(a)) {
+        snprintf(err, errlen, "invalid config: \"%s\" must be an array of strings", key);
         return false;
     }
-    *out = (uint64_t)json_integer_value(v);
+    const char *const *v = NULL;
+    uint32_t len = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e) {
+        if (!json_is_string(e)) {
+            snprintf(err, errlen, "invalid config: \"%s\"[%zu] is not a string", key, i);
+            free_list(v, len);
+            return false;
+        }
+        if (!list_append(&v, &len, json_string_value(e))) {
+            snprintf(err, errlen, "invalid config: out of memory");
+            free_list(v, len);
+            return false;
+        }
+    }
+    free_list(*list, *n);
+    *list = v, *n = len;
     return true;
+}
+
+static bool parse_uint(const char *key, const char *text, uint64_t max, uint64_t *out, char *err,
+                       size_t errlen) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (!*text || *end || errno || text[0] == '-' || v > max) {
+        snprintf(err, errlen,
+                 "invalid config: \"%s\" must be a number from 0 to %llu, not \"%.40s\"", key,
+                 (unsigned long long)max, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool enum_value(const char *key, const char *v, const char *a, const char *b, int *out,
+                       char *err, size_t errlen) {
+    if (v && strcmp(v, a) == 0)
+        *out = 0;
+    else if (v && strcmp(v, b) == 0)
+        *out = 1;
+    else {
+        snprintf(err, errlen, "invalid config: \"%s\" must be \"%s\" or \"%s\"", key, a, b);
+        return false;
+    }
+    return true;
+}
+
+/* One member, given as text (query parameters) or JSON (text NULL). For lists, text appends
+ * one entry and JSON replaces the list. */
+static bool set_member(sl_fn_config *cfg, const char *key, const char *text, json_t *j, char *err,
+                       size_t errlen) {
+    int e;
+    uint64_t u;
+    char num[32];
+    if (!text && json_is_integer(j)) {
+        if (json_integer_value(j) < 0) {
+            snprintf(err, errlen, "invalid config: \"%s\" must not be negative", key);
+            return false;
+        }
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j));
+    }
+    const char *str = text ? text : json_is_integer(j) ? num : json_string_value(j);
+    if (!strcmp(key, "kind")) {
+        if (!enum_value(key, str, "command", "handler", &e, err, errlen)) return false;
+        cfg->kind = e ? SL_FN_HANDLER : SL_FN_COMMAND;
+    } else if (!strcmp(key, "input")) {
+        if (!enum_value(key, str, "raw", "event", &e, err, errlen)) return false;
+        cfg->input = e ? SL_INPUT_EVENT : SL_INPUT_RAW;
+    } else if (!strcmp(key, "output")) {
+        if (!enum_value(key, str, "raw", "integration", &e, err, errlen)) return false;
+        cfg->output = e ? SL_OUTPUT_INTEGRATION : SL_OUTPUT_RAW;
+    } else if (!strcmp(key, "timeout_ms") || !strcmp(key, "memory_mib") ||
+               !strcmp(key, "concurrency")) {
+        if (!str || !parse_uint(key, str, UINT32_MAX, &u, err, errlen)) {
+            if (!str) snprintf(err, errlen, "invalid config: \"%s\" must be a number", key);
+            return false;
+        }
+        *(key[0] == 't'   ? &cfg->timeout_ms
+          : key[0] == 'm' ? &cfg->memory_mib
+                          : &cfg->concurrency) = (uint32_t)u;
+    } else if (!strcmp(key, "max_request") || !strcmp(key, "max_response")) {
+        if (!str || !parse_uint(key, str, UINT64_MAX, &u, err, errlen)) {
+            if (!str) snprintf(err, errlen, "invalid config: \"%s\" must be a number", key);
+            return false;
+        }
+        *(strcmp(key, "max_request") == 0 ? &cfg->max_request : &cfg->max_response) = u;
+    } else if (!strcmp(key, "keep_state")) {
+        bool b;
+        if (text) {
+            if (!enum_value(key, text, "false", "true", &e, err, errlen)) return false;
+            b = e;
+        } else if (json_is_boolean(j)) {
+            b = json_is_true(j);
+        } else {
+            snprintf(err, errlen, "invalid config: \"keep_state\" must be true or false");
+            return false;
+        }
+        cfg->keep_state = b;
+    } else if (!strcmp(key, "content_type")) {
+        char *v = NULL;
+        if (str && *str && !(v = strdup(str))) {
+            snprintf(err, errlen, "invalid config: out of memory");
+            return false;
+        }
+        if (!str && !json_is_null(j)) {
+            snprintf(err, errlen, "invalid config: \"content_type\" must be a string or null");
+            return false;
+        }
+        free((void *)cfg->content_type);
+        cfg->content_type = v;
+    } else if (!strcmp(key, "env") || !strcmp(key, "dirs") || !strcmp(key, "cors") ||
+               !strcmp(key, "cors_origins")) {
+        const char *const **list = key[0] == 'e'   ? &cfg->env
+                                   : key[0] == 'd' ? &cfg->dirs
+                                                   : &cfg->cors_origins;
+        uint32_t *n = key[0] == 'e' ? &cfg->nenv : key[0] == 'd' ? &cfg->ndirs : &cfg->ncors;
+        if (!text) return set_list(j, key, list, n, err, errlen);
+        if (!list_append(list, n, text)) {
+            snprintf(err, errlen, "invalid config: out of memory");
+            return false;
+        }
+    } else {
+        snprintf(err, errlen, "invalid config: unknown member \"%.40s\"", key);
+        return false;
+    }
+    return true;
+}
+
+bool sl_fn_config_apply(sl_fn_config *cfg, json_t *o, char *err, size_t errlen) {
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "invalid config: not a JSON object");
+        return false;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        if (!set_member(cfg, key, NULL, v, err, errlen)) return false;
+    }
+    return sl_fn_config_check(cfg, err, errlen);
+}
+
+bool sl_fn_config_set(sl_fn_config *cfg, const char *key, const char *value, char *err,
+                      size_t errlen) {
+    return set_member(cfg, key, value ? value : "", NULL, err, errlen);
 }
 
 bool sl_fn_config_from_json(const char *text, sl_fn_config *out, char *err, size_t errlen) {
@@ -154,37 +290,10 @@ bool sl_fn_config_from_json(const char *text, sl_fn_config *out, char *err, size
         json_decref(o);
         return false;
     }
-    const char *kind = json_string_value(json_object_get(o, "kind"));
-    const char *input = json_string_value(json_object_get(o, "input"));
-    const char *output = json_string_value(json_object_get(o, "output"));
-    const char *ctype = json_string_value(json_object_get(o, "content_type"));
-    if (kind) out->kind = strcmp(kind, "handler") == 0 ? SL_FN_HANDLER : SL_FN_COMMAND;
-    if (input) out->input = strcmp(input, "event") == 0 ? SL_INPUT_EVENT : SL_INPUT_RAW;
-    if (output)
-        out->output = strcmp(output, "integration") == 0 ? SL_OUTPUT_INTEGRATION : SL_OUTPUT_RAW;
-    uint64_t timeout = out->timeout_ms, mem = out->memory_mib;
-    bool ok = get_uint(o, "timeout_ms", UINT32_MAX, &timeout, err, errlen) &&
-              get_uint(o, "memory_mib", UINT32_MAX, &mem, err, errlen) &&
-              get_uint(o, "max_request", UINT64_MAX, &out->max_request, err, errlen) &&
-              get_uint(o, "max_response", UINT64_MAX, &out->max_response, err, errlen) &&
-              get_list(o, "env", &out->env, &out->nenv, err, errlen) &&
-              get_list(o, "dirs", &out->dirs, &out->ndirs, err, errlen) &&
-              get_list(o, "cors_origins", &out->cors_origins, &out->ncors, err, errlen);
-    out->timeout_ms = (uint32_t)timeout, out->memory_mib = (uint32_t)mem;
-    if (ok && ctype && !(out->content_type = strdup(ctype))) {
-        snprintf(err, errlen, "stored config: out of memory");
-        ok = false;
-    }
+    bool ok = sl_fn_config_apply(out, o, err, errlen);
     json_decref(o);
     if (!ok) sl_fn_config_free(out);
     return ok;
-}
-
-static void free_list(const char *const *v, uint32_t n) {
-    if (!v) return;
-    for (uint32_t i = 0; i < n; i++)
-        free((void *)v[i]);
-    free((void *)v);
 }
 
 void sl_fn_config_free(sl_fn_config *cfg) {

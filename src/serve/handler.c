@@ -152,3 +152,8 @@ sl_invoke_outcome sl_warm_invoke(sl_warm *w, const sl_http_request *req, sl_http
     free(event);
     return res->outcome;
 }
+
+uint64_t sl_warm_memory_bytes(const sl_warm *w) {
+    sl_memory *mem = sl_instance_memory(w->inst, 0);
+    return mem ? sl_memory_size(mem) : 0;
+}

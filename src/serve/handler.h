@@ -20,5 +20,7 @@ sl_warm *sl_warm_new(sl_engine *engine, const sl_module *module, const sl_invoke
                      bool keep_state, sl_error *err);
 sl_invoke_outcome sl_warm_invoke(sl_warm *warm, const sl_http_request *req, sl_http_response *res);
 void sl_warm_free(sl_warm *warm);
+/* The size of the instance's linear memory, in bytes. */
+uint64_t sl_warm_memory_bytes(const sl_warm *warm);
 
 #endif

@@ -30,7 +30,19 @@ struct sl_registry {
     sl_engine *engine; /* for sl_module_validate only */
     char blobs[PATH_MAX];
     char token[SL_TOKEN_HEX_LEN + 1];
+    _Atomic uint64_t generation; /* bumped by every committed change */
+    int64_t changes_seen;        /* sqlite3_total_changes64 at the last bump */
 };
+
+/* Bumps the generation when the connection changed rows since the last call and no
+ * transaction is open (so the change is committed). Lock held. */
+static void note_changes(sl_registry *reg) {
+    int64_t total = sqlite3_total_changes64(reg->db);
+    if (total != reg->changes_seen && sqlite3_get_autocommit(reg->db)) {
+        reg->changes_seen = total;
+        reg->generation++;
+    }
+}
 
 /* ---- Errors ------------------------------------------------------------------------------ */
 
@@ -81,6 +93,7 @@ static sl_reg_status run(sl_registry *reg, sqlite3_stmt *st, const char *what, c
     }
     sl_reg_status s = rc == SQLITE_DONE ? SL_REG_OK : db_fail(reg, err, errlen, what);
     sqlite3_finalize(st);
+    note_changes(reg);
     return s;
 }
 
@@ -98,7 +111,9 @@ static sl_reg_status begin(sl_registry *reg, char *err, size_t errlen) {
     return exec(reg, "BEGIN IMMEDIATE", err, errlen);
 }
 static sl_reg_status commit(sl_registry *reg, char *err, size_t errlen) {
-    return exec(reg, "COMMIT", err, errlen);
+    sl_reg_status s = exec(reg, "COMMIT", err, errlen);
+    if (!s) note_changes(reg);
+    return s;
 }
 static void rollback(sl_registry *reg) {
     if (!sqlite3_get_autocommit(reg->db)) sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
@@ -609,6 +624,33 @@ sl_reg_status sl_registry_set_alias(sl_registry *reg, const char *fn, const char
     }
     pthread_mutex_unlock(&reg->lock);
     return s;
+}
+
+sl_reg_status sl_registry_set_config(sl_registry *reg, const char *fn, const char *target,
+                                     const sl_fn_config *cfg, char *err, size_t errlen) {
+    if (!cfg || !sl_fn_config_check(cfg, err, errlen)) return SL_REG_INVALID;
+    char *json = sl_fn_config_to_json(cfg);
+    if (!json) return fail(SL_REG_ERROR, err, errlen, "cannot encode the config: out of memory");
+    int64_t fid = 0, vid = 0;
+    pthread_mutex_lock(&reg->lock);
+    sl_reg_status s = begin(reg, err, errlen);
+    if (!s) {
+        if (!(s = function_id(reg, fn, &fid, err, errlen)) &&
+            !(s = find_version(reg, fn, fid, target ? target : "latest", &vid, err, errlen))) {
+            sqlite3_stmt *st =
+                prep(reg, "UPDATE versions SET config = ?1 WHERE id = ?2", err, errlen, json, NULL);
+            if (st) sqlite3_bind_int64(st, 2, vid);
+            if (!(s = run(reg, st, "set config", err, errlen))) s = commit(reg, err, errlen);
+        }
+        if (s) rollback(reg);
+    }
+    pthread_mutex_unlock(&reg->lock);
+    free(json);
+    return s;
+}
+
+uint64_t sl_registry_generation(sl_registry *reg) {
+    return reg->generation;
 }
 
 sl_reg_status sl_registry_delete_alias(sl_registry *reg, const char *fn, const char *alias,

@@ -66,6 +66,8 @@ typedef struct sl_fn_config {
     const char *content_type;        /* for raw output; NULL = sniff */
     const char *const *cors_origins; /* allowed origins ("*" = any); none by default */
     uint32_t ncors;
+    bool keep_state;      /* handler kind: no snapshot restore between requests */
+    uint32_t concurrency; /* requests running at once (and as many queued); 0 = no limit */
 } sl_fn_config;
 
 /* The defaults: command, raw in, raw out, no env or dirs, 10 s, 128 MiB, 6 MiB requests and
@@ -128,6 +130,13 @@ sl_reg_status sl_registry_add_version(sl_registry *reg, const char *fn, const ui
  * hex digits (they would read as a SHA-256 prefix). */
 sl_reg_status sl_registry_set_alias(sl_registry *reg, const char *fn, const char *alias,
                                     const char *target, char *err, size_t errlen);
+/* Replaces the configuration of the version `target` names (an alias or a SHA-256 prefix;
+ * NULL = latest). A version's module never changes; its configuration may. */
+sl_reg_status sl_registry_set_config(sl_registry *reg, const char *fn, const char *target,
+                                     const sl_fn_config *cfg, char *err, size_t errlen);
+/* A number that changes whenever this registry commits a change: callers that cache what
+ * refs resolve to compare it to know when to look again. */
+uint64_t sl_registry_generation(sl_registry *reg);
 /* Removes a user alias (`latest` cannot be removed). */
 sl_reg_status sl_registry_delete_alias(sl_registry *reg, const char *fn, const char *alias,
                                        char *err, size_t errlen);

@@ -1,0 +1,482 @@
+/*
+ * api.c - the management API under /api/ (docs/api.md): functions, versions, aliases,
+ * configs, logs and stats, as JSON, behind the bearer token in DATA/token.
+ *
+ * Handlers run on the network thread: they only touch the registry (SQLite, short
+ * transactions) and validate uploaded modules, which is fast next to an upload itself.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve/fn_config.h"
+#include "serve/server_impl.h"
+
+#define MAX_SEGMENTS 6
+
+static unsigned http_status(sl_reg_status s) {
+    switch (s) {
+    case SL_REG_OK: return 200;
+    case SL_REG_INVALID: return 400;
+    case SL_REG_NOT_FOUND: return 404;
+    case SL_REG_EXISTS:
+    case SL_REG_AMBIGUOUS: return 409;
+    case SL_REG_ERROR: break;
+    }
+    return 500;
+}
+
+/* {"error": msg} with the status the registry's status maps to. */
+static void reg_error(sl_req *r, sl_reg_status s, const char *msg) {
+    unsigned code = http_status(s);
+    if (code == 500) sl_log("api %s %s: %s", r->method, r->path, msg);
+    sl_resp_json(r, code, json_pack("{s:s}", "error", msg));
+}
+
+static void api_error(sl_req *r, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void api_error(sl_req *r, unsigned code, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sl_resp_json(r, code, json_pack("{s:s}", "error", msg));
+}
+
+static bool authorized(sl_req *r) {
+    const char *token = sl_registry_token(r->srv->reg);
+    const char *h = sl_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    size_t tlen = strlen(token);
+    if (h && !strncasecmp(h, "Bearer ", 7)) {
+        h += 7;
+        while (*h == ' ')
+            h++;
+        if (strlen(h) == tlen && CRYPTO_memcmp(h, token, tlen) == 0) return true;
+    }
+    atomic_fetch_add(&r->srv->unauthorized, 1);
+    sl_log("api: 401 for %s %s from %s: %s", r->method, r->path, r->source_ip,
+           h ? "wrong token" : "no bearer token");
+    struct MHD_Response *resp =
+        sl_resp_json(r, 401,
+                     json_pack("{s:s}", "error",
+                               h ? "wrong token"
+                                 : "an Authorization: Bearer TOKEN header is needed "
+                                   "(the token is in DATA/token)"));
+    if (resp) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return false;
+}
+
+/* ---- JSON forms ---------------------------------------------------------------------------- */
+
+static json_t *function_json(const sl_fn_info *f) {
+    return json_pack("{s:s, s:I, s:i, s:s}", "name", f->name, "created", (json_int_t)f->created,
+                     "versions", (int)f->nversions, "latest", f->latest);
+}
+
+static json_t *version_json(const sl_fn_version *v) {
+    json_t *aliases = json_array();
+    for (uint32_t i = 0; i < v->naliases; i++)
+        json_array_append_new(aliases, json_string(v->aliases[i]));
+    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "function", v->function, "sha256", v->sha256,
+                     "size", (json_int_t)v->size, "created", (json_int_t)v->created, "aliases",
+                     aliases, "config", sl_fn_config_json(&v->config));
+}
+
+/* The version `ref` of fn as JSON, or an error response. */
+static json_t *resolve_json(sl_req *r, const char *fn, const char *ref) {
+    char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4], err[512];
+    snprintf(full, sizeof full, "%s@%s", fn, ref);
+    sl_fn_version v;
+    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, &v, err, sizeof err);
+    if (s) {
+        reg_error(r, s, err);
+        return NULL;
+    }
+    json_t *o = version_json(&v);
+    sl_fn_version_clear(&v);
+    return o;
+}
+
+static json_t *parse_body(sl_req *r) {
+    json_error_t jerr;
+    json_t *o = json_loadb((const char *)r->body, r->body_len, 0, &jerr);
+    if (!o) api_error(r, 400, "the body is not JSON: %s (line %d)", jerr.text, jerr.line);
+    return o;
+}
+
+/* ---- Functions ----------------------------------------------------------------------------- */
+
+static void list_functions(sl_req *r) {
+    sl_fn_info *fns;
+    size_t n;
+    char err[512];
+    sl_reg_status s = sl_registry_list_functions(r->srv->reg, &fns, &n, err, sizeof err);
+    if (s) return reg_error(r, s, err);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, function_json(&fns[i]));
+    free(fns);
+    sl_resp_json(r, 200, json_pack("{s:o}", "functions", a));
+}
+
+/* The function's info, or false with an error response. */
+static bool find_function(sl_req *r, const char *name, sl_fn_info *out) {
+    sl_fn_info *fns;
+    size_t n;
+    char err[512];
+    sl_reg_status s = sl_registry_list_functions(r->srv->reg, &fns, &n, err, sizeof err);
+    if (s) {
+        reg_error(r, s, err);
+        return false;
+    }
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        if (!strcmp(fns[i].name, name)) *out = fns[i], found = true;
+    free(fns);
+    if (!found) api_error(r, 404, "no function \"%.80s\"", name);
+    return found;
+}
+
+static void create_function(sl_req *r) {
+    json_t *o = parse_body(r);
+    if (!o) return;
+    const char *name = json_string_value(json_object_get(o, "name"));
+    char err[512];
+    if (!name) {
+        api_error(r, 400, "expected {\"name\": \"...\"}");
+    } else {
+        sl_reg_status s = sl_registry_create_function(r->srv->reg, name, err, sizeof err);
+        sl_fn_info f;
+        if (s)
+            reg_error(r, s, err);
+        else if (find_function(r, name, &f))
+            sl_resp_json(r, 201, function_json(&f));
+        if (!s) sl_log("api: created function %s", name);
+    }
+    json_decref(o);
+}
+
+static json_t *versions_array(sl_req *r, const char *name) {
+    sl_fn_version *vs;
+    size_t n;
+    char err[512];
+    sl_reg_status s = sl_registry_list_versions(r->srv->reg, name, &vs, &n, err, sizeof err);
+    if (s) {
+        reg_error(r, s, err);
+        return NULL;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, version_json(&vs[i]));
+    sl_fn_versions_free(vs, n);
+    return a;
+}
+
+static void get_function(sl_req *r, const char *name) {
+    sl_fn_info f;
+    if (!find_function(r, name, &f)) return;
+    json_t *versions = versions_array(r, name);
+    if (!versions) return;
+    json_t *aliases = json_object();
+    size_t i;
+    json_t *v;
+    json_array_foreach(versions, i, v) {
+        size_t j;
+        json_t *a;
+        json_array_foreach(json_object_get(v, "aliases"), j, a) {
+            json_object_set(aliases, json_string_value(a), json_object_get(v, "sha256"));
+        }
+    }
+    sl_resp_json(r, 200,
+                 json_pack("{s:o, s:o, s:o}", "function", function_json(&f), "versions", versions,
+                           "aliases", aliases));
+}
+
+static void delete_function(sl_req *r, const char *name) {
+    char err[512];
+    sl_reg_status s = sl_registry_delete_function(r->srv->reg, name, err, sizeof err);
+    if (s) return reg_error(r, s, err);
+    sl_fncache_forget(r->srv->cache, name);
+    sl_fnstats *fs = sl_fnstats_find(r->srv->stats, name);
+    if (fs) sl_fnstats_clear(fs);
+    sl_log("api: deleted function %s", name);
+    sl_resp_json(r, 200, json_pack("{s:s}", "deleted", name));
+}
+
+/* ---- Uploads ------------------------------------------------------------------------------- */
+
+typedef struct upload {
+    uint8_t *module;
+    size_t module_len;
+    char *config, *alias;
+    size_t config_len, alias_len;
+    bool too_many;
+} upload;
+
+static bool append(char **buf, size_t *len, const char *data, size_t n) {
+    char *p = realloc(*buf, *len + n + 1);
+    if (!p) return false;
+    memcpy(p + *len, data, n);
+    *len += n;
+    p[*len] = 0;
+    *buf = p;
+    return true;
+}
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *transfer_encoding, const char *data, uint64_t off,
+                               size_t size) {
+    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding, (void)off;
+    upload *u = cls;
+    if (!strcmp(key, "module"))
+        return append((char **)&u->module, &u->module_len, data, size) ? MHD_YES : MHD_NO;
+    if (!strcmp(key, "config"))
+        return append(&u->config, &u->config_len, data, size) ? MHD_YES : MHD_NO;
+    if (!strcmp(key, "alias"))
+        return append(&u->alias, &u->alias_len, data, size) ? MHD_YES : MHD_NO;
+    return MHD_YES; /* other fields are ignored */
+}
+
+/* Applies ?key=value&... to cfg; "alias" goes to *alias. False with an error response. */
+static bool apply_query(sl_req *r, sl_fn_config *cfg, char **alias) {
+    if (!r->query) return true;
+    char *q = strdup(r->query), *save = NULL, err[512];
+    if (!q) return false;
+    bool ok = true;
+    for (char *kv = strtok_r(q, "&", &save); kv && ok; kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        char *val = eq ? eq + 1 : (char *)"";
+        if (eq) *eq = 0;
+        for (char *p = kv; *p; p++)
+            if (*p == '+') *p = ' ';
+        for (char *p = val; *p; p++)
+            if (*p == '+') *p = ' ';
+        MHD_http_unescape(kv);
+        MHD_http_unescape(val);
+        if (!strcmp(kv, "alias")) {
+            free(*alias);
+            *alias = strdup(val);
+        } else if (!sl_fn_config_set(cfg, kv, val, err, sizeof err)) {
+            api_error(r, 400, "%s", err);
+            ok = false;
+        }
+    }
+    free(q);
+    return ok;
+}
+
+static void upload_version(sl_req *r, const char *name) {
+    sl_fn_config cfg = sl_fn_config_default();
+    upload u = {0};
+    char *alias = NULL, err[512];
+    const uint8_t *module = r->body;
+    size_t module_len = r->body_len;
+    const char *ctype = sl_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ctype && !strncasecmp(ctype, "multipart/form-data", 19)) {
+        struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 64 * 1024, on_part, &u);
+        bool ok = pp && MHD_post_process(pp, (const char *)r->body, r->body_len) == MHD_YES;
+        if (pp) MHD_destroy_post_processor(pp);
+        if (!ok) {
+            api_error(r, 400, "cannot read the multipart/form-data body");
+            goto out;
+        }
+        module = u.module, module_len = u.module_len;
+        if (u.alias) alias = strdup(u.alias);
+        if (u.config) {
+            json_error_t jerr;
+            json_t *o = json_loads(u.config, 0, &jerr);
+            if (!o) {
+                api_error(r, 400, "the config part is not JSON: %s", jerr.text);
+                goto out;
+            }
+            bool applied = sl_fn_config_apply(&cfg, o, err, sizeof err);
+            json_decref(o);
+            if (!applied) {
+                api_error(r, 400, "%s", err);
+                goto out;
+            }
+        }
+    }
+    if (!apply_query(r, &cfg, &alias)) goto out;
+    if (!sl_fn_config_check(&cfg, err, sizeof err)) {
+        api_error(r, 400, "%s", err);
+        goto out;
+    }
+    if (!module_len) {
+        api_error(r, 400,
+                  "no module: send the .wasm file as the body (or a multipart part "
+                  "named \"module\")");
+        goto out;
+    }
+    char sha[SL_REG_SHA_LEN + 1];
+    bool created = false;
+    sl_reg_status s = sl_registry_add_version(r->srv->reg, name, module, module_len, &cfg, sha,
+                                              &created, err, sizeof err);
+    if (s == SL_REG_NOT_FOUND) { /* the function is new: make it, then add */
+        s = sl_registry_create_function(r->srv->reg, name, err, sizeof err);
+        if (s == SL_REG_EXISTS) s = SL_REG_OK;
+        if (!s)
+            s = sl_registry_add_version(r->srv->reg, name, module, module_len, &cfg, sha, &created,
+                                        err, sizeof err);
+    }
+    if (!s && alias) s = sl_registry_set_alias(r->srv->reg, name, alias, sha, err, sizeof err);
+    if (s) {
+        sl_log("api: upload to %s refused: %s", name, err);
+        reg_error(r, s, err);
+        goto out;
+    }
+    sl_log("api: %s version %.12s of %s (%zu bytes)%s%s", created ? "added" : "kept", sha, name,
+           module_len, alias ? ", alias " : "", alias ? alias : "");
+    json_t *v = resolve_json(r, name, sha);
+    if (v) sl_resp_json(r, created ? 201 : 200, v);
+out:
+    sl_fn_config_free(&cfg);
+    free(u.module);
+    free(u.config);
+    free(u.alias);
+    free(alias);
+}
+
+static void set_config(sl_req *r, const char *name, const char *ref) {
+    json_t *o = parse_body(r);
+    if (!o) return;
+    char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4], err[512];
+    snprintf(full, sizeof full, "%s@%s", name, ref);
+    sl_fn_version v;
+    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, &v, err, sizeof err);
+    if (s) {
+        reg_error(r, s, err);
+    } else {
+        if (!sl_fn_config_apply(&v.config, o, err, sizeof err))
+            api_error(r, 400, "%s", err);
+        else if ((s = sl_registry_set_config(r->srv->reg, name, v.sha256, &v.config, err,
+                                             sizeof err)))
+            reg_error(r, s, err);
+        else {
+            sl_log("api: new config for version %.12s of %s", v.sha256, name);
+            json_t *out = resolve_json(r, name, v.sha256);
+            if (out) sl_resp_json(r, 200, out);
+        }
+        sl_fn_version_clear(&v);
+    }
+    json_decref(o);
+}
+
+/* ---- Aliases, logs, stats ------------------------------------------------------------------ */
+
+static void put_alias(sl_req *r, const char *name, const char *alias) {
+    json_t *o = parse_body(r);
+    if (!o) return;
+    const char *target = json_string_value(json_object_get(o, "version"));
+    char err[512];
+    if (!target) {
+        api_error(r, 400, "expected {\"version\": \"REF\"}");
+    } else {
+        sl_reg_status s = sl_registry_set_alias(r->srv->reg, name, alias, target, err, sizeof err);
+        json_t *v = s ? NULL : resolve_json(r, name, alias);
+        if (s)
+            reg_error(r, s, err);
+        else if (v) {
+            sl_log("api: alias %s of %s -> %.12s", alias, name,
+                   json_string_value(json_object_get(v, "sha256")));
+            sl_resp_json(
+                r, 200,
+                json_pack("{s:s, s:O}", "alias", alias, "version", json_object_get(v, "sha256")));
+            json_decref(v);
+        }
+    }
+    json_decref(o);
+}
+
+static void delete_alias(sl_req *r, const char *name, const char *alias) {
+    char err[512];
+    sl_reg_status s = sl_registry_delete_alias(r->srv->reg, name, alias, err, sizeof err);
+    if (s) return reg_error(r, s, err);
+    sl_resp_json(r, 200, json_pack("{s:s}", "deleted", alias));
+}
+
+/* The value of query parameter key as a count, or def. */
+static size_t query_count(sl_req *r, const char *key, size_t def) {
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    char *end;
+    unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+    return v && *v && !*end ? (size_t)n : def;
+}
+
+static void get_logs(sl_req *r, const char *name) {
+    sl_fn_info f;
+    if (!find_function(r, name, &f)) return;
+    sl_fnstats *fs = sl_fnstats_get(r->srv->stats, name);
+    if (!fs) return api_error(r, 500, "out of memory");
+    sl_resp_json(r, 200, sl_fnstats_logs_json(fs, query_count(r, "limit", 100)));
+}
+
+static void get_stats(sl_req *r, const char *name) {
+    sl_fn_info f;
+    if (!find_function(r, name, &f)) return;
+    sl_fnstats *fs = sl_fnstats_get(r->srv->stats, name);
+    if (!fs) return api_error(r, 500, "out of memory");
+    sl_resp_json(r, 200, sl_fnstats_json(fs));
+}
+
+/* ---- Routing ------------------------------------------------------------------------------- */
+
+static bool is(const sl_req *r, const char *method) {
+    return !strcmp(r->method, method);
+}
+
+void sl_api_handle(sl_req *r) {
+    if (!authorized(r)) return;
+    /* /api/functions/NAME/... split into segments */
+    char path[1024];
+    snprintf(path, sizeof path, "%s", r->path + 4);
+    char *seg[MAX_SEGMENTS + 1] = {0}, *save = NULL;
+    int n = 0;
+    for (char *s = strtok_r(path, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+        if (n == MAX_SEGMENTS) {
+            n = -1;
+            break;
+        }
+        seg[n++] = s;
+    }
+    bool get = is(r, "GET"), post = is(r, "POST"), put = is(r, "PUT"), del = is(r, "DELETE");
+    bool known = true, allowed = true;
+    if (n < 1 || strcmp(seg[0], "functions") != 0)
+        known = false;
+    else if (n == 1)
+        get ? list_functions(r) : post ? create_function(r) : (void)(allowed = false);
+    else if (n == 2)
+        get ? get_function(r, seg[1]) : del ? delete_function(r, seg[1]) : (void)(allowed = false);
+    else if (n == 3 && !strcmp(seg[2], "versions")) {
+        if (get) {
+            json_t *a = versions_array(r, seg[1]);
+            if (a) sl_resp_json(r, 200, json_pack("{s:o}", "versions", a));
+        } else if (post)
+            upload_version(r, seg[1]);
+        else
+            allowed = false;
+    } else if (n == 4 && !strcmp(seg[2], "versions")) {
+        json_t *v = get ? resolve_json(r, seg[1], seg[3]) : NULL;
+        if (v) sl_resp_json(r, 200, v);
+        allowed = get;
+    } else if (n == 5 && !strcmp(seg[2], "versions") && !strcmp(seg[4], "config")) {
+        put ? set_config(r, seg[1], seg[3]) : (void)(allowed = false);
+    } else if (n == 4 && !strcmp(seg[2], "aliases")) {
+        put   ? put_alias(r, seg[1], seg[3])
+        : del ? delete_alias(r, seg[1], seg[3])
+              : (void)(allowed = false);
+    } else if (n == 3 && !strcmp(seg[2], "logs")) {
+        get ? get_logs(r, seg[1]) : (void)(allowed = false);
+    } else if (n == 3 && !strcmp(seg[2], "stats")) {
+        get ? get_stats(r, seg[1]) : (void)(allowed = false);
+    } else
+        known = false;
+    if (!known)
+        api_error(r, 404, "no such API route: %s %s (see docs/api.md)", r->method, r->path);
+    else if (!allowed)
+        api_error(r, 405, "%s is not allowed on %s", r->method, r->path);
+}
