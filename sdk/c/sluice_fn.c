@@ -821,7 +821,9 @@ int main(void) {
 
     buf in = {0};
     for (;;) {
-        if (!buf_reserve(&in, 65536)) {
+        /* grow by 64 KiB when less than 4 KiB is free (not on every read: a small request
+         * would otherwise be copied into a buffer twice as large before EOF is seen) */
+        if (in.cap - in.len < 4096 && !buf_reserve(&in, 65536)) {
             fprintf(stderr, "sluice_fn: out of memory reading the request\n");
             return 1;
         }

@@ -27,6 +27,11 @@ struct sl_fncache {
 };
 
 static void entry_free(sl_fn_entry *e) {
+    if (e->invoke.preopens) {
+        for (uint32_t i = 0; i < e->invoke.npreopens; i++)
+            free((void *)e->invoke.preopens[i].host_path);
+        free((void *)e->invoke.preopens);
+    }
     sl_module_free(e->module);
     sl_fn_config_free(&e->config);
     free((void *)e->invoke.env);
@@ -142,6 +147,23 @@ static sl_fn_entry *entry_new(sl_fncache *c, sl_fn_version *v, char *config_json
         .max_log = 4096,
         .content_type = fc->content_type,
     };
+    /* dirs: "HOST[::GUEST]", as `sluice run --dir` takes them */
+    if (fc->ndirs) {
+        sl_wasi_preopen *pre = calloc(fc->ndirs, sizeof *pre);
+        e->invoke.preopens = pre;
+        for (uint32_t i = 0; pre && i < fc->ndirs; i++, e->invoke.npreopens++) {
+            char *host = strdup(fc->dirs[i]);
+            if (!host) break;
+            char *sep = strstr(host, "::");
+            if (sep) *sep = 0;
+            pre[i] = (sl_wasi_preopen){.host_path = host, .guest_path = sep ? sep + 2 : host};
+        }
+        if (!pre || e->invoke.npreopens != fc->ndirs) {
+            *status = SL_REG_ERROR;
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
     /* invoke.env is freed with the entry: make it a copy of the array, not of the strings */
     if (fc->nenv) {
         const char **env = malloc(fc->nenv * sizeof *env);
@@ -158,7 +180,7 @@ static sl_fn_entry *entry_new(sl_fncache *c, sl_fn_version *v, char *config_json
     return e;
 fail:
     free(bytes);
-    e->invoke.env = NULL;
+    e->invoke.env = NULL; /* not yet a copy here */
     entry_free(e);
     return NULL;
 }

@@ -49,7 +49,12 @@ sl_warm *sl_warm_new(sl_engine *engine, const sl_module *module, const sl_invoke
     w->keep_state = keep_state;
     /* A handler's stdout and stderr are both its log. */
     const char *argv[] = {"function"};
-    sl_wasi_config wc = {.argv = argv, .argc = 1, .env = cfg->env, .envc = cfg->envc};
+    sl_wasi_config wc = {.argv = argv,
+                         .argc = 1,
+                         .env = cfg->env,
+                         .envc = cfg->envc,
+                         .preopens = cfg->preopens,
+                         .npreopens = cfg->npreopens};
     wc.stdio[1] = (sl_wasi_stdio){.kind = SL_WASI_STDIO_BUFFER, .max = cfg->max_log};
     wc.stdio[2] = (sl_wasi_stdio){.kind = SL_WASI_STDIO_BUFFER, .max = cfg->max_log};
     sl_store_limits limits = {.max_memory_pages = cfg->memory_mib * 16};

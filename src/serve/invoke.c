@@ -303,7 +303,12 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
         in_len = strlen(event);
     }
     const char *argv[] = {"function"};
-    sl_wasi_config wc = {.argv = argv, .argc = 1, .env = cfg->env, .envc = cfg->envc};
+    sl_wasi_config wc = {.argv = argv,
+                         .argc = 1,
+                         .env = cfg->env,
+                         .envc = cfg->envc,
+                         .preopens = cfg->preopens,
+                         .npreopens = cfg->npreopens};
     wc.stdio[0] = (sl_wasi_stdio){.kind = SL_WASI_STDIO_BUFFER, .data = in, .len = in_len};
     /* one byte more than allowed, to tell "exactly the limit" from "more" */
     wc.stdio[1] = (sl_wasi_stdio){.kind = SL_WASI_STDIO_BUFFER, .max = cfg->max_response + 1};

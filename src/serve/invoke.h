@@ -12,6 +12,7 @@
 #define SL_SERVE_INVOKE_H
 
 #include "sluice.h"
+#include "sluice_wasi.h"
 
 typedef enum sl_input_mode { SL_INPUT_RAW, SL_INPUT_EVENT } sl_input_mode;
 typedef enum sl_output_mode { SL_OUTPUT_RAW, SL_OUTPUT_INTEGRATION } sl_output_mode;
@@ -37,11 +38,13 @@ typedef struct sl_invoke_config {
     sl_output_mode output;
     const char *const *env; /* "KEY=VALUE" strings granted to the guest; none by default */
     uint32_t envc;
-    uint32_t timeout_ms;      /* 0 = none */
-    uint32_t memory_mib;      /* per linear memory; 0 = the store default (4 GiB) */
-    size_t max_response;      /* stdout bytes; beyond it the response is an error (502) */
-    size_t max_log;           /* stderr bytes kept */
-    const char *content_type; /* for raw output; NULL = sniff (SVG, HTML, JSON, text) */
+    uint32_t timeout_ms;             /* 0 = none */
+    uint32_t memory_mib;             /* per linear memory; 0 = the store default (4 GiB) */
+    size_t max_response;             /* stdout bytes; beyond it the response is an error (502) */
+    size_t max_log;                  /* stderr bytes kept */
+    const char *content_type;        /* for raw output; NULL = sniff (SVG, HTML, JSON, text) */
+    const sl_wasi_preopen *preopens; /* directories granted to the guest; none by default */
+    uint32_t npreopens;
 } sl_invoke_config;
 
 /* What went wrong, when something did (the status says how the client sees it). */

@@ -329,7 +329,9 @@ sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen
     if (!(srv->workers =
               sl_workers_new(threads, sl_gateway_worker_new, sl_gateway_worker_free, srv)))
         goto oom;
-    unsigned net = cfg->net_threads ? cfg->net_threads : 1;
+    /* Two HTTP threads when there are cores for them: parsing and routing then keep up with
+     * the workers (see docs/serve.md for the figures). */
+    unsigned net = cfg->net_threads ? cfg->net_threads : threads >= 2 ? 2 : 1;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      MHD_USE_TURBO;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;

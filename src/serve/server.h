@@ -14,7 +14,7 @@ typedef struct sl_server_config {
     const char *data_dir; /* the registry (docs/registry.md) */
     const char *web_dir;  /* the console's files; NULL = no console */
     unsigned threads;     /* workers running guests; 0 = one per core */
-    unsigned net_threads; /* HTTP threads (parsing, routing); 0 = 1 */
+    unsigned net_threads; /* HTTP threads (parsing, routing); 0 = 2, or 1 if threads is 1 */
     bool access_log;      /* a log line for every request, not only for errors */
 } sl_server_config;
 

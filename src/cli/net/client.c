@@ -140,10 +140,8 @@ static int take_opt(client *c, const opt_def *o, const char *opt, const char *va
         const char *key;
         long long max;
     } NUMS[] = {
-        {OPT_TIMEOUT, "timeout_ms", 0xffffffffLL},
-        {OPT_MEMORY, "memory_mib", 0xffffffffLL},
-        {OPT_CONCURRENCY, "concurrency", 0xffffffffLL},
-        {OPT_MAX_REQUEST, "max_request", LLONG_MAX},
+        {OPT_TIMEOUT, "timeout_ms", 0xffffffffLL},      {OPT_MEMORY, "memory_mib", 0xffffffffLL},
+        {OPT_CONCURRENCY, "concurrency", 0xffffffffLL}, {OPT_MAX_REQUEST, "max_request", LLONG_MAX},
         {OPT_MAX_RESPONSE, "max_response", LLONG_MAX},
     };
     for (size_t i = 0; i < sizeof NUMS / sizeof *NUMS; i++) {

@@ -142,10 +142,12 @@ const client_cmd CLIENT_INVOKE = {
             "  -i, --include           print the response's status line and headers to stderr\n"
             "  --server URL            the server (default $SLUICE_SERVER, else\n"
             "                          http://127.0.0.1:8080)\n"
-            "  --json                  accepted for symmetry: the body is always printed as is\n"
+            "  --token T, --json       accepted like the other commands' and ignored (the gateway\n"
+            "                          needs no token; the body is always printed as is)\n"
             "  -h, --help              show this help\n",
-    .opts = OPT_BIT(OPT_HELP) | OPT_BIT(OPT_SERVER) | OPT_BIT(OPT_JSON) | OPT_BIT(OPT_BODY) |
-            OPT_BIT(OPT_METHOD) | OPT_BIT(OPT_HEADER) | OPT_BIT(OPT_PATH) | OPT_BIT(OPT_INCLUDE),
+    .opts = OPT_BIT(OPT_HELP) | OPT_BIT(OPT_SERVER) | OPT_BIT(OPT_TOKEN) | OPT_BIT(OPT_JSON) |
+            OPT_BIT(OPT_BODY) | OPT_BIT(OPT_METHOD) | OPT_BIT(OPT_HEADER) | OPT_BIT(OPT_PATH) |
+            OPT_BIT(OPT_INCLUDE),
     .min_pos = 1,
     .max_pos = 1,
     .run = run_invoke,

@@ -19,7 +19,7 @@ static const char USAGE[] =
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any free)\n"
     "  --data DIR          the registry (default $SLUICE_DATA or ./sluice-data)\n"
     "  --threads N         worker threads running guests (default: one per core)\n"
-    "  --net-threads N     HTTP threads (default 1)\n"
+    "  --net-threads N     HTTP threads (default 2, or 1 on a single core)\n"
     "  --web DIR           the console's files (default: web/ beside the build, if present)\n"
     "  --access-log        log every request (default: only errors)\n";
 
