@@ -399,6 +399,7 @@ sl_reg_status sl_registry_create_function(sl_registry *reg, const char *name, ch
         else if (rc != SQLITE_DONE)
             s = db_fail(reg, err, errlen, "create function");
         sqlite3_finalize(st);
+        note_changes(reg);
     }
     pthread_mutex_unlock(&reg->lock);
     return s;

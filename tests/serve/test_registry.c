@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "../unit/check.h"
+#include "serve/fn_config.h"
 #include "serve/registry.h"
 #include "serve/sha256.h"
 
@@ -654,4 +655,122 @@ TEST(registry_threads) {
     CHECK_EQ(count_blobs(dir), 25);
     sl_registry_close(reg);
     rm_data(dir);
+}
+
+/* ---- Config updates, the generation, and the config's JSON forms ------------------------- */
+
+TEST(registry_set_config_and_generation) {
+    char dir[512];
+    tmp_data(dir, sizeof dir);
+    sl_registry *reg = open_reg(dir);
+    tiny m = tiny_module(7);
+    char sha[SL_REG_SHA_LEN + 1];
+    uint64_t g0 = sl_registry_generation(reg);
+    CHECK_EQ(sl_registry_add_version(reg, "fn", m.b, sizeof m.b, NULL, sha, NULL, err, sizeof err),
+             SL_REG_NOT_FOUND);
+    CHECK_EQ(sl_registry_generation(reg), g0); /* a failed write changes nothing */
+    CHECK_EQ(sl_registry_create_function(reg, "fn", err, sizeof err), SL_REG_OK);
+    uint64_t g1 = sl_registry_generation(reg);
+    CHECK(g1 != g0);
+    CHECK_EQ(sl_registry_add_version(reg, "fn", m.b, sizeof m.b, NULL, sha, NULL, err, sizeof err),
+             SL_REG_OK);
+    uint64_t g2 = sl_registry_generation(reg);
+    CHECK(g2 != g1);
+    sl_fn_version v;
+    CHECK_EQ(sl_registry_resolve(reg, "fn", &v, err, sizeof err), SL_REG_OK);
+    CHECK_EQ(sl_registry_generation(reg), g2); /* reads do not count */
+    CHECK_EQ(v.config.timeout_ms, 10000u);
+    CHECK(!v.config.keep_state);
+    v.config.timeout_ms = 250;
+    v.config.keep_state = true;
+    v.config.concurrency = 3;
+    CHECK_EQ(sl_registry_set_config(reg, "fn", "latest", &v.config, err, sizeof err), SL_REG_OK);
+    sl_fn_version_clear(&v);
+    CHECK(sl_registry_generation(reg) != g2);
+    CHECK_EQ(sl_registry_resolve(reg, "fn", &v, err, sizeof err), SL_REG_OK);
+    CHECK_EQ(v.config.timeout_ms, 250u);
+    CHECK(v.config.keep_state);
+    CHECK_EQ(v.config.concurrency, 3u);
+    CHECK_EQ(strcmp(v.sha256, sha), 0); /* same version, new config */
+    /* a bad config is refused and changes nothing */
+    const char *bad_env[] = {"NOEQUALS"};
+    v.config.env = bad_env, v.config.nenv = 1;
+    CHECK_EQ(sl_registry_set_config(reg, "fn", sha, &v.config, err, sizeof err), SL_REG_INVALID);
+    v.config.env = NULL, v.config.nenv = 0;
+    CHECK_EQ(sl_registry_set_config(reg, "fn", "nosuch", &v.config, err, sizeof err),
+             SL_REG_NOT_FOUND);
+    CHECK_EQ(sl_registry_set_config(reg, "other", NULL, &v.config, err, sizeof err),
+             SL_REG_NOT_FOUND);
+    sl_fn_version_clear(&v);
+    CHECK_EQ(sl_registry_resolve(reg, "fn", &v, err, sizeof err), SL_REG_OK);
+    CHECK_EQ(v.config.nenv, 0u);
+    sl_fn_version_clear(&v);
+    sl_registry_close(reg);
+    rm_data(dir);
+}
+
+TEST(registry_config_from_api_forms) {
+    sl_fn_config c = sl_fn_config_default();
+    /* query-parameter form: lists append, numbers in decimal */
+    CHECK(sl_fn_config_set(&c, "kind", "handler", err, sizeof err));
+    CHECK(sl_fn_config_set(&c, "env", "A=1", err, sizeof err));
+    CHECK(sl_fn_config_set(&c, "env", "B=2", err, sizeof err));
+    CHECK(sl_fn_config_set(&c, "timeout_ms", "500", err, sizeof err));
+    CHECK(sl_fn_config_set(&c, "keep_state", "true", err, sizeof err));
+    CHECK(sl_fn_config_set(&c, "cors", "*", err, sizeof err));
+    CHECK_EQ(c.kind, SL_FN_HANDLER);
+    CHECK_EQ(c.nenv, 2u);
+    CHECK_EQ(strcmp(c.env[1], "B=2"), 0);
+    CHECK_EQ(c.timeout_ms, 500u);
+    CHECK(c.keep_state);
+    CHECK_EQ(c.ncors, 1u);
+    CHECK(!sl_fn_config_set(&c, "kind", "daemon", err, sizeof err));
+    CHECK(strstr(err, "command") != NULL);
+    CHECK(!sl_fn_config_set(&c, "timeout_ms", "-1", err, sizeof err));
+    CHECK(!sl_fn_config_set(&c, "timeout_ms", "12x", err, sizeof err));
+    CHECK(!sl_fn_config_set(&c, "memory_mib", "99999999999", err, sizeof err));
+    CHECK(!sl_fn_config_set(&c, "colour", "blue", err, sizeof err));
+    CHECK(strstr(err, "unknown member") != NULL);
+    CHECK_EQ(c.timeout_ms, 500u); /* failed sets leave the value */
+
+    /* JSON form: lists replace, null clears content_type, types are checked */
+    json_error_t jerr;
+    json_t *o = json_loads("{\"env\":[\"C=3\"],\"content_type\":\"image/svg+xml\","
+                           "\"output\":\"integration\",\"concurrency\":4}",
+                           0, &jerr);
+    CHECK(o != NULL);
+    CHECK(sl_fn_config_apply(&c, o, err, sizeof err));
+    json_decref(o);
+    CHECK_EQ(c.nenv, 1u);
+    CHECK_EQ(strcmp(c.env[0], "C=3"), 0);
+    CHECK_EQ(strcmp(c.content_type, "image/svg+xml"), 0);
+    CHECK_EQ(c.output, SL_OUTPUT_INTEGRATION);
+    CHECK_EQ(c.concurrency, 4u);
+    static const char *const bad[] = {
+        "{\"timeout_ms\":\"fast\"}", "{\"env\":\"A=1\"}",    "{\"env\":[1]}",
+        "{\"keep_state\":1}",        "{\"env\":[\"NOEQ\"]}", "{\"kind\":null}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        o = json_loads(bad[i], 0, &jerr);
+        CHECK(o != NULL);
+        if (sl_fn_config_apply(&c, o, err, sizeof err)) check_note("accepted %s", bad[i]);
+        CHECK(strstr(err, "invalid config") != NULL);
+        json_decref(o);
+    }
+    o = json_loads("{\"content_type\":null,\"env\":[]}", 0, &jerr);
+    CHECK(sl_fn_config_apply(&c, o, err, sizeof err));
+    json_decref(o);
+    CHECK(c.content_type == NULL);
+    CHECK_EQ(c.nenv, 0u);
+
+    /* the JSON the API shows reads back to the same config */
+    char *text = sl_fn_config_to_json(&c);
+    sl_fn_config back;
+    CHECK(sl_fn_config_from_json(text, &back, err, sizeof err));
+    char *again = sl_fn_config_to_json(&back);
+    CHECK_EQ(strcmp(text, again), 0);
+    free(text);
+    free(again);
+    sl_fn_config_free(&back);
+    sl_fn_config_free(&c);
 }
