@@ -240,9 +240,9 @@ json_t *sl_fnstats_json(sl_fnstats *fs) {
     double p50 = n ? sorted[(n - 1) / 2] * 1e3 : 0, p99 = n ? sorted[(n - 1) * 99 / 100] * 1e3 : 0;
     pthread_mutex_unlock(&sorted_lock);
     return json_pack("{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:I}", "function", fs->name,
-                     (json_int_t)total, "errors", errors, "duration_ms", "mean", mean, "p50", p50,
-                     "p99", p99, "max", max, "in_flight", (json_int_t)in_flight, "instances",
-                     (json_int_t)instances, "memory_bytes", (json_int_t)memory);
+                     "invocations", (json_int_t)total, "errors", errors, "duration_ms", "mean",
+                     mean, "p50", p50, "p99", p99, "max", max, "in_flight", (json_int_t)in_flight,
+                     "instances", (json_int_t)instances, "memory_bytes", (json_int_t)memory);
 }
 
 void sl_fnstats_prometheus(sl_fnstats_set *set, FILE *out) {
