@@ -2,7 +2,8 @@
 # run-example.sh - what `make run` does: start `sluice serve` on http://127.0.0.1:8080 (data in
 # ./sluice-data, the console on /), deploy the example functions (hello, echo, pca, wordcount,
 # and hello as a warm handler: hello-handler), show one call of each, then keep serving until
-# Ctrl-C. LISTEN and DATA override the address and the data folder.
+# Ctrl-C. LISTEN and DATA override the address and the data folder; RUN_ONCE=1 stops the
+# server after the demo calls (for tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,5 +48,8 @@ curl -s -d '{"key1":"test value 1","key2":"test value 2"}' "$URL/fn/hello"
 echo "\$ curl '$URL/fn/pca?format=json' -d '5.1,3.5,4.9,3.0,4.7,3.2,4.6,3.1'"
 curl -s "$URL/fn/pca?format=json" -d '5.1,3.5,4.9,3.0,4.7,3.2,4.6,3.1'
 echo
+if [ "${RUN_ONCE:-}" = 1 ]; then
+    exit 0
+fi
 echo "Press Ctrl-C to stop."
 wait $SERVER

@@ -232,11 +232,21 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
     }
     sl_fn_version_clear(&v);
 
-    /* Record it: the cache's references are one per slot plus one in entries[]. */
+    /* Record it: the cache's references are one per slot plus one in entries[]. Another
+     * thread may have built an entry for the same version and config meanwhile: then that
+     * one wins, so a version never has two entries (each would count its own concurrency). */
     pthread_mutex_lock(&c->lock);
     bool listed = false;
-    for (size_t i = 0; i < c->nentries && !listed; i++)
+    for (size_t i = 0; i < c->nentries && !listed; i++) {
+        sl_fn_entry *e = c->entries[i];
+        if (e != found && !strcmp(e->function, found->function) &&
+            !strcmp(e->sha256, found->sha256) && !strcmp(e->config_json, found->config_json)) {
+            sl_fn_entry_release(found);
+            found = e;
+            atomic_fetch_add(&found->refs, 1);
+        }
         listed = c->entries[i] == found;
+    }
     if (!listed && c->nentries == c->ecap) {
         size_t cap = c->ecap ? 2 * c->ecap : 16;
         sl_fn_entry **p = realloc(c->entries, cap * sizeof *p);

@@ -90,8 +90,6 @@ static warm_slot *warm_for(worker_local *wl, sl_fn_entry *e, sl_error *err) {
 
 /* ---- Running one request ------------------------------------------------------------------- */
 
-static void start_job(sl_req *r);
-
 /* The request's headers as sl_header pairs (pointers into MHD's connection memory). */
 typedef struct header_list {
     sl_header *v;
@@ -240,27 +238,36 @@ static void run_job(sl_job *job, void *local) {
     MHD_resume_connection(r->conn); /* r may be freed from here on */
 }
 
-static void start_job(sl_req *r) {
+/* Suspends the connection and queues the request: on the workers, or, at the concurrency
+ * limit, on the entry's own queue. False (nothing done) when that queue is full too. */
+static bool start_job(sl_req *r) {
     sl_fn_entry *e = r->entry;
-    r->job.run = run_job;
-    MHD_suspend_connection(r->conn);
-    sl_fnstats_in_flight(e->stats, 1);
-    if (!e->config.concurrency) {
-        sl_workers_submit(r->srv->workers, &r->job);
-        return;
-    }
-    pthread_mutex_lock(&e->lock);
-    bool run_now = e->running < e->config.concurrency;
-    if (run_now) {
-        e->running++;
+    bool run_now = true;
+    if (e->config.concurrency) {
+        pthread_mutex_lock(&e->lock);
+        run_now = e->running < e->config.concurrency;
+        if (!run_now && e->nwaiting >= e->config.concurrency) {
+            pthread_mutex_unlock(&e->lock);
+            return false;
+        }
+        r->job.run = run_job;
+        MHD_suspend_connection(r->conn);
+        if (run_now) {
+            e->running++;
+        } else {
+            r->job.next = NULL;
+            *e->waiting_tail = &r->job;
+            e->waiting_tail = &r->job.next;
+            e->nwaiting++;
+        }
+        pthread_mutex_unlock(&e->lock);
     } else {
-        r->job.next = NULL;
-        *e->waiting_tail = &r->job;
-        e->waiting_tail = &r->job.next;
-        e->nwaiting++;
+        r->job.run = run_job;
+        MHD_suspend_connection(r->conn);
     }
-    pthread_mutex_unlock(&e->lock);
+    sl_fnstats_in_flight(e->stats, 1);
     if (run_now) sl_workers_submit(r->srv->workers, &r->job);
+    return true;
 }
 
 /* ---- Routing ------------------------------------------------------------------------------- */
@@ -329,28 +336,20 @@ void sl_gateway_handle(sl_req *r) {
         }
         return;
     }
-    if (e->config.concurrency) {
-        pthread_mutex_lock(&e->lock);
-        bool full = e->running >= e->config.concurrency && e->nwaiting >= e->config.concurrency;
-        pthread_mutex_unlock(&e->lock);
-        if (full) {
-            sl_fnstats_record(e->stats, &(sl_fnstats_event){.request_id = r->request_id,
-                                                            .version = e->sha256,
-                                                            .status = 429,
-                                                            .outcome = SL_OUT_BUSY,
-                                                            .error = "concurrency limit"});
-            struct MHD_Response *resp = sl_resp_error(
-                r, 429, "busy", "function %s is running %u requests and has %u waiting, its limit",
-                e->function, e->config.concurrency, e->config.concurrency);
-            if (resp) {
-                add_fn_headers(r, resp);
-                MHD_add_response_header(resp, "Retry-After", "1");
-            }
-            return;
-        }
-    }
     r->started_at = now();
-    start_job(r);
+    if (start_job(r)) return;
+    sl_fnstats_record(e->stats, &(sl_fnstats_event){.request_id = r->request_id,
+                                                    .version = e->sha256,
+                                                    .status = 429,
+                                                    .outcome = SL_OUT_BUSY,
+                                                    .error = "concurrency limit"});
+    struct MHD_Response *resp = sl_resp_error(
+        r, 429, "busy", "function %s is running %u requests and has %u waiting, its limit",
+        e->function, e->config.concurrency, e->config.concurrency);
+    if (resp) {
+        add_fn_headers(r, resp);
+        MHD_add_response_header(resp, "Retry-After", "1");
+    }
 }
 
 void sl_gateway_done(sl_req *r) {

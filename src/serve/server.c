@@ -204,6 +204,10 @@ static void too_large(sl_req *r) {
                   r->limit);
 }
 
+/* How much of a refused chunked body is read (and dropped) before the connection is closed
+ * without an answer. */
+#define DISCARD_MAX ((size_t)64 << 20)
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls) {
@@ -233,11 +237,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (r->response) return MHD_YES; /* already refused: discard */
-        if (!append_body(r, upload_data, n)) {
-            too_large(r);
-            return sl_req_send(r);
+        if (r->response) {
+            /* Already refused (413): read and drop the rest, since libmicrohttpd sends a
+             * response only once the body is in; but not forever. */
+            r->discarded += n;
+            return r->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
         }
+        if (!append_body(r, upload_data, n)) too_large(r); /* sent on the last call */
         return MHD_YES;
     }
     if (r->response) return sl_req_send(r); /* made by a worker, or refused above */

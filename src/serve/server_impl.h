@@ -49,7 +49,7 @@ typedef struct sl_req {
     char source_ip[64];
     /* the body, collected up to `limit` bytes */
     uint8_t *body;
-    size_t body_len, body_cap, limit;
+    size_t body_len, body_cap, limit, discarded;
     /* the response, when it is made off the network thread (gateway) */
     struct MHD_Response *response;
     unsigned status;

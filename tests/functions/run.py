@@ -9,8 +9,10 @@ import csv
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -119,10 +121,19 @@ for bad in ['', 'nope', '{"key1":"x"', '{"key1":"x","key2":1}', '{"key1":"x"}',
             '{"key1":"x",,"key2":"y"}', '{"key1":"x","key2":"y\x01"}', '[' * 200]:
     a = run("hello", bad, f"bad input {bad[:20]!r}")
     ok(a and a.status == 400 and b"hello:" in a.body, f"hello: {bad[:20]!r} should give 400")
-p = subprocess.run(["bash", os.path.join(ROOT, "scripts/run-example.sh")], cwd=ROOT,
-                   capture_output=True, env=dict(os.environ, BUILD=os.path.dirname(FNDIR)))
-ok(p.returncode == 0 and p.stdout.decode().endswith("Hello! test value 1, test value 2\n"),
-   f"scripts/run-example.sh: {p.stdout[-200:]!r} {p.stderr[-300:]!r}")
+# `make run`'s script, once: serve on a free port, deploy the examples, call hello and pca.
+with socket.socket() as s_:
+    s_.bind(("127.0.0.1", 0))
+    port = s_.getsockname()[1]
+with tempfile.TemporaryDirectory() as data:
+    p = subprocess.run(["bash", os.path.join(ROOT, "scripts/run-example.sh")], cwd=ROOT,
+                       capture_output=True, timeout=120,
+                       env=dict(os.environ, BUILD=os.path.dirname(FNDIR), RUN_ONCE="1",
+                                LISTEN=f"127.0.0.1:{port}", DATA=os.path.join(data, "d")))
+out = p.stdout.decode(errors="replace")
+ok(p.returncode == 0 and "\nHello! test value 1, test value 2\n" in out and
+   '"eigenvalues":[' in out and out.count("deployed ") == 5,
+   f"scripts/run-example.sh: {p.stdout[-300:]!r} {p.stderr[-300:]!r}")
 
 # ---- echo ----------------------------------------------------------------------------------
 ev = event('line 1\nline "2" \\ \u00e9 \u2028 \x01', query={"a": "1"},

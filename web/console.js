@@ -1,0 +1,639 @@
+/* The Sluice web console (served at /, see docs/api.md): lists functions and their versions,
+ * deploys modules, moves aliases, invokes functions and shows their logs and stats. Plain JS,
+ * no build step. The management token is asked for once and kept in localStorage; a 401 asks
+ * for it again. */
+'use strict';
+
+const TOKEN_KEY = 'sluice.token';
+const TABS = ['versions', 'invoke', 'logs', 'stats', 'deploy'];
+
+const state = {
+  token: localStorage.getItem(TOKEN_KEY) || '',
+  functions: [],
+  current: null, // the selected function's name
+  detail: null, // GET /api/functions/NAME of the selected function
+  tab: 'versions',
+  flash: null, // [message, kind] shown by the next view change
+};
+
+/* ---- small DOM helpers ------------------------------------------------------------------ */
+
+const $ = (id) => document.getElementById(id);
+
+/* el('td', {class: 'num', title: 'x'}, child, 'text', ...): builds an element without innerHTML. */
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+const short = (sha) => (sha ? sha.slice(0, 12) : '');
+
+function fmtTime(secs) {
+  if (secs === undefined || secs === null) return '';
+  const d = new Date(secs * 1000);
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function fmtBytes(n) {
+  if (typeof n !== 'number') return '–';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) v /= 1024, i++;
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+function fmtMs(v) {
+  if (typeof v !== 'number') return '–';
+  if (v < 1) return `${v.toFixed(3)} ms`;
+  if (v < 100) return `${v.toFixed(2)} ms`;
+  return `${Math.round(v)} ms`;
+}
+
+function statusClass(status) {
+  if (status >= 500) return 's5';
+  if (status >= 400) return 's4';
+  if (status >= 300) return 's3';
+  return 's2';
+}
+
+/* ---- the API ------------------------------------------------------------------------------ */
+
+class AuthError extends Error {}
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(method, path, opts = {}) {
+  if (!state.token) {
+    askToken();
+    throw new AuthError('no token');
+  }
+  const headers = {Authorization: `Bearer ${state.token}`, ...(opts.headers || {})};
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  let res;
+  try {
+    res = await fetch(path, {method, headers, body, cache: 'no-store'});
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the server (${e.message})`);
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch (_) {
+    data = null;
+  }
+  if (res.status === 401) {
+    askToken('The server rejected the token. Enter it again.');
+    throw new AuthError('unauthorized');
+  }
+  if (!res.ok) {
+    const msg = (data && data.error) || text.trim() || res.statusText;
+    throw new ApiError(res.status, `${res.status}: ${msg}`);
+  }
+  return {status: res.status, data};
+}
+
+const fnPath = (name, rest = '') => `/api/functions/${encodeURIComponent(name)}${rest}`;
+
+/* Runs an async action; API errors go to `report` (a function of the message) or the banner. */
+async function guard(action, report) {
+  try {
+    return await action();
+  } catch (e) {
+    if (e instanceof AuthError) return undefined;
+    const msg = e instanceof ApiError ? e.message : `unexpected error: ${e.message}`;
+    if (report) report(msg);
+    else banner(msg, 'error');
+    return undefined;
+  }
+}
+
+function banner(msg, kind = 'info') {
+  const b = $('banner');
+  if (!msg) {
+    b.hidden = true;
+    return;
+  }
+  b.className = `banner banner-${kind}`;
+  b.textContent = msg;
+  b.hidden = false;
+}
+
+/* Shows the message queued with flash() (or clears the banner): on every view change. */
+function showFlash() {
+  if (state.flash) banner(...state.flash);
+  else banner(null);
+  state.flash = null;
+}
+
+function flash(msg, kind) {
+  state.flash = [msg, kind];
+}
+
+function setStatus(id, msg, kind = 'info') {
+  const s = $(id);
+  s.textContent = msg || '';
+  s.className = `form-status ${msg ? `form-status-${kind}` : ''}`;
+}
+
+/* ---- the token ------------------------------------------------------------------------------ */
+
+function askToken(message) {
+  const dlg = $('token-dialog');
+  const err = $('token-error');
+  err.textContent = message || '';
+  err.hidden = !message;
+  $('signout').hidden = true;
+  if (dlg.hidden) {
+    dlg.hidden = false;
+    $('token-input').value = '';
+  }
+  $('token-input').focus();
+}
+
+async function submitToken(ev) {
+  ev.preventDefault();
+  const t = $('token-input').value.trim();
+  if (!t) return;
+  state.token = t;
+  localStorage.setItem(TOKEN_KEY, t);
+  $('token-dialog').hidden = true;
+  $('signout').hidden = false;
+  await start();
+}
+
+function forgetToken() {
+  state.token = '';
+  localStorage.removeItem(TOKEN_KEY);
+  state.functions = [];
+  renderFunctionList();
+  askToken();
+}
+
+/* ---- the function list ---------------------------------------------------------------------- */
+
+async function loadFunctions() {
+  const r = await guard(() => api('GET', '/api/functions'));
+  if (!r) return false;
+  state.functions = (r.data && r.data.functions) || [];
+  renderFunctionList();
+  return true;
+}
+
+function renderFunctionList() {
+  const ul = $('function-list');
+  ul.replaceChildren();
+  for (const f of state.functions) {
+    const meta = f.versions
+      ? `${f.versions} version${f.versions === 1 ? '' : 's'} · ${short(f.latest).slice(0, 8)}`
+      : 'no versions';
+    ul.append(el('li', {},
+      el('a', {
+        href: `#/fn/${encodeURIComponent(f.name)}`,
+        class: `fn-item${f.name === state.current ? ' active' : ''}`,
+        dataset: {name: f.name},
+        'aria-current': f.name === state.current ? 'page' : null,
+      }, el('span', {class: 'fn-item-name'}, f.name), el('span', {class: 'fn-item-meta'}, meta))));
+  }
+  $('function-list-empty').hidden = state.functions.length > 0 || !state.token;
+}
+
+/* ---- routing: #/fn/NAME/TAB and #/deploy ------------------------------------------------------ */
+
+function route() {
+  const h = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+  const parts = h.split('/');
+  if (parts[0] === 'fn' && parts[1]) {
+    const tab = TABS.includes(parts[2]) ? parts[2] : 'versions';
+    openFunction(parts[1], tab);
+  } else if (parts[0] === 'deploy') {
+    openNewDeploy();
+  } else {
+    state.current = null;
+    state.detail = null;
+    $('fn-view').hidden = true;
+    $('deploy-view').hidden = true;
+    $('welcome').hidden = false;
+    showFlash();
+    renderFunctionList();
+  }
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+/* ---- one function ---------------------------------------------------------------------------- */
+
+async function openFunction(name, tab) {
+  const changed = name !== state.current;
+  state.current = name;
+  showFlash();
+  $('welcome').hidden = true;
+  $('deploy-view').hidden = true;
+  $('fn-view').hidden = false;
+  renderFunctionList();
+  if (changed) {
+    $('fn-name').textContent = name;
+    $('fn-meta').textContent = '';
+    $('invoke-path').value = name;
+    $('invoke-result').hidden = true;
+    setStatus('invoke-status', '');
+    setStatus('alias-status', '');
+    $('versions-table').tBodies[0].replaceChildren();
+    state.detail = null;
+  }
+  showTab(tab);
+  if (changed || !state.detail) await loadDetail();
+  if (tab === 'logs') loadLogs();
+  if (tab === 'stats') loadStats();
+}
+
+async function loadDetail() {
+  const name = state.current;
+  const r = await guard(() => api('GET', fnPath(name)));
+  if (!r || name !== state.current) return;
+  state.detail = r.data;
+  renderDetail();
+}
+
+function renderDetail() {
+  const d = state.detail;
+  const f = d.function || {};
+  const versions = d.versions || [];
+  $('fn-meta').textContent =
+    `created ${fmtTime(f.created)} · ${versions.length} version${versions.length === 1 ? '' : 's'}` +
+    (f.latest ? ` · latest ${short(f.latest)}` : '');
+
+  const tb = $('versions-table').tBodies[0];
+  tb.replaceChildren();
+  for (const v of versions) {
+    const c = v.config || {};
+    const cfg = [c.kind, `${c.input} → ${c.output}`, `${c.timeout_ms} ms`, `${c.memory_mib} MiB`];
+    if (c.keep_state) cfg.push('keep_state');
+    if (c.concurrency) cfg.push(`concurrency ${c.concurrency}`);
+    if (c.cors && c.cors.length) cfg.push(`cors ${c.cors.join(' ')}`);
+    if (c.env && c.env.length) cfg.push(`${c.env.length} env`);
+    tb.append(el('tr', {dataset: {sha: v.sha256}},
+      el('td', {}, el('code', {class: 'sha', title: v.sha256}, short(v.sha256))),
+      el('td', {class: 'aliases'}, (v.aliases || []).map((a) => aliasChip(a))),
+      el('td', {class: 'small'}, cfg.join(' · ')),
+      el('td', {class: 'num'}, fmtBytes(v.size)),
+      el('td', {class: 'small nowrap'}, fmtTime(v.created))));
+  }
+  if (!versions.length)
+    tb.append(el('tr', {}, el('td', {colspan: 5, class: 'muted'}, 'No versions yet: deploy one.')));
+
+  const sel = $('alias-version');
+  const keep = sel.value;
+  sel.replaceChildren(...versions.map((v) => el('option', {value: v.sha256},
+    `${short(v.sha256)}${v.aliases && v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`)));
+  if (keep && versions.some((v) => v.sha256 === keep)) sel.value = keep;
+
+  // The deploy form starts from the latest version's config.
+  const latest = versions.find((v) => v.sha256 === f.latest) || versions[0];
+  if (latest && latest.config) fillDeployConfig(latest.config);
+}
+
+function aliasChip(alias) {
+  const chip = el('span', {class: `chip${alias === 'latest' ? ' chip-latest' : ''}`}, alias);
+  if (alias !== 'latest') {
+    chip.append(el('button', {
+      type: 'button', class: 'chip-x', title: `Delete alias ${alias}`, 'aria-label': `Delete alias ${alias}`,
+      onclick: () => deleteAlias(alias),
+    }, '×'));
+  }
+  return chip;
+}
+
+async function deleteAlias(alias) {
+  if (!confirm(`Delete alias "${alias}" of ${state.current}?`)) return;
+  const r = await guard(() => api('DELETE', fnPath(state.current, `/aliases/${encodeURIComponent(alias)}`)),
+    (m) => setStatus('alias-status', m, 'error'));
+  if (!r) return;
+  setStatus('alias-status', `Deleted alias ${alias}.`, 'ok');
+  await loadDetail();
+}
+
+async function moveAlias(ev) {
+  ev.preventDefault();
+  const alias = $('alias-name').value.trim();
+  const version = $('alias-version').value;
+  if (!alias || !version) return;
+  setStatus('alias-status', 'Moving…');
+  const r = await guard(() => api('PUT', fnPath(state.current, `/aliases/${encodeURIComponent(alias)}`),
+    {json: {version}}), (m) => setStatus('alias-status', m, 'error'));
+  if (!r) return;
+  setStatus('alias-status', `${r.data.alias} → ${short(r.data.version)}`, 'ok');
+  await loadDetail();
+  await loadFunctions();
+}
+
+async function deleteFunction() {
+  const name = state.current;
+  if (!name || !confirm(`Delete function "${name}" with all its versions, aliases and logs?`)) return;
+  const r = await guard(() => api('DELETE', fnPath(name)));
+  if (!r) return;
+  await loadFunctions();
+  flash(`Deleted function ${name}.`, 'ok');
+  go('#/');
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  for (const b of document.querySelectorAll('.tab')) {
+    const on = b.dataset.tab === tab;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-selected', on ? 'true' : 'false');
+  }
+  for (const t of TABS) $(`tab-${t}`).hidden = t !== tab;
+  if (tab === 'deploy') placeDeployForm($('tab-deploy'), state.current);
+}
+
+/* ---- invoke ---------------------------------------------------------------------------------- */
+
+let svgUrl = null;
+
+async function invoke(ev) {
+  ev.preventDefault();
+  const method = $('invoke-method').value;
+  const path = $('invoke-path').value.trim().replace(/^\/+/, '');
+  if (!path) return;
+  const url = `/fn/${path}`;
+  const opts = {method, headers: {}, cache: 'no-store'};
+  if (method !== 'GET' && method !== 'HEAD') {
+    opts.body = $('invoke-body').value;
+    const ct = $('invoke-ctype').value.trim();
+    if (ct) opts.headers['Content-Type'] = ct;
+  }
+  setStatus('invoke-status', 'Running…');
+  $('invoke-submit').disabled = true;
+  const t0 = performance.now();
+  let res, bytes;
+  try {
+    res = await fetch(url, opts);
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    setStatus('invoke-status', `request failed: ${e.message}`, 'error');
+    return;
+  } finally {
+    $('invoke-submit').disabled = false;
+  }
+  const ms = performance.now() - t0;
+  setStatus('invoke-status', '');
+  showResponse(method, url, res, bytes, ms);
+}
+
+function showResponse(method, url, res, bytes, ms) {
+  $('invoke-result').hidden = false;
+  const st = $('invoke-result-status');
+  st.textContent = `${res.status} ${res.statusText}`.trim();
+  st.className = `status-badge ${statusClass(res.status)}`;
+  $('invoke-result-time').textContent = `${method} ${url} · ${fmtMs(ms)} · ${fmtBytes(bytes.length)}`;
+
+  const dl = $('invoke-result-headers');
+  dl.replaceChildren();
+  const shown = [];
+  res.headers.forEach((v, k) => {
+    if (/^x-sluice-/i.test(k) || /^(content-type|content-length|access-control-)/i.test(k)) shown.push([k, v]);
+  });
+  shown.sort((a, b) => a[0].localeCompare(b[0]));
+  for (const [k, v] of shown) {
+    const name = k.replace(/(^|-)([a-z])/g, (_, d, c) => d + c.toUpperCase());
+    dl.append(el('div', {class: 'header-row', dataset: {header: k}}, el('dt', {}, name), el('dd', {}, v)));
+  }
+
+  const ct = (res.headers.get('content-type') || '').toLowerCase();
+  let text = null;
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes);
+  } catch (_) {
+    text = null;
+  }
+  const body = $('invoke-result-body');
+  if (text === null) {
+    const hex = Array.from(bytes.slice(0, 512), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    body.textContent = `(${bytes.length} bytes of binary data${bytes.length > 512 ? ', the first 512 shown' : ''})\n${hex}`;
+  } else if (ct.includes('json')) {
+    try {
+      body.textContent = JSON.stringify(JSON.parse(text), null, 2);
+    } catch (_) {
+      body.textContent = text;
+    }
+  } else {
+    body.textContent = text === '' ? '(empty body)' : text;
+  }
+
+  // SVG: rendered as an image (from a blob: URL, so scripts in it cannot run).
+  const view = $('invoke-result-svg');
+  if (svgUrl) URL.revokeObjectURL(svgUrl);
+  svgUrl = null;
+  view.replaceChildren();
+  const isSvg = ct.includes('image/svg') || (!ct && text && /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(text));
+  if (isSvg && text !== null) {
+    svgUrl = URL.createObjectURL(new Blob([bytes], {type: 'image/svg+xml'}));
+    view.append(el('img', {src: svgUrl, alt: 'SVG response'}));
+    view.hidden = false;
+  } else {
+    view.hidden = true;
+  }
+}
+
+/* ---- logs ------------------------------------------------------------------------------------ */
+
+async function loadLogs() {
+  const name = state.current;
+  const limit = $('logs-limit').value;
+  const r = await guard(() => api('GET', fnPath(name, `/logs?limit=${encodeURIComponent(limit)}`)));
+  if (!r || name !== state.current) return;
+  const logs = (r.data && r.data.logs) || [];
+  const tb = $('logs-table').tBodies[0];
+  tb.replaceChildren();
+  for (const l of logs) {
+    const err = [];
+    if (l.error) err.push(el('span', {class: 'error-text'}, l.error));
+    if (l.stderr) {
+      err.push(el('details', {}, el('summary', {}, `stderr (${l.stderr.length} chars)`),
+        el('pre', {class: 'stderr'}, l.stderr)));
+    }
+    tb.append(el('tr', {},
+      el('td', {class: 'small nowrap'}, fmtTime(l.time)),
+      el('td', {}, el('code', {}, l.request_id)),
+      el('td', {}, el('code', {class: 'sha', title: l.version}, short(l.version).slice(0, 8))),
+      el('td', {}, el('span', {class: `status-badge ${statusClass(l.status)}`}, l.status)),
+      el('td', {}, el('span', {class: `outcome outcome-${l.outcome}`}, l.outcome)),
+      el('td', {class: 'num nowrap'}, fmtMs(l.duration_ms)),
+      el('td', {class: 'small'}, err)));
+  }
+  $('logs-empty').hidden = logs.length > 0;
+  $('logs-table').hidden = logs.length === 0;
+}
+
+/* ---- stats ----------------------------------------------------------------------------------- */
+
+async function loadStats() {
+  const name = state.current;
+  const r = await guard(() => api('GET', fnPath(name, '/stats')));
+  if (!r || name !== state.current) return;
+  const s = r.data || {};
+  const errs = s.errors || {};
+  const nerr = Object.values(errs).reduce((a, b) => a + (b || 0), 0);
+  const d = s.duration_ms || {};
+  const card = (label, value, key) => el('div', {class: 'card', dataset: {stat: key}},
+    el('div', {class: 'card-value'}, value), el('div', {class: 'card-label'}, label));
+  $('stats-cards').replaceChildren(
+    card('invocations', s.invocations ?? 0, 'invocations'),
+    card('errors', nerr, 'errors'),
+    card('mean duration', fmtMs(d.mean), 'mean'),
+    card('p50', fmtMs(d.p50), 'p50'),
+    card('p99', fmtMs(d.p99), 'p99'),
+    card('max', fmtMs(d.max), 'max'),
+    card('in flight', s.in_flight ?? 0, 'in_flight'),
+    card('warm instances', s.instances ?? 0, 'instances'),
+    card('instance memory', fmtBytes(s.memory_bytes ?? 0), 'memory'));
+  $('stats-errors').replaceChildren(...Object.entries(errs).map(([k, v]) =>
+    el('span', {class: `chip${v ? ' chip-bad' : ''}`}, `${k}: ${v}`)));
+}
+
+/* ---- deploy ---------------------------------------------------------------------------------- */
+
+let deployForm = null;
+
+function placeDeployForm(container, name) {
+  if (deployForm.parentNode !== container) container.append(deployForm);
+  const n = $('deploy-name');
+  if (name) {
+    n.value = name;
+    $('deploy-title').textContent = `Deploy a new version of ${name}`;
+  } else {
+    $('deploy-title').textContent = 'Deploy a module';
+  }
+}
+
+function fillDeployConfig(c) {
+  if (c.kind) $('deploy-kind').value = c.kind;
+  if (c.input) $('deploy-input').value = c.input;
+  if (c.output) $('deploy-output').value = c.output;
+  if (c.timeout_ms) $('deploy-timeout').value = c.timeout_ms;
+  if (c.memory_mib) $('deploy-memory').value = c.memory_mib;
+}
+
+function openNewDeploy() {
+  state.current = null;
+  state.detail = null;
+  showFlash();
+  renderFunctionList();
+  $('welcome').hidden = true;
+  $('fn-view').hidden = true;
+  $('deploy-view').hidden = false;
+  placeDeployForm($('deploy-view'), null);
+  $('deploy-name').value = '';
+  fillDeployConfig({kind: 'command', input: 'raw', output: 'raw', timeout_ms: 10000, memory_mib: 128});
+  setStatus('deploy-status', '');
+  $('deploy-name').focus();
+}
+
+async function deploy(ev) {
+  ev.preventDefault();
+  const name = $('deploy-name').value.trim();
+  const file = $('deploy-file').files[0];
+  if (!name || !file) return;
+  const q = new URLSearchParams();
+  q.set('kind', $('deploy-kind').value);
+  q.set('input', $('deploy-input').value);
+  q.set('output', $('deploy-output').value);
+  if ($('deploy-timeout').value) q.set('timeout_ms', $('deploy-timeout').value);
+  if ($('deploy-memory').value) q.set('memory_mib', $('deploy-memory').value);
+  const alias = $('deploy-alias').value.trim();
+  if (alias) q.set('alias', alias);
+  setStatus('deploy-status', `Uploading ${file.name} (${fmtBytes(file.size)})…`);
+  $('deploy-submit').disabled = true;
+  try {
+    const body = await file.arrayBuffer();
+    const r = await guard(() => api('POST', fnPath(name, `/versions?${q}`),
+      {body, headers: {'Content-Type': 'application/wasm'}}), (m) => setStatus('deploy-status', m, 'error'));
+    if (!r) return;
+    const v = r.data || {};
+    const msg = r.status === 201
+      ? `Deployed ${name}: new version ${short(v.sha256)}${alias ? ` (alias ${alias})` : ''}.`
+      : `${name}: this module and config are version ${short(v.sha256)} already.`;
+    setStatus('deploy-status', '');
+    $('deploy-file').value = '';
+    await loadFunctions();
+    state.detail = null;
+    state.current = null; // reload the detail view
+    flash(msg, 'ok');
+    go(`#/fn/${encodeURIComponent(name)}/versions`);
+  } finally {
+    $('deploy-submit').disabled = false;
+  }
+}
+
+/* ---- start ----------------------------------------------------------------------------------- */
+
+async function start() {
+  if (!state.token) {
+    askToken();
+    return;
+  }
+  $('signout').hidden = false;
+  if (await loadFunctions()) {
+    state.detail = null;
+    route();
+  }
+}
+
+function init() {
+  deployForm = $('deploy-template').content.firstElementChild.cloneNode(true);
+  $('deploy-view').append(deployForm);
+  $('token-form').addEventListener('submit', submitToken);
+  $('signout').addEventListener('click', forgetToken);
+  $('refresh-functions').addEventListener('click', async () => {
+    await loadFunctions();
+    if (state.current) await loadDetail();
+  });
+  $('new-deploy').addEventListener('click', () => go('#/deploy'));
+  $('delete-function').addEventListener('click', deleteFunction);
+  for (const b of document.querySelectorAll('.tab')) {
+    b.addEventListener('click', () => go(`#/fn/${encodeURIComponent(state.current)}/${b.dataset.tab}`));
+  }
+  $('alias-form').addEventListener('submit', moveAlias);
+  $('invoke-form').addEventListener('submit', invoke);
+  $('invoke-method').addEventListener('change', () => {
+    const m = $('invoke-method').value;
+    $('invoke-body').disabled = m === 'GET';
+  });
+  $('logs-refresh').addEventListener('click', loadLogs);
+  $('logs-limit').addEventListener('change', loadLogs);
+  $('stats-refresh').addEventListener('click', loadStats);
+  deployForm.addEventListener('submit', deploy);
+  window.addEventListener('hashchange', () => {
+    if (state.token) route();
+  });
+  start();
+}
+
+init();
