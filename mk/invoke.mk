@@ -25,3 +25,5 @@ test-invoke: $(INVOKE_TESTS) $(INVOKE_GUESTS)
 
 CHECK_TARGETS += test-invoke
 SAN_CHECK_TARGETS += test-invoke
+
+-include $(INVOKE_OBJ:.o=.d)

@@ -151,6 +151,8 @@ function init() {
     updateInfo();
   });
   $('pca-form').addEventListener('submit', run);
+  // The textarea starts with the iris sepal pairs (kept once, in the page's data block).
+  if (!$('points').value.trim()) $('points').value = data.sepal;
   updateInfo();
 }
 

@@ -196,14 +196,22 @@ const client_cmd CLIENT_FUNCTIONS = {
     .run = run_functions,
 };
 
-static int run_versions(client *c) {
-    char *name = esc(c, c->pos[0]),
-         *path = name ? client_fmt("/api/functions/%s/versions", name) : NULL;
+/* METHOD /api/functions/NAME + suffix, NAME being the first argument (URL-escaped): the
+ * exit code, and the answer's JSON in *j (NULL when there is none). */
+static int fn_call(client *c, const char *method, const char *suffix, json_t **j) {
+    char *name = esc(c, c->pos[0]);
+    char *path = name ? client_fmt("/api/functions/%s%s", name, suffix) : NULL;
     free(name);
+    *j = NULL;
     if (!path) return NET_EXIT_USAGE;
-    json_t *j;
-    int rc = client_api(c, "GET", path, NULL, 0, NULL, &j, NULL);
+    int rc = client_api(c, method, path, NULL, 0, NULL, j, NULL);
     free(path);
+    return rc;
+}
+
+static int run_versions(client *c) {
+    json_t *j;
+    int rc = fn_call(c, "GET", "/versions", &j);
     if (!j) return rc;
     printf("%-12s  %10s  %-19s  %-20s  %s\n", "SHA", "SIZE", "CREATED", "ALIASES", "KIND");
     json_t *v;
@@ -269,12 +277,8 @@ const client_cmd CLIENT_ALIAS = {
 };
 
 static int run_delete(client *c) {
-    char *name = esc(c, c->pos[0]), *path = name ? client_fmt("/api/functions/%s", name) : NULL;
-    free(name);
-    if (!path) return NET_EXIT_USAGE;
     json_t *j;
-    int rc = client_api(c, "DELETE", path, NULL, 0, NULL, &j, NULL);
-    free(path);
+    int rc = fn_call(c, "DELETE", "", &j);
     if (j) printf("deleted %s\n", str(j, "deleted"));
     json_decref(j);
     return rc;
@@ -295,15 +299,10 @@ const client_cmd CLIENT_DELETE = {
 /* ---- logs, stats ------------------------------------------------------------------------ */
 
 static int run_logs(client *c) {
-    char *name = esc(c, c->pos[0]);
-    char *path = !name           ? NULL
-                 : c->limit >= 0 ? client_fmt("/api/functions/%s/logs?limit=%lld", name, c->limit)
-                                 : client_fmt("/api/functions/%s/logs", name);
-    free(name);
-    if (!path) return NET_EXIT_USAGE;
+    char suffix[48] = "/logs";
+    if (c->limit >= 0) snprintf(suffix, sizeof suffix, "/logs?limit=%lld", c->limit);
     json_t *j;
-    int rc = client_api(c, "GET", path, NULL, 0, NULL, &j, NULL);
-    free(path);
+    int rc = fn_call(c, "GET", suffix, &j);
     if (!j) return rc;
     /* The server sends the newest first; print them in the order they happened. */
     json_t *logs = json_object_get(j, "logs");
@@ -346,13 +345,8 @@ const client_cmd CLIENT_LOGS = {
 };
 
 static int run_stats(client *c) {
-    char *name = esc(c, c->pos[0]),
-         *path = name ? client_fmt("/api/functions/%s/stats", name) : NULL;
-    free(name);
-    if (!path) return NET_EXIT_USAGE;
     json_t *j;
-    int rc = client_api(c, "GET", path, NULL, 0, NULL, &j, NULL);
-    free(path);
+    int rc = fn_call(c, "GET", "/stats", &j);
     if (!j) return rc;
     printf("function     %s\n", str(j, "function"));
     printf("invocations  %lld\n", num(j, "invocations"));
