@@ -13,7 +13,8 @@ struct sl_watchdog {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    sl_store *head; /* armed stores */
+    sl_store *head;      /* armed stores */
+    uint64_t wait_until; /* the deadline the thread sleeps until (UINT64_MAX: none) */
     bool stop;
 };
 
@@ -34,6 +35,7 @@ static void *watch(void *arg) {
             if (s->wd_deadline_ns < next) next = s->wd_deadline_ns;
             p = &s->wd_next;
         }
+        wd->wait_until = next;
         if (next == UINT64_MAX) {
             pthread_cond_wait(&wd->cond, &wd->lock);
         } else {
@@ -80,7 +82,11 @@ void sl_watchdog_arm(sl_store *s) {
     s->wd_next = wd->head;
     wd->head = s;
     s->wd_registered = true;
-    pthread_cond_signal(&wd->cond);
+    /* Wake the thread only for a deadline earlier than the one it sleeps until. A server
+     * arms a store per request, with deadlines that mostly only grow: signalling each time
+     * would cost a thread wake-up per request. The thread wakes at its deadline anyway,
+     * finds the later ones, and sleeps again. */
+    if (s->wd_deadline_ns < wd->wait_until) pthread_cond_signal(&wd->cond);
     pthread_mutex_unlock(&wd->lock);
 }
 
