@@ -75,6 +75,11 @@ typedef struct sl_wasi_config {
 sl_wasi *sl_wasi_new(const sl_wasi_config *cfg, sl_error *err);
 /* Frees the context and closes every host descriptor it opened (not SL_WASI_STDIO_FD ones). */
 void sl_wasi_free(sl_wasi *wasi);
+/* Gives `wasi` a new configuration, as if freed and made again by sl_wasi_new, but keeping
+ * its identity: a linker it was linked into stays valid. Lets a host that runs one guest
+ * after another (a server) link WASI once instead of per guest. The previous guest's store
+ * must be done with it. On failure the context grants nothing. */
+sl_status sl_wasi_reset(sl_wasi *wasi, const sl_wasi_config *cfg, sl_error *err);
 
 /* Defines every `wasi_snapshot_preview1` function in `linker`, bound to `wasi`. Sockets
  * (sock_*) and proc_raise are present but report ENOTSUP / ENOSYS. */

@@ -51,6 +51,7 @@ static void drop_slot(worker_local *wl, size_t i) {
 }
 
 void sl_gateway_worker_free(void *local) {
+    sl_invoke_thread_done(); /* the engine is freed after the workers */
     worker_local *wl = local;
     if (!wl) return;
     while (wl->n)

@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,60 @@ void sl_invoke_finish(const sl_invoke_config *cfg, const sl_http_request *req, s
 
 /* ---- running a command -------------------------------------------------------------------- */
 
+/* Each thread keeps one WASI context linked into one linker, per engine, and resets the
+ * context for every command: linking WASI's 46 functions per request cost about a tenth of a
+ * short command. The pair is freed when the thread exits (or sl_invoke_thread_done). */
+typedef struct thread_wasi_cache {
+    sl_engine *engine;
+    sl_wasi *wasi;
+    sl_linker *linker;
+} thread_wasi_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p) {
+    thread_wasi_cache *c = p;
+    if (!c) return;
+    sl_linker_free(c->linker);
+    sl_wasi_free(c->wasi);
+    free(c);
+}
+
+static void cache_key_init(void) {
+    pthread_key_create(&cache_key, cache_free);
+}
+
+void sl_invoke_thread_done(void) {
+    pthread_once(&cache_once, cache_key_init);
+    cache_free(pthread_getspecific(cache_key));
+    pthread_setspecific(cache_key, NULL);
+}
+
+static bool thread_wasi(sl_engine *engine, const sl_wasi_config *wc, sl_wasi **wasi,
+                        sl_linker **linker, sl_error *err) {
+    pthread_once(&cache_once, cache_key_init);
+    thread_wasi_cache *c = pthread_getspecific(cache_key);
+    if (c && c->engine != engine) {
+        sl_invoke_thread_done();
+        c = NULL;
+    }
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || !(c->wasi = sl_wasi_new(NULL, err)) || !(c->linker = sl_linker_new(engine)) ||
+            sl_wasi_link(c->wasi, c->linker) != SL_OK) {
+            cache_free(c);
+            if (err->status == SL_OK) snprintf(err->message, sizeof err->message, "out of memory");
+            return false;
+        }
+        c->engine = engine;
+        pthread_setspecific(cache_key, c);
+    }
+    if (sl_wasi_reset(c->wasi, wc, err) != SL_OK) return false;
+    *wasi = c->wasi, *linker = c->linker;
+    return true;
+}
+
 sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
                                     const sl_invoke_config *cfg, const sl_http_request *req,
                                     sl_http_response *res) {
@@ -315,11 +370,12 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
     wc.stdio[2] = (sl_wasi_stdio){.kind = SL_WASI_STDIO_BUFFER, .max = cfg->max_log + 1};
     sl_store_limits limits = {.max_memory_pages = cfg->memory_mib * 16};
     sl_error err = {0};
-    sl_wasi *wasi = sl_wasi_new(&wc, &err);
-    sl_linker *linker = wasi ? sl_linker_new(engine) : NULL;
-    sl_store *store = linker ? sl_store_new(engine, &limits) : NULL;
+    sl_wasi *wasi = NULL;
+    sl_linker *linker = NULL;
+    bool ready = thread_wasi(engine, &wc, &wasi, &linker, &err);
+    sl_store *store = ready ? sl_store_new(engine, &limits) : NULL;
     sl_instance *inst = NULL;
-    if (store && sl_wasi_link(wasi, linker) == SL_OK) {
+    if (store) {
         sl_store_set_timeout(store, cfg->timeout_ms);
         inst = sl_instantiate(store, module, linker, &err);
     }
@@ -335,8 +391,6 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
     else
         sl_invoke_finish(cfg, req, st, &err, out, out_len, log, log_len, res);
     sl_store_free(store);
-    sl_linker_free(linker);
-    sl_wasi_free(wasi);
     free(event);
     return res->outcome;
 }

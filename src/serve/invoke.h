@@ -76,6 +76,9 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
                                     const sl_invoke_config *cfg, const sl_http_request *req,
                                     sl_http_response *res);
 void sl_http_response_clear(sl_http_response *res);
+/* sl_invoke_command keeps a WASI context and linker per thread and engine (freed when the
+ * thread exits): call this before freeing the engine from a thread that invoked commands. */
+void sl_invoke_thread_done(void);
 
 /* The JSON event a function in event mode reads (malloc'd, NUL-terminated). */
 char *sl_invoke_event_json(const sl_http_request *req);

@@ -170,44 +170,8 @@ static int setup_preopen(sl_wasi *w, const sl_wasi_preopen *p) {
     return 0;
 }
 
-sl_wasi *sl_wasi_new(const sl_wasi_config *cfg, sl_error *err) {
-    static const sl_wasi_config none;
-    if (!cfg) cfg = &none;
-    sl_wasi *w = calloc(1, sizeof *w);
-    if (!w) goto nomem;
-    w->argc = cfg->argc;
-    w->envc = cfg->envc;
-    w->argv = copy_strings(cfg->argv, cfg->argc);
-    w->env = copy_strings(cfg->env, cfg->envc);
-    w->bindings = calloc(NDEFS, sizeof *w->bindings);
-    if (!w->argv || !w->env || !w->bindings) goto nomem;
-    for (uint32_t i = 0; i < 3; i++) {
-        int e = setup_stdio(w, i, &cfg->stdio[i]);
-        if (e == W_ENOMEM) goto nomem;
-        if (e != W_ESUCCESS) {
-            fail(err, SL_ERR_ARGUMENT, "bad host descriptor for stdio", NULL);
-            sl_wasi_free(w);
-            return NULL;
-        }
-    }
-    for (uint32_t i = 0; i < cfg->npreopens; i++) {
-        if (setup_preopen(w, &cfg->preopens[i]) != 0) {
-            char msg[64];
-            snprintf(msg, sizeof msg, "cannot open directory (%s)", strerror(errno));
-            fail(err, SL_ERR_ARGUMENT, msg, cfg->preopens[i].host_path);
-            sl_wasi_free(w);
-            return NULL;
-        }
-    }
-    return w;
-nomem:
-    fail(err, SL_ERR_NOMEM, "out of memory", NULL);
-    sl_wasi_free(w);
-    return NULL;
-}
-
-void sl_wasi_free(sl_wasi *w) {
-    if (!w) return;
+/* Everything of w but its bindings (what a linker refers to): freed, and zeroed. */
+static void release_state(sl_wasi *w) {
     for (uint32_t i = 0; i < w->nfds; i++)
         wasi_fd_release(&w->fds[i]);
     free(w->fds);
@@ -216,6 +180,69 @@ void sl_wasi_free(sl_wasi *w) {
     free(w->in.data);
     free(w->out[0].data);
     free(w->out[1].data);
+    struct wasi_binding *bindings = w->bindings;
+    memset(w, 0, sizeof *w);
+    w->bindings = bindings;
+}
+
+/* Fills a zeroed w (but its bindings) from cfg; on failure w holds what it got so far. */
+static bool init_state(sl_wasi *w, const sl_wasi_config *cfg, sl_error *err) {
+    static const sl_wasi_config none;
+    if (!cfg) cfg = &none;
+    w->argc = cfg->argc;
+    w->envc = cfg->envc;
+    w->argv = copy_strings(cfg->argv, cfg->argc);
+    w->env = copy_strings(cfg->env, cfg->envc);
+    if (!w->argv || !w->env) goto nomem;
+    for (uint32_t i = 0; i < 3; i++) {
+        int e = setup_stdio(w, i, &cfg->stdio[i]);
+        if (e == W_ENOMEM) goto nomem;
+        if (e != W_ESUCCESS) {
+            fail(err, SL_ERR_ARGUMENT, "bad host descriptor for stdio", NULL);
+            return false;
+        }
+    }
+    for (uint32_t i = 0; i < cfg->npreopens; i++) {
+        if (setup_preopen(w, &cfg->preopens[i]) != 0) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "cannot open directory (%s)", strerror(errno));
+            fail(err, SL_ERR_ARGUMENT, msg, cfg->preopens[i].host_path);
+            return false;
+        }
+    }
+    return true;
+nomem:
+    fail(err, SL_ERR_NOMEM, "out of memory", NULL);
+    return false;
+}
+
+sl_wasi *sl_wasi_new(const sl_wasi_config *cfg, sl_error *err) {
+    sl_wasi *w = calloc(1, sizeof *w);
+    if (w && !(w->bindings = calloc(NDEFS, sizeof *w->bindings))) {
+        free(w);
+        w = NULL;
+    }
+    if (!w) {
+        fail(err, SL_ERR_NOMEM, "out of memory", NULL);
+        return NULL;
+    }
+    if (!init_state(w, cfg, err)) {
+        sl_wasi_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+sl_status sl_wasi_reset(sl_wasi *w, const sl_wasi_config *cfg, sl_error *err) {
+    release_state(w);
+    if (init_state(w, cfg, err)) return SL_OK;
+    release_state(w); /* a context that grants nothing, still safe to link and free */
+    return err && err->status != SL_OK ? err->status : SL_ERR_NOMEM;
+}
+
+void sl_wasi_free(sl_wasi *w) {
+    if (!w) return;
+    release_state(w);
     free(w->bindings);
     free(w);
 }

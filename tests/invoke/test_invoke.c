@@ -57,6 +57,7 @@ static sl_invoke_outcome run(const char *name, const sl_invoke_config *cfg,
     sl_invoke_outcome o = SL_INVOKE_ERROR;
     memset(res, 0, sizeof *res);
     if (m) o = sl_invoke_command(engine, m, cfg, req, res);
+    sl_invoke_thread_done(); /* its cached WASI linker belongs to this engine */
     sl_module_free(m);
     sl_engine_free(engine);
     return o;
@@ -199,4 +200,35 @@ TEST(invoke_content_type) {
     CHECK_EQ(run("svg", &cfg, &req, &res), SL_INVOKE_OK);
     CHECK(strcmp(res.content_type, "image/x-mine") == 0);
     sl_http_response_clear(&res);
+}
+
+/* One engine, many commands on one thread: the WASI context and linker the thread keeps
+ * are reset between them, so nothing of one request's configuration or input reaches the
+ * next. */
+TEST(invoke_reuses_wasi_without_leaking) {
+    sl_engine *engine = sl_engine_new(NULL);
+    sl_module *env = guest(engine, "env"), *cat = guest(engine, "cat");
+    static const char *const hi[] = {"GREETING=hi"}, *const yo[] = {"GREETING=yo", "X=1"};
+    const char *const *envs[] = {hi, NULL, yo, NULL};
+    const uint32_t envc[] = {1, 0, 2, 0};
+    const char *want[] = {"hi", "none", "yo", "none"};
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 4; i++) {
+            sl_invoke_config cfg = defaults;
+            cfg.env = envs[i], cfg.envc = envc[i];
+            sl_http_request req = request("");
+            sl_http_response res;
+            CHECK_EQ(sl_invoke_command(engine, env, &cfg, &req, &res), SL_INVOKE_OK);
+            CHECK(body_is(&res, want[i]));
+            sl_http_response_clear(&res);
+            const char *bodies[] = {"first body", "2"};
+            req = request(bodies[i % 2]);
+            CHECK_EQ(sl_invoke_command(engine, cat, &defaults, &req, &res), SL_INVOKE_OK);
+            CHECK(body_is(&res, bodies[i % 2])); /* no bytes of the longer, earlier body */
+            sl_http_response_clear(&res);
+        }
+    sl_module_free(env);
+    sl_module_free(cat);
+    sl_invoke_thread_done();
+    sl_engine_free(engine);
 }
