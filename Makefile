@@ -35,14 +35,17 @@ endif
 # server (src/serve: gateway, registry, invocation), which needs jansson, SQLite and libcrypto.
 LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))
 SERVE_SRC:= $(sort $(wildcard src/serve/*.c))
+PIPE_SRC := $(sort $(wildcard src/pipeline/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 NET_SRC  := $(sort $(wildcard src/cli/net/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 SERVE_OBJ:= $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
+PIPE_OBJ := $(PIPE_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libsluice.a
 SERVE_LIB:= $(BUILD)/libsluice-serve.a
+PIPE_LIB := $(BUILD)/libsluice-pipeline.a
 SERVE_LDLIBS := -ljansson -lsqlite3 -lcrypto
 SLUICE   := $(BUILD)/sluice
 # The network half of the command (serve, deploy, functions, ...): `sluice` runs it for those
@@ -56,7 +59,7 @@ WASM_CC     ?= clang
 WASM_CFLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-all
 
 .PHONY: all deps check test run clean sanitize format format-check
-all: $(SLUICE) $(SLUICE_NET) $(LIB) $(SERVE_LIB)
+all: $(SLUICE) $(SLUICE_NET) $(LIB) $(SERVE_LIB) $(PIPE_LIB)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -73,11 +76,16 @@ $(SERVE_LIB): $(SERVE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# libsluice-pipeline.a: pipelines (src/pipeline: records, parsers, stages, sinks, scheduler).
+$(PIPE_LIB): $(PIPE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(SLUICE): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
-$(SLUICE_NET): $(NET_OBJ) $(SERVE_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
+$(SLUICE_NET): $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
 # same unit/spec/WASI tests again under the sanitizers.
@@ -111,4 +119,4 @@ check-run: $(CHECK_TARGETS)
 check-san-run: $(SAN_CHECK_TARGETS)
 	@echo "check (ASan+UBSan): all test targets passed"
 
--include $(LIB_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(NET_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(PIPE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(NET_OBJ:.o=.d)
