@@ -53,6 +53,7 @@ SLUICE   := $(BUILD)/sluice
 # Debian ships only as shared objects (p11-kit, GSSAPI); `sluice run` stays static and fast.
 SLUICE_NET := $(BUILD)/sluice-net
 NET_LDLIBS := -lmicrohttpd -lcurl
+PIPE_LDLIBS := -lyaml -lpq
 
 # Tools for building guest functions (Debian: clang, wasi-libc, libclang-rt-14-dev-wasm32).
 WASM_CC     ?= clang
@@ -85,7 +86,7 @@ $(SLUICE): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
 $(SLUICE_NET): $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
 # same unit/spec/WASI tests again under the sanitizers.

@@ -28,6 +28,8 @@ static const char USAGE[] =
     "  deploy NAME FILE.wasm [options]\n"
     "                        upload a version of a function (see sluice deploy --help)\n"
     "  functions | versions NAME | alias NAME ALIAS REF | invoke NAME[@REF] [--data @FILE]\n"
+    "  pipeline run|check FILE.yaml\n"
+    "                        run a data pipeline in the foreground (docs/pipeline.md)\n"
     "  logs NAME | stats NAME | delete NAME | config NAME[@REF] [options]\n"
     "                        manage and call functions on a server, found with --server URL\n"
     "                        or SLUICE_SERVER (default http://127.0.0.1:8080); the token comes\n"
@@ -47,8 +49,9 @@ static const char USAGE[] =
 
 /* The server and its client commands live in sluice-net, beside this binary (see the
  * Makefile: it links libraries that cannot be linked statically). */
-static const char *const NET_COMMANDS[] = {"serve",  "deploy", "functions", "versions", "alias",
-                                           "invoke", "logs",   "stats",     "delete",   "config"};
+static const char *const NET_COMMANDS[] = {"serve",  "deploy", "functions", "versions",
+                                           "alias",  "invoke", "logs",      "stats",
+                                           "delete", "config", "pipeline"};
 
 static int exec_net(char **argv) {
     char self[PATH_MAX];

@@ -38,6 +38,48 @@ void sl_warm_free(sl_warm *w) {
     free(w);
 }
 
+static sl_status call_i32(sl_warm *w, sl_func *f, const sl_val *args, uint32_t n, uint32_t *out,
+                          sl_error *err);
+
+/* Passes the parameters to sluice_setup(ptr, len) -> status; a non-zero status is an error
+ * whose message is the function's response. */
+static bool setup(sl_warm *w, const char *json, sl_error *err) {
+    sl_func *f = export_of_type(w->inst, "sluice_setup", "ii:i");
+    if (!f) {
+        err->status = SL_ERR_LINK;
+        snprintf(err->message, sizeof err->message,
+                 "the function takes no parameters: it does not export sluice_setup "
+                 "(i32, i32) -> i32 (docs/abi.md)");
+        return false;
+    }
+    size_t len = strlen(json);
+    sl_val a1 = {.type = SL_I32, .of.i32 = (int32_t)len};
+    uint32_t ptr = 0, status = 0, rptr = 0, rlen = 0;
+    sl_memory *mem = sl_instance_memory(w->inst, 0);
+    if (call_i32(w, w->alloc, &a1, 1, &ptr, err) != SL_OK) return false;
+    if (!ptr || !sl_memory_write(mem, ptr, json, len)) {
+        err->status = SL_ERR_ARGUMENT;
+        snprintf(err->message, sizeof err->message, "the function has no room for its parameters");
+        return false;
+    }
+    sl_val a2[2] = {{.type = SL_I32, .of.i32 = (int32_t)ptr}, a1};
+    if (call_i32(w, f, a2, 2, &status, err) != SL_OK) return false;
+    if (status == 0) return true;
+    char msg[200] = "";
+    if (call_i32(w, w->resp_ptr, NULL, 0, &rptr, err) == SL_OK &&
+        call_i32(w, w->resp_len, NULL, 0, &rlen, err) == SL_OK) {
+        if (rlen >= sizeof msg) rlen = sizeof msg - 1;
+        if (!sl_memory_read(mem, rptr, msg, rlen)) rlen = 0;
+        msg[rlen] = 0;
+        while (rlen && (msg[rlen - 1] == '\n' || msg[rlen - 1] == '\r'))
+            msg[--rlen] = 0;
+    }
+    err->status = SL_ERR_ARGUMENT;
+    snprintf(err->message, sizeof err->message, "the function refused its parameters (%u): %s",
+             status, msg[0] ? msg : "no message");
+    return false;
+}
+
 sl_warm *sl_warm_new(sl_engine *engine, const sl_module *module, const sl_invoke_config *cfg,
                      bool keep_state, sl_error *err) {
     sl_warm *w = calloc(1, sizeof *w);
@@ -83,6 +125,7 @@ sl_warm *sl_warm_new(sl_engine *engine, const sl_module *module, const sl_invoke
         sl_func *f = export_of_type(w->inst, inits[i], "");
         if (f && sl_func_call(w->store, f, NULL, 0, NULL, 0, err) != SL_OK) goto fail;
     }
+    if (cfg->setup && !setup(w, cfg->setup, err)) goto fail;
     if (!(w->snap = sl_snapshot_take(w->inst, err))) goto fail;
     return w;
 fail:

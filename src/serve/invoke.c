@@ -357,9 +357,12 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
         in = (const uint8_t *)event;
         in_len = strlen(event);
     }
-    const char *argv[] = {"function"};
+    const char *argv[64] = {"function"};
+    uint32_t argc = 1;
+    for (uint32_t i = 0; i < cfg->nargs && argc < 64; i++)
+        argv[argc++] = cfg->args[i];
     sl_wasi_config wc = {.argv = argv,
-                         .argc = 1,
+                         .argc = argc,
                          .env = cfg->env,
                          .envc = cfg->envc,
                          .preopens = cfg->preopens,

@@ -45,6 +45,13 @@ typedef struct sl_invoke_config {
     const char *content_type;        /* for raw output; NULL = sniff (SVG, HTML, JSON, text) */
     const sl_wasi_preopen *preopens; /* directories granted to the guest; none by default */
     uint32_t npreopens;
+    /* Handler kind: parameters (a JSON object) passed once to the export sluice_setup, after
+     * sluice_init and before the snapshot (docs/abi.md); NULL = none. */
+    const char *setup;
+    /* Command kind: arguments after the program name (a pipeline's params as --name=value);
+     * none by default. */
+    const char *const *args;
+    uint32_t nargs;
 } sl_invoke_config;
 
 /* What went wrong, when something did (the status says how the client sees it). */

@@ -11,7 +11,8 @@
 
 enum { NET_EXIT_OK = 0, NET_EXIT_FAILED = 1, NET_EXIT_UNREACHABLE = 2, NET_EXIT_USAGE = 127 };
 
-int cmd_serve(int argc, char **argv); /* serve_cmd.c */
+int cmd_serve(int argc, char **argv);    /* serve_cmd.c */
+int cmd_pipeline(int argc, char **argv); /* pipeline_cmd.c */
 
 /* client.c */
 int cmd_deploy(int argc, char **argv);

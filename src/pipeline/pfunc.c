@@ -1,0 +1,174 @@
+/* pfunc.c - calling a Wasm function from a pipeline stage (pfunc.h). */
+#include "pipeline/pfunc.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve/handler.h"
+#include "serve/invoke.h"
+
+struct sl_pfunc {
+    sl_engine *engine;
+    sl_module *module;
+    bool handler;
+    sl_invoke_config cfg;
+    char *setup; /* params as a JSON object (handler kind) */
+    char **args; /* "--name=value" (command kind) */
+    uint32_t nargs;
+    sl_warm *warm; /* made on the first call (on the stage thread) */
+    char path[PATH_MAX];
+};
+
+static uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0, n;
+    *len = 0;
+    do {
+        if (*len + 65536 > cap) {
+            cap = cap ? 2 * cap : 1 << 20;
+            uint8_t *p = realloc(buf, cap);
+            if (!p) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        n = fread(buf + *len, 1, cap - *len, f);
+        *len += n;
+    } while (n > 0);
+    fclose(f);
+    return buf;
+}
+
+void sl_pfunc_free(sl_pfunc *f) {
+    if (!f) return;
+    sl_warm_free(f->warm);
+    sl_module_free(f->module);
+    free(f->setup);
+    for (uint32_t i = 0; i < f->nargs; i++)
+        free(f->args[i]);
+    free(f->args);
+    free(f);
+}
+
+sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_stage_env *env) {
+    bool ok = true;
+    const char *module = sl_conf_str(c, section, "module", NULL, &ok);
+    const char *kind = sl_conf_str(c, section, "kind", "handler", &ok);
+    int64_t timeout = sl_conf_ms(c, section, "timeout", 10000, &ok);
+    int64_t mem = sl_conf_int(c, section, "memory_mib", 128, 1, 65536, &ok);
+    bool keep = sl_conf_bool(c, section, "keep_state", false, &ok);
+    json_t *params = json_object_get(section, "params");
+    if (!ok) return NULL;
+    if (strcmp(kind, "handler") && strcmp(kind, "command")) {
+        sl_conf_fail(c, section, "\"kind\" must be handler or command, not \"%s\"", kind);
+        return NULL;
+    }
+    if (params && !json_is_object(params)) {
+        sl_conf_fail(c, section, "\"params\" must be a mapping (name: value)");
+        return NULL;
+    }
+    sl_pfunc *f = calloc(1, sizeof *f);
+    if (!f) {
+        sl_conf_fail(c, section, "out of memory");
+        return NULL;
+    }
+    f->engine = env->engine;
+    f->handler = !strcmp(kind, "handler");
+    if (module[0] == '/' || !env->base_dir)
+        snprintf(f->path, sizeof f->path, "%s", module);
+    else
+        snprintf(f->path, sizeof f->path, "%s/%s", env->base_dir, module);
+    size_t len;
+    uint8_t *bytes = read_file(f->path, &len);
+    sl_error err = {0};
+    if (!bytes) {
+        sl_conf_fail(c, section, "cannot read module %s", f->path);
+        goto fail;
+    }
+    f->module = sl_module_new(env->engine, bytes, len, &err);
+    free(bytes);
+    if (!f->module) {
+        sl_conf_fail(c, section, "module %s: %s", f->path, err.message);
+        goto fail;
+    }
+    if (params) {
+        /* without "@line", which the YAML reader adds to every mapping */
+        json_t *copy = json_deep_copy(params);
+        json_object_del(copy, "@line");
+        f->setup = json_dumps(copy, JSON_COMPACT);
+        /* commands get them as arguments: --name=value (strings as they are, others as JSON) */
+        f->args = calloc(json_object_size(copy) + 1, sizeof *f->args);
+        const char *key;
+        json_t *v;
+        json_object_foreach(copy, key, v) {
+            char *text = json_is_string(v) ? strdup(json_string_value(v))
+                                           : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (f->args && text && asprintf(&f->args[f->nargs], "--%s=%s", key, text) >= 0)
+                f->nargs++;
+            free(text);
+        }
+        json_decref(copy);
+    }
+    f->cfg = (sl_invoke_config){
+        .input = SL_INPUT_RAW,
+        .output = SL_OUTPUT_RAW,
+        .timeout_ms = (uint32_t)timeout,
+        .memory_mib = (uint32_t)mem,
+        .max_response = 256u << 20,
+        .max_log = 4096,
+        .content_type = "application/json",
+        .setup = f->handler ? f->setup : NULL,
+        .args = (const char *const *)f->args,
+        .nargs = f->handler ? 0 : f->nargs,
+    };
+    if (f->handler) {
+        f->warm = sl_warm_new(env->engine, f->module, &f->cfg, keep, &err);
+        if (!f->warm) {
+            sl_conf_fail(c, section, "module %s: %s", f->path, err.message);
+            goto fail;
+        }
+    }
+    return f;
+fail:
+    sl_pfunc_free(f);
+    return NULL;
+}
+
+bool sl_pfunc_call(sl_pfunc *f, const char *in, size_t len, char **out, size_t *out_len, char *err,
+                   size_t errlen) {
+    sl_http_request req = {.method = "POST",
+                           .path = "/pipeline",
+                           .body = (const uint8_t *)in,
+                           .body_len = len,
+                           .request_id = "",
+                           .source_ip = "",
+                           .stage = ""};
+    sl_http_response res = {0};
+    if (f->handler) {
+        sl_warm_invoke(f->warm, &req, &res);
+    } else {
+        sl_invoke_command(f->engine, f->module, &f->cfg, &req, &res);
+    }
+    bool ok = res.outcome == SL_INVOKE_OK && res.status < 400;
+    if (!ok) {
+        if (res.outcome != SL_INVOKE_OK)
+            snprintf(err, errlen, "%s", res.error);
+        else
+            snprintf(err, errlen, "the function answered %d: %.*s", res.status,
+                     (int)(res.body_len < 200 ? res.body_len : 200), (const char *)res.body);
+    } else {
+        *out = (char *)res.body;
+        *out_len = res.body_len;
+        res.body = NULL;
+        char *p = realloc(*out, *out_len + 1); /* NUL-terminate for the JSON reader */
+        if (p) p[*out_len] = 0, *out = p;
+    }
+    sl_http_response_clear(&res);
+    return ok;
+}

@@ -1,0 +1,175 @@
+/*
+ * source_file.c - `file` (read a file, optionally follow it as it grows, resuming from a
+ * stored offset after a restart) and `stdin`.
+ *
+ * The file source's offset file holds the position up to which every record has been
+ * committed by every sink; it is replaced atomically (write a temp file, rename), at most
+ * every 200 ms and once more at the end, so a crash loses no committed position older than
+ * that and repeats at most what came after it (at-least-once).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline/source.h"
+
+typedef struct file_source {
+    sl_source base;
+    char path[PATH_MAX];
+    char offsets[PATH_MAX]; /* "" = no resume */
+    bool follow, is_stdin;
+    int64_t poll_ms;
+    _Atomic uint64_t committed; /* written by the sink thread */
+    uint64_t saved;             /* what the offset file holds */
+    struct timespec last_save;
+} file_source;
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t load_offset(const file_source *s) {
+    if (!s->offsets[0]) return 0;
+    FILE *f = fopen(s->offsets, "r");
+    unsigned long long v = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1) v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+static void save_offset(file_source *s, uint64_t v) {
+    if (!s->offsets[0] || v == s->saved) return;
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", s->offsets);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    fprintf(f, "%llu\n", (unsigned long long)v);
+    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp, s->offsets) == 0) s->saved = v;
+}
+
+static void file_committed(sl_source *src, uint64_t pos) {
+    file_source *s = (file_source *)src;
+    uint64_t old = atomic_load(&s->committed);
+    while (pos > old && !atomic_compare_exchange_weak(&s->committed, &old, pos)) {
+    }
+}
+
+static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+    file_source *s = (file_source *)src;
+    int fd = 0;
+    uint64_t start = 0;
+    if (!s->is_stdin) {
+        fd = open(s->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, errlen, "source file %s: %s", s->path, strerror(errno));
+            return false;
+        }
+        start = s->saved = load_offset(s);
+        struct stat st;
+        if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < start) start = 0; /* truncated */
+        if (start && lseek(fd, (off_t)start, SEEK_SET) < 0) start = 0;
+        atomic_store(&s->committed, start);
+    }
+    sl_feed *feed = sl_feed_new(flow, start);
+    if (!feed) {
+        snprintf(err, errlen, "out of memory");
+        if (fd > 0) close(fd);
+        return false;
+    }
+    static char buf[1 << 16];
+    bool ok = true;
+    uint64_t last_save = now_ms();
+    while (!sl_flow_stopping(flow)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        /* stdin and pipes: wait for input up to the linger time, then flush what we have */
+        if (s->is_stdin && poll(&p, 1, sl_flow_linger_ms(flow)) == 0) {
+            if (!sl_feed_flush(feed)) break;
+            continue;
+        }
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            snprintf(err, errlen, "reading %s: %s", s->is_stdin ? "stdin" : s->path,
+                     strerror(errno));
+            ok = false;
+            break;
+        }
+        if (n == 0) {
+            if (!s->follow) break;
+            /* at the end of a followed file: flush, save, and wait for it to grow */
+            if (!sl_feed_flush(feed)) break;
+            save_offset(s, atomic_load(&s->committed));
+            usleep((useconds_t)s->poll_ms * 1000);
+            continue;
+        }
+        if (!sl_feed_bytes(feed, buf, (size_t)n)) break;
+        if (now_ms() - last_save >= 200) {
+            save_offset(s, atomic_load(&s->committed));
+            last_save = now_ms();
+        }
+    }
+    sl_feed_end(feed);
+    if (fd > 0) close(fd);
+    return ok;
+}
+
+static void file_free(sl_source *src) {
+    file_source *s = (file_source *)src;
+    save_offset(s, atomic_load(&s->committed)); /* the engine has drained: this is final */
+    free(s);
+}
+
+static const sl_source_ops FILE_OPS = {"file", file_run, file_committed, NULL, file_free};
+
+sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir) {
+    static const char *const KEYS[] = {"type", "path", "follow", "offsets", "poll", NULL};
+    bool ok = sl_conf_only(c, section, KEYS);
+    const char *path = ok ? sl_conf_str(c, section, "path", NULL, &ok) : NULL;
+    const char *offsets = ok ? sl_conf_str(c, section, "offsets", "", &ok) : NULL;
+    bool follow = sl_conf_bool(c, section, "follow", false, &ok);
+    int64_t poll_ms = sl_conf_ms(c, section, "poll", 200, &ok);
+    if (!ok) return NULL;
+    file_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        sl_conf_fail(c, section, "out of memory");
+        return NULL;
+    }
+    s->base.ops = &FILE_OPS;
+    s->follow = follow;
+    s->poll_ms = poll_ms > 0 ? poll_ms : 1;
+    const char *dir = base_dir ? base_dir : ".";
+    snprintf(s->path, sizeof s->path, "%s%s%s", path[0] == '/' ? "" : dir,
+             path[0] == '/' ? "" : "/", path);
+    if (offsets[0])
+        snprintf(s->offsets, sizeof s->offsets, "%s%s%s", offsets[0] == '/' ? "" : dir,
+                 offsets[0] == '/' ? "" : "/", offsets);
+    return &s->base;
+}
+
+static const sl_source_ops STDIN_OPS = {"stdin", file_run, file_committed, NULL, file_free};
+
+sl_source *sl_source_stdin_open(const sl_conf_ctx *c, const json_t *section) {
+    static const char *const KEYS[] = {"type", NULL};
+    if (!sl_conf_only(c, section, KEYS)) return NULL;
+    file_source *s = calloc(1, sizeof *s);
+    if (!s) {
+        sl_conf_fail(c, section, "out of memory");
+        return NULL;
+    }
+    s->base.ops = &STDIN_OPS;
+    s->is_stdin = true;
+    return &s->base;
+}
