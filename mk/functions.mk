@@ -5,7 +5,7 @@
 # through tests/functions/handler_driver.c (linked with $(LIB)), and checks the PCA numbers
 # against numpy (tests/functions/run.sh, run.py).
 
-FUNCTIONS      := hello echo pca wordcount
+FUNCTIONS      := hello echo pca wordcount identity
 FN_DIR         := $(BUILD)/functions
 FN_SDK         := sdk/c/sluice_fn.c sdk/c/sluice_fn.h mk/functions.mk
 FN_WASM_FLAGS  := -std=gnu17 -Wall -Wextra -Werror -Isdk/c

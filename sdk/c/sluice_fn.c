@@ -15,8 +15,12 @@
 /* Defined by the function's SL_FN_MODES, if it has one: a weak reference, NULL without (a
  * weak default definition would not do: the compiler may fold its value here). */
 extern const sl_fn_modes sl_fn_declared_modes __attribute__((weak));
-/* A default the function may override with its own definition. */
+/* Defaults the function may override with its own definitions. */
 __attribute__((weak)) void sl_fn_init(void) {}
+__attribute__((weak)) int sl_fn_setup(const char *json, size_t len) {
+    (void)json, (void)len;
+    return 0;
+}
 
 /* ---- Growable byte buffer ---------------------------------------------------------------- */
 
@@ -313,6 +317,52 @@ char *sl_fn_json_string(const char *val, size_t len, size_t *out_len) {
         return NULL;
     }
     return s;
+}
+
+int sl_fn_json_next(const char *json, size_t len, size_t *pos, const char **key, size_t *key_len,
+                    const char **val, size_t *val_len) {
+    jr r = {json, json + len};
+    j_ws(&r);
+    if (r.p >= r.end || (*r.p != '{' && *r.p != '[')) return -1;
+    /* The container's kind is read again from its first character on every call, so that
+     * *pos alone is the whole state: 0 before the first element, the offset just after the
+     * last element returned, or len + 1 once the end has been reported. */
+    char open = *r.p, close = open == '{' ? '}' : ']';
+    if (*pos > len) return 0;
+    if (*pos == 0) {
+        r.p++;
+        j_ws(&r);
+        if (r.p < r.end && *r.p == close) goto end;
+    } else {
+        r.p = json + *pos;
+        j_ws(&r);
+        if (r.p < r.end && *r.p == close) goto end;
+        if (r.p >= r.end || *r.p != ',') return -1;
+        r.p++;
+        j_ws(&r);
+    }
+    if (key) *key = NULL;
+    if (key_len) *key_len = 0;
+    if (open == '{') {
+        const char *k = r.p;
+        if (!j_string(&r, NULL, NULL)) return -1;
+        if (key) *key = k;
+        if (key_len) *key_len = (size_t)(r.p - k);
+        j_ws(&r);
+        if (r.p >= r.end || *r.p++ != ':') return -1;
+        j_ws(&r);
+    }
+    const char *v = r.p;
+    if (!j_value(&r, 2)) return -1;
+    *val = v;
+    *val_len = (size_t)(r.p - v);
+    *pos = (size_t)(r.p - json);
+    return 1;
+end:
+    r.p++;
+    if (!j_end(&r)) return -1;
+    *pos = len + 1;
+    return 0;
 }
 
 /* ---- Base64 ------------------------------------------------------------------------------ */
@@ -745,6 +795,47 @@ static sl_fn_modes current_modes(void) {
     return m ? *m : (sl_fn_modes){SL_FN_IN_RAW, SL_FN_OUT_RAW};
 }
 
+/* ---- Configuration (sl_fn_setup) -------------------------------------------------------- */
+
+static buf setup_msg; /* the message of a failing sl_fn_setup */
+
+int sl_fn_setup_error(int status, const char *fmt, ...) {
+    buf_free(&setup_msg);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&setup_msg, fmt, ap);
+    va_end(ap);
+    buf_str(&setup_msg, "\n");
+    return status;
+}
+
+/* Call sl_fn_setup with json[0..len) (NUL-terminated) once it is known to be an object.
+ * Returns 0, or the status (400..599) with setup_msg holding the message. */
+static int run_setup(const char *json, size_t len) {
+    buf_free(&setup_msg);
+    size_t i = 0, pos = 0, vlen;
+    const char *v;
+    int m = -1;
+    while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
+        i++;
+    if (i < len && json[i] == '{') /* sl_fn_json_next also takes arrays */
+        while ((m = sl_fn_json_next(json, len, &pos, NULL, NULL, &v, &vlen)) == 1)
+            ;
+    if (m < 0) return sl_fn_setup_error(400, "setup: the parameters are not a JSON object");
+    int status = sl_fn_setup(json, len);
+    if (status == 0) {
+        buf_free(&setup_msg); /* a message without a failure is not an error */
+        return 0;
+    }
+    if (status < 400 || status > 599) {
+        sl_fn_setup_error(500, "setup: sl_fn_setup returned %d", status);
+        return 500;
+    }
+    if (setup_msg.len == 0 || setup_msg.oom)
+        sl_fn_setup_error(status, "setup: the parameters were refused (status %d)", status);
+    return status;
+}
+
 #ifdef SLUICE_HANDLER
 
 /* ---- Handler ABI (docs/abi.md) ----------------------------------------------------------- */
@@ -772,6 +863,31 @@ __attribute__((export_name("sluice_handle"))) int32_t sluice_handle(char *ptr, i
     if (ptr == request_buf) {
         free(request_buf);
         request_buf = NULL;
+    }
+    return status;
+}
+
+__attribute__((export_name("sluice_setup"))) int32_t sluice_setup(char *ptr, int32_t len) {
+    buf_free(&response_buf);
+    if (len < 0 || (len > 0 && !ptr)) return 500;
+    char *json;
+    if (len == 0) { /* no parameters */
+        json = strdup("{}");
+    } else if (ptr == request_buf) {
+        json = ptr; /* sluice_alloc left room for the NUL */
+        request_buf = NULL;
+    } else { /* not where the ABI asks for it, but sl_fn_setup is promised a C string */
+        json = malloc((size_t)len + 1);
+        if (json) memcpy(json, ptr, (size_t)len);
+    }
+    if (!json) return 500;
+    size_t n = len ? (size_t)len : 2;
+    json[n] = 0;
+    int status = run_setup(json, n);
+    free(json);
+    if (status) {
+        response_buf = setup_msg; /* the response of a refused setup is its message */
+        setup_msg = (buf){0};
     }
     return status;
 }
@@ -812,7 +928,108 @@ int __stdio_close(FILE *f) {
 
 /* ---- WASI command ------------------------------------------------------------------------ */
 
-int main(void) {
+/* Whether `name` (len bytes) can be a parameter name: letters, digits, '_', '-' and '.', not
+ * starting with '-' (so that "---x" is a mistake rather than a name "-x"). */
+static bool option_name(const char *name, size_t len) {
+    if (len == 0 || name[0] == '-') return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+typedef struct option {
+    const char *name, *value; /* value NULL for a bare --flag */
+    size_t name_len;
+} option;
+
+/* The command's arguments as the JSON object sl_fn_setup takes (see sluice_fn.h). Returns
+ * false, after printing why on stderr, for arguments that are not such options. */
+static bool args_to_json(int argc, char **argv, buf *out) {
+    option *opts = calloc((size_t)(argc > 0 ? argc : 1), sizeof *opts);
+    size_t n = 0;
+    if (!opts) {
+        fprintf(stderr, "sluice_fn: out of memory reading the arguments\n");
+        return false;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2)) {
+            fprintf(stderr,
+                    "sluice_fn: unexpected argument \"%s\" (parameters are given as --name value, "
+                    "--name=value or --flag)\n",
+                    a);
+            free(opts);
+            return false;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        if (!option_name(name, name_len)) {
+            fprintf(stderr,
+                    "sluice_fn: malformed option \"%s\" (a name is letters, digits, '_', '-' and "
+                    "'.')\n",
+                    a);
+            free(opts);
+            return false;
+        }
+        const char *value = NULL;
+        if (eq)
+            value = eq + 1;
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2))
+            value = argv[++i]; /* "-3" is a value: only "--" starts an option */
+        if (value && !valid_utf8((const unsigned char *)value, strlen(value))) {
+            fprintf(stderr, "sluice_fn: the value of --%.*s is not valid UTF-8\n", (int)name_len,
+                    name);
+            free(opts);
+            return false;
+        }
+        opts[n++] = (option){name, value, name_len};
+    }
+    buf_str(out, "{");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        bool later = false; /* a repeated name: only its last value is kept */
+        for (size_t j = i + 1; j < n && !later; j++)
+            later = opts[j].name_len == opts[i].name_len &&
+                    !memcmp(opts[j].name, opts[i].name, opts[i].name_len);
+        if (later) continue;
+        buf_str(out, first ? "\"" : ",\"");
+        first = false;
+        json_escape(out, opts[i].name, opts[i].name_len);
+        if (opts[i].value) {
+            buf_str(out, "\":\"");
+            json_escape(out, opts[i].value, strlen(opts[i].value));
+            buf_str(out, "\"");
+        } else {
+            buf_str(out, "\":true");
+        }
+    }
+    buf_str(out, "}");
+    free(opts);
+    if (out->oom) fprintf(stderr, "sluice_fn: out of memory reading the arguments\n");
+    return !out->oom;
+}
+
+int main(int argc, char **argv) {
+    /* Configuration first: a command that refuses its parameters should say so before it
+     * waits for a request on stdin. */
+    buf params = {0};
+    if (!args_to_json(argc, argv, &params)) {
+        buf_free(&params);
+        return 2;
+    }
+    sl_fn_init();
+    int setup = run_setup(params.data, params.len);
+    buf_free(&params);
+    if (setup) {
+        fwrite(setup_msg.data, 1, setup_msg.len, stderr);
+        buf_free(&setup_msg);
+        return 2;
+    }
+
     sl_fn_modes modes = current_modes();
     const char *m = getenv("SLUICE_INPUT_MODE");
     if (m) modes.input = !strcmp(m, "event") ? SL_FN_IN_EVENT : SL_FN_IN_RAW;
@@ -836,7 +1053,6 @@ int main(void) {
         return 1;
     }
     in.data[in.len] = 0;
-    sl_fn_init();
     buf out;
     int status = run_request(modes, in.data, in.len, &out);
     buf_free(&in);

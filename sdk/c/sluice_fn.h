@@ -17,10 +17,13 @@
  *     calls sl_fn_handle, writes the response to stdout and exits 0 (for raw output, with a
  *     status >= 400 it exits 1 after writing the body);
  *   - built with -DSLUICE_HANDLER -mexec-model=reactor, a HANDLER module exporting
- *     sluice_alloc, sluice_handle, sluice_response_ptr, sluice_response_len and sluice_init
- *     (docs/abi.md). Add -DSLUICE_NO_WASI_IMPORTS for a handler that imports nothing (stdio
- *     output is then discarded); without it, the C library's snprintf imports a few WASI
- *     functions.
+ *     sluice_alloc, sluice_handle, sluice_response_ptr, sluice_response_len, sluice_init and
+ *     sluice_setup (docs/abi.md). Add -DSLUICE_NO_WASI_IMPORTS for a handler that imports
+ *     nothing (stdio output is then discarded); without it, the C library's snprintf imports
+ *     a few WASI functions.
+ *
+ * A function that takes parameters (configured per deployment or pipeline) also defines
+ * sl_fn_setup, below: a command gets them from its arguments, a handler from sluice_setup.
  *
  * Input modes: SL_FN_IN_RAW (the request is the body) or SL_FN_IN_EVENT (an API-gateway event
  * JSON, parsed by the SDK; a malformed event is answered with 400 without calling the
@@ -115,12 +118,39 @@ bool sl_fn_write_json_string(sl_fn_response *res, const char *s, size_t len);
 int sl_fn_json_member(const char *json, size_t len, const char *key, const char **val,
                       size_t *val_len);
 char *sl_fn_json_string(const char *val, size_t len, size_t *out_len);
+/* sl_fn_json_next: walk the members of a JSON object, or the elements of a JSON array, one
+ * per call, in order. json[0..len) is the object or array (a body, or a value found by
+ * sl_fn_json_member or by this function). Start with *pos = 0; the function keeps its place
+ * there. Returns 1 with the next one: *val, *val_len its raw value text and, for an object,
+ * *key, *key_len the raw key text, quotes included (decode it with sl_fn_json_string), or
+ * NULL and 0 for an array; returns 0 after the last one (the whole text has then been
+ * checked), -1 if the text is not one well-formed object or array. key and key_len may be
+ * NULL. */
+int sl_fn_json_next(const char *json, size_t len, size_t *pos, const char **key, size_t *key_len,
+                    const char **val, size_t *val_len);
 
 /* THE FUNCTION, written by the author. Returns the HTTP status (0 = 200; anything outside
  * 100..599 becomes 500). */
 int sl_fn_handle(const sl_fn_request *req, sl_fn_response *res);
 /* Optional: called once before the first request (handler modules: from sluice_init). */
 void sl_fn_init(void);
+
+/* Optional: the function's parameters, called once after sl_fn_init and before any request
+ * with a JSON object in json[0..len) (NUL-terminated). A command gets it from its arguments:
+ * `--name value` and `--name=value` give "name":"value" (always a string), a bare `--flag`
+ * gives "flag":true, and a repeated name keeps its last value; anything else (a non-option
+ * argument, `--`, a name not made of letters, digits, '_', '-' and '.') makes the command
+ * exit 2 before calling it. A handler gets what the host passes to sluice_setup: any JSON
+ * values (a number may come as 24 or as "24"). Returns 0, or an HTTP-style error status
+ * (400..599; other non-zero values count as 500) with a message recorded by
+ * sl_fn_setup_error: a command then prints the message on stderr and exits 2; a handler's
+ * sluice_setup returns the status with the message as its response. The SDK's default
+ * accepts anything. A host that predates sluice_setup never calls it, so give every
+ * parameter a default, or check in sl_fn_handle that a required one was set. */
+int sl_fn_setup(const char *json, size_t len);
+/* Record the one-line message of a failing sl_fn_setup (replacing an earlier one) and return
+ * `status`: `return sl_fn_setup_error(400, "unknown parameter %s", name);`. */
+int sl_fn_setup_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
 }

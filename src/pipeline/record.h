@@ -45,8 +45,8 @@ typedef struct sl_value {
 typedef struct sl_schema {
     atomic_int refs;
     uint32_t nfields;
-    char **names;      /* NUL-terminated, unique */
-    sl_ftype *types;   /* declared types; SL_F_NULL = as parsed */
+    char **names;    /* NUL-terminated, unique */
+    sl_ftype *types; /* declared types; SL_F_NULL = as parsed */
 } sl_schema;
 
 /* A new schema with refs = 1 (names and types are copied; types may be NULL). */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "serve/fn_config.h"
+#include "serve/phost.h"
 #include "serve/server_impl.h"
 
 #define MAX_SEGMENTS 6
@@ -445,6 +446,13 @@ void sl_api_handle(sl_req *r) {
     }
     bool get = is(r, "GET"), post = is(r, "POST"), put = is(r, "PUT"), del = is(r, "DELETE");
     bool known = true, allowed = true;
+    if (n >= 1 && !strcmp(seg[0], "pipelines")) {
+        json_t *out = NULL;
+        int status = sl_phost_api(r->srv->phost, r->method, seg + 1, n - 1, r->query,
+                                  (const char *)r->body, r->body_len, &out);
+        sl_resp_json(r, (unsigned)status, out);
+        return;
+    }
     if (n < 1 || strcmp(seg[0], "functions") != 0)
         known = false;
     else if (n == 1)

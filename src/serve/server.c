@@ -9,6 +9,8 @@
  */
 #include "serve/server_impl.h"
 
+#include "serve/phost.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -108,6 +110,7 @@ static void metrics_handle(sl_req *r) {
         return;
     }
     sl_fnstats_prometheus(r->srv->stats, out);
+    sl_phost_prometheus(r->srv->phost, out);
     fputs("# HELP sluice_http_requests_total HTTP requests answered, by route and status.\n"
           "# TYPE sluice_http_requests_total counter\n",
           out);
@@ -335,6 +338,7 @@ sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen
     if (!(srv->workers =
               sl_workers_new(threads, sl_gateway_worker_new, sl_gateway_worker_free, srv)))
         goto oom;
+    if (!(srv->phost = sl_phost_open(cfg->data_dir, srv->engine))) goto oom;
     /* Two HTTP threads when there are cores for them: parsing and routing then keep up with
      * the workers (see docs/serve.md for the figures). */
     unsigned net = cfg->net_threads ? cfg->net_threads : threads >= 2 ? 2 : 1;
@@ -381,6 +385,7 @@ void sl_server_stop(sl_server *srv) {
     }
     sl_workers_free(srv->workers); /* runs what is still queued */
     if (srv->httpd) MHD_stop_daemon(srv->httpd);
+    sl_phost_close(srv->phost); /* drains every pipeline */
     sl_fncache_free(srv->cache);
     sl_fnstats_set_free(srv->stats);
     sl_engine_free(srv->engine);

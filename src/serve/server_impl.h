@@ -28,6 +28,7 @@ struct sl_server {
     sl_fnstats_set *stats;
     sl_fncache *cache;
     sl_workers *workers;
+    struct sl_phost *phost; /* hosted pipelines */
     struct MHD_Daemon *httpd;
     uint16_t port;
     atomic_bool stopping;

@@ -9,10 +9,10 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } COMMANDS[] = {
-    {"serve", cmd_serve},       {"deploy", cmd_deploy}, {"functions", cmd_functions},
-    {"versions", cmd_versions}, {"alias", cmd_alias},   {"invoke", cmd_invoke},
-    {"logs", cmd_logs},         {"stats", cmd_stats},   {"delete", cmd_delete},
-    {"config", cmd_config},
+    {"serve", cmd_serve},       {"deploy", cmd_deploy},     {"functions", cmd_functions},
+    {"versions", cmd_versions}, {"alias", cmd_alias},       {"invoke", cmd_invoke},
+    {"logs", cmd_logs},         {"stats", cmd_stats},       {"delete", cmd_delete},
+    {"config", cmd_config},     {"pipeline", cmd_pipeline},
 };
 
 int main(int argc, char **argv) {

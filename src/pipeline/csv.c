@@ -1,0 +1,587 @@
+/*
+ * csv.c - the incremental CSV parser (csv.h).
+ *
+ * Records that lie wholly inside a fed chunk are split into fields in place (tokenize) and
+ * converted straight into the batch: the fast path, with no copy but the strings' into the
+ * arena. A record cut by the end of a chunk is copied to `carry`; later chunks are scanned
+ * for its end by a small state machine that follows the same quoting rules (find_end), so
+ * that the record is tokenized once, when complete, however small the chunks.
+ */
+#include "pipeline/csv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_LINE  (1u << 20)
+#define DEFAULT_BATCH_CAP 1024
+
+typedef struct field {
+    const char *s; /* the bytes between the quotes for a quoted field */
+    uint32_t len;
+    uint8_t quoted;
+    uint8_t esc; /* holds "" pairs to unescape */
+} field;
+
+/* find_end's states: at a field's start, in an unquoted field, in a quoted field, and just
+ * after a '"' in a quoted field (the closing quote, or the first of a "" pair). */
+enum { ST_START, ST_PLAIN, ST_QUOTED, ST_QUOTE };
+
+struct sl_csv {
+    char delim;
+    bool want_header; /* the header is still to be read */
+    size_t max_line;
+    uint32_t batch_cap, batch_max;
+    sl_batch_fn on_batch;
+    sl_bad_record_fn on_bad;
+    void *ctx;
+    sl_schema *decl;         /* declared columns, or NULL */
+    sl_schema *schema;       /* NULL until the header is read */
+    unsigned char stop[256]; /* bytes that end an unquoted field: the delimiter and LF */
+
+    /* The record tokenize found last. */
+    field *fields;
+    uint32_t nf, fcap;
+    size_t rec_len;     /* bytes before its line break */
+    uint64_t rec_nl;    /* line breaks inside its quoted fields */
+    uint32_t bad_field; /* 1-based field with text after its closing quote, or 0 */
+    bool unterminated;  /* a quoted field still open at the end of the input */
+
+    /* A record cut by the end of a chunk. */
+    bool carrying;
+    bool overflow; /* longer than max_line: only the first bytes are kept */
+    int st;        /* find_end's state at the end of carry */
+    char *carry;
+    size_t carry_len, carry_cap;
+    uint64_t carry_nl; /* line breaks inside its quoted fields so far */
+
+    uint64_t off;  /* stream offset of the next byte fed */
+    uint64_t line; /* line number where the next record starts */
+    uint64_t nbad;
+    char *scratch; /* unescaped field bytes */
+    size_t scratch_cap;
+    bool failed;
+    char reason[320];
+    char err[256];
+};
+
+static bool fail(sl_csv *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(sl_csv *p, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->err, sizeof p->err, fmt, ap);
+    va_end(ap);
+    p->failed = true;
+    return false;
+}
+
+sl_csv *sl_csv_new(const sl_csv_opts *o, char *err, size_t errsize) {
+    char d = o->delim ? o->delim : ',';
+    if (d == '"' || d == '\r' || d == '\n') {
+        snprintf(err, errsize, "csv: the delimiter cannot be a quote or a line break");
+        return NULL;
+    }
+    if (!o->header && o->ncols == 0) {
+        snprintf(err, errsize, "csv: no header and no declared columns");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < o->ncols; i++) {
+        if (!o->names || !o->names[i] || !o->names[i][0]) {
+            snprintf(err, errsize, "csv: declared column %u has no name", i + 1);
+            return NULL;
+        }
+        sl_ftype t = o->types ? o->types[i] : SL_F_NULL;
+        if (t > SL_F_TIME) {
+            snprintf(err, errsize, "csv: column \"%s\" has an unknown type %d", o->names[i], t);
+            return NULL;
+        }
+    }
+    sl_csv *p = calloc(1, sizeof *p);
+    if (!p) goto oom;
+    p->delim = d;
+    p->want_header = o->header;
+    p->max_line = o->max_line ? o->max_line : DEFAULT_MAX_LINE;
+    p->batch_cap = o->batch_cap ? o->batch_cap : DEFAULT_BATCH_CAP;
+    p->batch_max = o->batch_max;
+    p->on_batch = o->on_batch;
+    p->on_bad = o->on_bad;
+    p->ctx = o->ctx;
+    p->line = 1;
+    p->stop[(unsigned char)d] = p->stop['\n'] = 1;
+    if (o->ncols) {
+        p->decl = sl_schema_new(o->names, o->types, o->ncols);
+        if (!p->decl) {
+            for (uint32_t i = 0; i < o->ncols; i++)
+                for (uint32_t j = 0; j < i; j++)
+                    if (strcmp(o->names[i], o->names[j]) == 0) {
+                        snprintf(err, errsize, "csv: column \"%s\" is declared twice", o->names[i]);
+                        sl_csv_free(p);
+                        return NULL;
+                    }
+            goto oom;
+        }
+        if (!o->header) p->schema = sl_schema_ref(p->decl);
+    }
+    p->fcap = 16;
+    if (!(p->fields = malloc(p->fcap * sizeof *p->fields))) goto oom;
+    return p;
+oom:
+    snprintf(err, errsize, "csv: out of memory");
+    sl_csv_free(p);
+    return NULL;
+}
+
+void sl_csv_free(sl_csv *p) {
+    if (!p) return;
+    sl_schema_unref(p->decl);
+    sl_schema_unref(p->schema);
+    free(p->fields);
+    free(p->carry);
+    free(p->scratch);
+    free(p);
+}
+
+sl_schema *sl_csv_schema(const sl_csv *p) {
+    return p->schema;
+}
+
+const char *sl_csv_error(const sl_csv *p) {
+    return p->failed ? p->err : NULL;
+}
+
+uint64_t sl_csv_bad_count(const sl_csv *p) {
+    return p->nbad;
+}
+
+bool sl_csv_seek(sl_csv *p, uint64_t pos, uint64_t line) {
+    if (p->carrying) return false;
+    p->off = pos;
+    p->line = line ? line : 1;
+    return true;
+}
+
+/* ---- Splitting records ------------------------------------------------------------------- */
+
+static uint64_t count_nl(const char *a, const char *b) {
+    uint64_t n = 0;
+    while (a < b && (a = memchr(a, '\n', (size_t)(b - a))))
+        a++, n++;
+    return n;
+}
+
+/* Splits the record starting at s into p->fields. Returns the end of the record (past its
+ * line break), or NULL when it does not end before `end` and more input may follow (or, with
+ * p->failed set, when out of memory). With eof, the record ends at `end` at the latest. */
+static const char *tokenize(sl_csv *p, const char *s, const char *end, bool eof) {
+    const char *q = s;
+    const char delim = p->delim;
+    const unsigned char *stop = p->stop;
+    uint32_t nf = 0;
+    p->rec_nl = 0;
+    p->bad_field = 0;
+    p->unterminated = false;
+    for (;;) {
+        if (nf == p->fcap) {
+            field *f = realloc(p->fields, 2 * p->fcap * sizeof *f);
+            if (!f) {
+                fail(p, "csv: out of memory");
+                return NULL;
+            }
+            p->fields = f;
+            p->fcap *= 2;
+        }
+        field *f = &p->fields[nf++];
+        if (q < end && *q == '"') {
+            const char *a = ++q;
+            bool esc = false;
+            for (;;) {
+                const char *qq = memchr(q, '"', (size_t)(end - q));
+                if (!qq) {
+                    if (!eof) return NULL;
+                    p->unterminated = true;
+                    *f = (field){a, (uint32_t)(end - a), 1, esc};
+                    p->rec_nl += count_nl(a, end);
+                    p->rec_len = (size_t)(end - s);
+                    p->nf = nf;
+                    return end;
+                }
+                if (qq + 1 == end && !eof) return NULL; /* maybe the first of a "" pair */
+                if (qq + 1 < end && qq[1] == '"') {
+                    esc = true;
+                    q = qq + 2;
+                    continue;
+                }
+                q = qq;
+                break;
+            }
+            *f = (field){a, (uint32_t)(q - a), 1, esc};
+            p->rec_nl += count_nl(a, q);
+            q++;
+            if (q < end && *q == delim) {
+                q++;
+                continue;
+            }
+            if (q < end && *q == '\n') {
+                p->rec_len = (size_t)(q - s);
+                q++;
+                break;
+            }
+            if (q + 1 < end && q[0] == '\r' && q[1] == '\n') {
+                p->rec_len = (size_t)(q - s);
+                q += 2;
+                break;
+            }
+            if (q == end || (q + 1 == end && *q == '\r')) {
+                if (!eof) return NULL;
+                p->rec_len = (size_t)(q - s);
+                q = end;
+                break;
+            }
+            /* Text after the closing quote: the record is bad; read on as if the field were
+             * unquoted, to find where the record ends. */
+            if (!p->bad_field) p->bad_field = nf;
+            while (q < end && !stop[(unsigned char)*q])
+                q++;
+            if (q < end && *q == delim) {
+                q++;
+                continue;
+            }
+            if (q == end && !eof) return NULL;
+            p->rec_len = (size_t)(q - s);
+            if (p->rec_len && q[-1] == '\r') p->rec_len--;
+            if (q < end) q++;
+            break;
+        }
+        const char *a = q;
+        while (q < end && !stop[(unsigned char)*q])
+            q++;
+        if (q < end && *q == delim) {
+            *f = (field){a, (uint32_t)(q - a), 0, 0};
+            q++;
+            continue;
+        }
+        if (q == end && !eof) return NULL;
+        size_t n = (size_t)(q - a);
+        if (n && q[-1] == '\r') n--; /* CRLF, or a CR at the very end of the input */
+        *f = (field){a, (uint32_t)n, 0, 0};
+        p->rec_len = (size_t)(a + n - s);
+        if (q < end) q++;
+        break;
+    }
+    p->nf = nf;
+    return q;
+}
+
+/* Scans s[0..n) for the end of the carried record, from state p->st. True (and *k = the
+ * index of the record's LF) when found. */
+static bool find_end(sl_csv *p, const char *s, size_t n, size_t *k) {
+    int st = p->st;
+    const char delim = p->delim;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        switch (st) {
+        case ST_START:
+            if (c == '"') {
+                st = ST_QUOTED;
+                break;
+            }
+            /* fall through */
+        case ST_PLAIN:
+            if (c == delim)
+                st = ST_START;
+            else if (c == '\n')
+                goto found;
+            else
+                st = ST_PLAIN;
+            break;
+        case ST_QUOTED:
+            if (c == '"')
+                st = ST_QUOTE;
+            else if (c == '\n')
+                p->carry_nl++;
+            break;
+        case ST_QUOTE:
+            if (c == '"')
+                st = ST_QUOTED;
+            else if (c == delim)
+                st = ST_START;
+            else if (c == '\n')
+                goto found;
+            else
+                st = ST_PLAIN;
+            break;
+        }
+        continue;
+    found:
+        p->st = ST_START;
+        *k = i;
+        return true;
+    }
+    p->st = st;
+    return false;
+}
+
+/* Appends to carry, keeping at most max_line + 2 bytes (room for a CRLF). */
+static bool carry_append(sl_csv *p, const char *s, size_t n) {
+    size_t limit = p->max_line + 2;
+    if (p->carry_len + n > limit) {
+        p->overflow = true;
+        n = limit - p->carry_len;
+    }
+    if (p->carry_cap - p->carry_len < n) {
+        size_t cap = p->carry_cap ? p->carry_cap : 256;
+        while (cap - p->carry_len < n)
+            cap *= 2;
+        char *c = realloc(p->carry, cap);
+        if (!c) return fail(p, "csv: out of memory");
+        p->carry = c;
+        p->carry_cap = cap;
+    }
+    memcpy(p->carry + p->carry_len, s, n);
+    p->carry_len += n;
+    return true;
+}
+
+/* ---- Records ----------------------------------------------------------------------------- */
+
+static void bad(sl_csv *p, const char *raw, size_t len, uint64_t line, uint64_t pos,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void bad(sl_csv *p, const char *raw, size_t len, uint64_t line, uint64_t pos,
+                const char *fmt, ...) {
+    p->nbad++;
+    if (!p->on_bad) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->reason, sizeof p->reason, fmt, ap);
+    va_end(ap);
+    sl_bad_record r = {
+        .raw = raw,
+        .len = len < p->max_line ? len : p->max_line,
+        .line = line,
+        .pos = pos,
+        .reason = p->reason,
+    };
+    p->on_bad(p->ctx, &r);
+}
+
+/* A field's bytes, its "" pairs unescaped; NULL when out of memory. */
+static const char *field_bytes(sl_csv *p, const field *f, size_t *len) {
+    if (!f->esc) {
+        *len = f->len;
+        return f->s;
+    }
+    if (p->scratch_cap < f->len) {
+        char *s = realloc(p->scratch, f->len);
+        if (!s) return NULL;
+        p->scratch = s;
+        p->scratch_cap = f->len;
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < f->len; i++) {
+        p->scratch[n++] = f->s[i];
+        if (f->s[i] == '"') i++; /* the second of a pair */
+    }
+    *len = n;
+    return p->scratch;
+}
+
+static bool read_header(sl_csv *p, const char *s, uint64_t line, uint64_t pos) {
+    (void)s, (void)pos;
+    if (p->unterminated)
+        return fail(p, "csv: header (line %llu): unterminated quoted field",
+                    (unsigned long long)line);
+    if (p->bad_field)
+        return fail(p, "csv: header (line %llu): text after the closing quote of column %u",
+                    (unsigned long long)line, p->bad_field);
+    uint32_t nf = p->nf;
+    char **names = calloc(nf, sizeof *names);
+    sl_ftype *types = calloc(nf, sizeof *types);
+    bool ok = names && types;
+    for (uint32_t i = 0; ok && i < nf; i++) {
+        size_t n;
+        const char *b = field_bytes(p, &p->fields[i], &n);
+        if (!b || !(names[i] = strndup(b, n))) {
+            ok = fail(p, "csv: out of memory");
+            break;
+        }
+        if (!n || memchr(b, '\0', n)) {
+            ok = fail(p, "csv: header (line %llu): column %u has no name", (unsigned long long)line,
+                      i + 1);
+            break;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0) {
+                ok = fail(p, "csv: header (line %llu): column \"%.100s\" appears twice",
+                          (unsigned long long)line, names[i]);
+                break;
+            }
+    }
+    if (ok && p->decl) {
+        for (uint32_t i = 0; i < p->decl->nfields; i++) {
+            const char *name = p->decl->names[i];
+            uint32_t j = 0;
+            while (j < nf && strcmp(names[j], name) != 0)
+                j++;
+            if (j == nf) {
+                ok = fail(p, "csv: declared column \"%.100s\" is not in the header", name);
+                break;
+            }
+            types[j] = p->decl->types[i];
+        }
+    }
+    if (ok && !(p->schema = sl_schema_new((const char *const *)names, types, nf)))
+        ok = fail(p, "csv: out of memory");
+    for (uint32_t i = 0; names && i < nf; i++)
+        free(names[i]);
+    free(names);
+    free(types);
+    p->want_header = false;
+    return ok;
+}
+
+static const char *const type_names[] = {[SL_F_INT] = "an int",
+                                         [SL_F_FLOAT] = "a float",
+                                         [SL_F_BOOL] = "a bool",
+                                         [SL_F_TIME] = "a timestamp"};
+
+/* Turns the record just tokenized, s[0..p->rec_len), into a record of *bp, or reports it. */
+static bool take_record(sl_csv *p, const char *s, uint64_t pos, sl_batch **bp) {
+    uint64_t line = p->line;
+    p->line += 1 + p->rec_nl;
+    const field *fields = p->fields;
+    uint32_t nf = p->nf;
+    if (nf == 1 && fields[0].len == 0 && !fields[0].quoted) return true; /* a blank line */
+    if (p->rec_len > p->max_line) {
+        bad(p, s, p->rec_len, line, pos, "line longer than %zu bytes", p->max_line);
+        return true;
+    }
+    if (p->want_header) return read_header(p, s, line, pos);
+    if (p->unterminated) {
+        bad(p, s, p->rec_len, line, pos, "unterminated quoted field at the end of the input");
+        return true;
+    }
+    if (p->bad_field) {
+        bad(p, s, p->rec_len, line, pos, "text after the closing quote of field %u", p->bad_field);
+        return true;
+    }
+    const sl_schema *schema = p->schema;
+    if (nf != schema->nfields) {
+        bad(p, s, p->rec_len, line, pos, "expected %u fields, got %u", schema->nfields, nf);
+        return true;
+    }
+    sl_batch *b = *bp;
+    if ((!b || b->schema != schema) &&
+        !sl_batch_ready(bp, p->schema, p->batch_cap, p->on_batch, p->ctx))
+        return fail(p, *bp ? "csv: the batch has another schema" : "csv: out of memory");
+    b = *bp;
+    size_t arena0 = b->arena_len;
+    sl_value *row = sl_batch_add(b, pos);
+    if (!row) return fail(p, "csv: out of memory");
+    const sl_ftype *types = schema->types;
+    for (uint32_t i = 0; i < nf; i++) {
+        const field *f = &fields[i];
+        sl_ftype t = types[i];
+        if (f->len == 0) {
+            /* "" is the empty string in a string column; other empty fields are null */
+            if (f->quoted && (t == SL_F_NULL || t == SL_F_STRING) &&
+                !sl_batch_set_str(b, &row[i], "", 0))
+                goto oom;
+            continue;
+        }
+        size_t n;
+        const char *v = field_bytes(p, f, &n);
+        if (!v) goto oom;
+        if (t == SL_F_NULL || t == SL_F_STRING) {
+            if (!sl_batch_set_str(b, &row[i], v, n)) goto oom;
+            continue;
+        }
+        while (n && (*v == ' ' || *v == '\t'))
+            v++, n--;
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        if (!n) continue;
+        bool ok;
+        switch (t) {
+        case SL_F_INT: ok = sl_parse_int(v, n, &row[i].v.i); break;
+        case SL_F_FLOAT: ok = sl_parse_float(v, n, &row[i].v.f); break;
+        case SL_F_BOOL: ok = sl_parse_bool(v, n, &row[i].v.b); break;
+        default: ok = sl_parse_time(v, n, &row[i].v.i); break;
+        }
+        if (!ok) {
+            b->n--;
+            b->arena_len = arena0;
+            bad(p, s, p->rec_len, line, pos, "field %u (\"%.60s\"): \"%.*s%s\" is not %s", i + 1,
+                schema->names[i], (int)(n > 40 ? 40 : n), v, n > 40 ? "..." : "", type_names[t]);
+            return true;
+        }
+        row[i].type = (uint8_t)t;
+    }
+    if (p->on_batch && p->batch_max && b->n >= p->batch_max) {
+        p->on_batch(p->ctx, b);
+        *bp = NULL;
+    }
+    return true;
+oom:
+    b->n--;
+    b->arena_len = arena0;
+    return fail(p, "csv: out of memory");
+}
+
+/* The carried record is complete (or the input ended): tokenize it and take it. */
+static bool take_carry(sl_csv *p, uint64_t pos, bool eof, sl_batch **bp) {
+    p->carrying = false;
+    size_t n = p->carry_len;
+    p->carry_len = 0;
+    if (p->overflow) {
+        p->overflow = false;
+        uint64_t line = p->line;
+        p->line += 1 + p->carry_nl;
+        if (p->want_header) return fail(p, "csv: the header is longer than %zu bytes", p->max_line);
+        bad(p, p->carry, n, line, pos, "line longer than %zu bytes", p->max_line);
+        return true;
+    }
+    if (!tokenize(p, p->carry, p->carry + n, eof)) {
+        if (p->failed) return false;
+        return fail(p, "csv: internal error: a carried record is incomplete");
+    }
+    return take_record(p, p->carry, pos, bp);
+}
+
+bool sl_csv_feed(sl_csv *p, const char *data, size_t len, sl_batch **bp) {
+    if (p->failed) return false;
+    const char *s = data, *end = data + len;
+    uint64_t base = p->off;
+    p->off += len;
+    if (p->carrying) {
+        size_t k;
+        bool found = find_end(p, s, len, &k);
+        size_t take = found ? k + 1 : len;
+        if (!carry_append(p, s, take)) return false;
+        if (!found) return true;
+        s += take;
+        if (!take_carry(p, base + take, false, bp)) return false;
+    }
+    while (s < end) {
+        const char *r = tokenize(p, s, end, false);
+        if (!r) {
+            if (p->failed) return false;
+            /* Keep the partial record, and find_end's state at its end. */
+            size_t k;
+            p->carrying = true;
+            p->st = ST_START;
+            p->carry_nl = 0;
+            find_end(p, s, (size_t)(end - s), &k);
+            return carry_append(p, s, (size_t)(end - s));
+        }
+        if (!take_record(p, s, base + (uint64_t)(r - data), bp)) return false;
+        s = r;
+    }
+    return true;
+}
+
+bool sl_csv_finish(sl_csv *p, sl_batch **bp) {
+    if (p->failed) return false;
+    if (p->carrying && !take_carry(p, p->off, true, bp)) return false;
+    return true;
+}

@@ -1,0 +1,194 @@
+/*
+ * jsonl.c - the JSON lines parser (jsonl.h): splits lines, keeps the schema, and leaves the
+ * JSON itself to codec.c's reader.
+ */
+#include "pipeline/jsonl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_LINE  (1u << 20)
+#define DEFAULT_BATCH_CAP 1024
+
+struct sl_jsonl {
+    sl_json_reader *r;
+    sl_schema *hint;
+    sl_schema *schema;
+    size_t max_line;
+    uint32_t batch_cap, batch_max;
+    sl_batch_fn on_batch;
+    sl_bad_record_fn on_bad;
+    void *ctx;
+    char *carry; /* a line cut by the end of a chunk (at most max_line + 1 bytes kept) */
+    size_t carry_len, carry_cap;
+    bool overflow;
+    uint64_t off, line, nbad;
+    bool failed;
+    char err[128];
+    char reason[256];
+};
+
+sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *o) {
+    sl_jsonl *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    if (!(p->r = sl_json_reader_new(o->hint))) {
+        free(p);
+        return NULL;
+    }
+    p->hint = sl_schema_ref(o->hint);
+    p->max_line = o->max_line ? o->max_line : DEFAULT_MAX_LINE;
+    p->batch_cap = o->batch_cap ? o->batch_cap : DEFAULT_BATCH_CAP;
+    p->batch_max = o->batch_max;
+    p->on_batch = o->on_batch;
+    p->on_bad = o->on_bad;
+    p->ctx = o->ctx;
+    p->line = 1;
+    return p;
+}
+
+void sl_jsonl_free(sl_jsonl *p) {
+    if (!p) return;
+    sl_json_reader_free(p->r);
+    sl_schema_unref(p->hint);
+    sl_schema_unref(p->schema);
+    free(p->carry);
+    free(p);
+}
+
+sl_schema *sl_jsonl_schema(const sl_jsonl *p) {
+    return p->schema;
+}
+
+const char *sl_jsonl_error(const sl_jsonl *p) {
+    return p->failed ? p->err : NULL;
+}
+
+uint64_t sl_jsonl_bad_count(const sl_jsonl *p) {
+    return p->nbad;
+}
+
+bool sl_jsonl_seek(sl_jsonl *p, uint64_t pos, uint64_t line) {
+    if (p->carry_len) return false;
+    p->off = pos;
+    p->line = line ? line : 1;
+    return true;
+}
+
+static bool oom(sl_jsonl *p) {
+    snprintf(p->err, sizeof p->err, "jsonl: out of memory");
+    p->failed = true;
+    return false;
+}
+
+static void bad(sl_jsonl *p, const char *s, size_t n, uint64_t line, uint64_t pos) {
+    p->nbad++;
+    if (!p->on_bad) return;
+    sl_bad_record r = {
+        .raw = s,
+        .len = n < p->max_line ? n : p->max_line,
+        .line = line,
+        .pos = pos,
+        .reason = p->reason,
+    };
+    p->on_bad(p->ctx, &r);
+}
+
+/* One line, s[0..n) without its LF, whose record gets position pos. */
+static bool take_line(sl_jsonl *p, const char *s, size_t n, uint64_t pos, sl_batch **bp) {
+    uint64_t line = p->line++;
+    if (n && s[n - 1] == '\r') n--;
+    if (n > p->max_line || p->overflow) {
+        p->overflow = false;
+        snprintf(p->reason, sizeof p->reason, "line longer than %zu bytes", p->max_line);
+        bad(p, s, n, line, pos);
+        return true;
+    }
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
+    if (i == n) return true; /* a blank line */
+    sl_json_reader *r = p->r;
+    if (!sl_json_reader_parse(r, s, n)) {
+        size_t at;
+        const char *why = sl_json_reader_error(r, &at);
+        if (strcmp(why, "out of memory") == 0) return oom(p);
+        snprintf(p->reason, sizeof p->reason, "invalid JSON: %s at column %zu", why, at + 1);
+        bad(p, s, n, line, pos);
+        return true;
+    }
+    if (!p->schema || sl_json_reader_map(r, p->schema)) {
+        sl_schema *s2 = sl_json_reader_extend(r, p->schema); /* maps r to s2 */
+        if (!s2) return oom(p);
+        sl_schema_unref(p->schema);
+        p->schema = s2;
+    }
+    sl_batch *b = *bp;
+    if (!b || b->schema != p->schema) {
+        if (!sl_batch_ready(bp, p->schema, p->batch_cap, p->on_batch, p->ctx)) {
+            if (!*bp) return oom(p);
+            snprintf(p->err, sizeof p->err, "jsonl: the batch has another schema");
+            p->failed = true;
+            return false;
+        }
+        b = *bp;
+        /* A caller's batch may have an equal schema at another address. */
+        if (b->schema != p->schema) sl_json_reader_map(r, b->schema);
+    }
+    if (!sl_json_reader_emit(r, b, pos)) return oom(p);
+    if (b->schema != p->schema) sl_json_reader_map(r, p->schema);
+    if (p->on_batch && p->batch_max && b->n >= p->batch_max) {
+        p->on_batch(p->ctx, b);
+        *bp = NULL;
+    }
+    return true;
+}
+
+static bool carry_append(sl_jsonl *p, const char *s, size_t n) {
+    size_t limit = p->max_line + 1; /* room for a CR */
+    if (p->carry_len + n > limit) {
+        p->overflow = true;
+        n = limit - p->carry_len;
+    }
+    if (p->carry_cap - p->carry_len < n) {
+        size_t cap = p->carry_cap ? p->carry_cap : 256;
+        while (cap - p->carry_len < n) cap *= 2;
+        char *c = realloc(p->carry, cap);
+        if (!c) return oom(p);
+        p->carry = c;
+        p->carry_cap = cap;
+    }
+    memcpy(p->carry + p->carry_len, s, n);
+    p->carry_len += n;
+    return true;
+}
+
+bool sl_jsonl_feed(sl_jsonl *p, const char *data, size_t len, sl_batch **bp) {
+    if (p->failed) return false;
+    const char *s = data, *end = data + len;
+    uint64_t base = p->off;
+    p->off += len;
+    if (p->carry_len) {
+        const char *nl = memchr(s, '\n', len);
+        if (!carry_append(p, s, nl ? (size_t)(nl - s) : len)) return false;
+        if (!nl) return true;
+        size_t n = p->carry_len;
+        p->carry_len = 0;
+        s = nl + 1;
+        if (!take_line(p, p->carry, n, base + (uint64_t)(s - data), bp)) return false;
+    }
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl) return carry_append(p, s, (size_t)(end - s));
+        if (!take_line(p, s, (size_t)(nl - s), base + (uint64_t)(nl + 1 - data), bp)) return false;
+        s = nl + 1;
+    }
+    return true;
+}
+
+bool sl_jsonl_finish(sl_jsonl *p, sl_batch **bp) {
+    if (p->failed) return false;
+    if (!p->carry_len) return true;
+    size_t n = p->carry_len;
+    p->carry_len = 0;
+    return take_line(p, p->carry, n, p->off, bp);
+}

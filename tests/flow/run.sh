@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# End-to-end tests of `sluice pipeline run` (mk/flow.mk). Usage: run.sh BUILD
+set -uo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SLUICE="$ROOT/$BUILD/sluice"
+FN="$ROOT/$BUILD/functions"
+GUEST="$ROOT/$BUILD/tests/flow/trapper.handler.wasm"
+T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-flow.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok   $1"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $1"; }
+expect() { if [ "$2" = "$3" ]; then ok "$1 ($2)"; else bad "$1: got '$2', want '$3'"; fi; }
+count_lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start=$(date +%s.%N)
+
+# ---- 1. file -> csv (declared types, bad lines) -> function (batch) -> file + sqlite -------
+python3 - "$T/in.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1, 1001):
+        if i == 100: f.write("this line has, too few\n"); continue
+        if i == 200: f.write(f"{i},2026-01-01T00:00:00Z,not-a-number\n"); continue
+        if i == 300: f.write(f'{i},2026-01-01T00:05:00Z,"1.5"\n'); continue  # quoted is fine
+        f.write(f"{i},2026-01-01T{i//60%24:02d}:{i%60:02d}:00Z,{i*0.5}\n")
+PY
+cat > "$T/p1.yaml" <<YAML
+name: basic
+source: {type: file, path: in.csv}
+parser:
+  type: csv
+  columns: [id:int, time:timestamp, value:float]
+stages:
+  - type: function
+    module: $FN/identity.handler.wasm
+sinks:
+  - {type: file, path: out.jsonl}
+  - {type: sqlite, path: out.db, table: readings}
+dead_letter: {path: dead.jsonl}
+YAML
+if "$SLUICE" pipeline run "$T/p1.yaml" --quiet 2> "$T/p1.err"; then ok "pipeline 1 ran"; else bad "pipeline 1: $(tail -3 "$T/p1.err")"; fi
+expect "file sink records" "$(count_lines "$T/out.jsonl")" 998
+expect "dead letters" "$(count_lines "$T/dead.jsonl")" 2
+grep -q '"line 100' "$T/dead.jsonl" 2>/dev/null && grep -q 'line 200' "$T/dead.jsonl" && ok "dead letters name their lines" || bad "dead letter reasons: $(head -c 400 "$T/dead.jsonl" 2>/dev/null)"
+expect "sqlite rows" "$(python3 -c "import sqlite3; print(sqlite3.connect('$T/out.db').execute('select count(*) from readings').fetchone()[0])" 2>&1)" 998
+python3 - "$T/out.jsonl" <<'PY' && ok "values and types survive the function" || bad "values and types"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+r = [x for x in rows if x["id"] == 61][0]
+assert r["value"] == 30.5 and r["time"] == "2026-01-01T01:01:00Z", r
+assert [x["id"] for x in rows] == sorted(x["id"] for x in rows)
+PY
+
+# ---- 2. a trapping function per record; filter and select ---------------------------------
+printf 'id,msg\n1,fine\n2,boom\n3,also fine\n4,boom again\n5,last\n' > "$T/in2.csv"
+cat > "$T/p2.yaml" <<YAML
+source: {type: file, path: in2.csv}
+parser: {type: csv, header: true}
+stages:
+  - {type: function, mode: record, module: $GUEST}
+  - {type: filter, where: "id != '3'"}
+  - {type: select, fields: [msg]}
+sinks: [{type: file, path: out2.jsonl, fsync: false}]
+dead_letter: {path: dead2.jsonl}
+YAML
+"$SLUICE" pipeline run "$T/p2.yaml" --quiet 2> "$T/p2.err" || bad "pipeline 2: $(tail -3 "$T/p2.err")"
+expect "records past the trapping function, filter, select" "$(cat "$T/out2.jsonl" 2>/dev/null | tr -d '\n')" '{"msg":"fine"}{"msg":"last"}'
+expect "trapped records in the dead letter" "$(grep -c 'unreachable\|trap' "$T/dead2.jsonl" 2>/dev/null)" 2
+
+# ---- 3. configuration errors name the line -------------------------------------------------
+printf 'source: {type: file, path: x}\nparser: {type: csv, header: true}\nstages:\n  - type: window\n    sise: 3\nsinks: [{type: stdout}]\n' > "$T/bad.yaml"
+msg=$("$SLUICE" pipeline check "$T/bad.yaml" 2>&1)
+case "$msg" in *bad.yaml:4:*sise*) ok "a misspelled setting names file, line and setting";; *) bad "error message: $msg";; esac
+
+# ---- 4. windows (tumbling and sliding) emit each record once -------------------------------
+seq 1 100 | awk '{print $1 "," ($1 % 2 ? "a" : "b")}' > "$T/in4.csv"
+for spec in "10 10" "10 3"; do
+    set -- $spec
+    cat > "$T/p4.yaml" <<YAML
+source: {type: file, path: in4.csv}
+parser: {type: csv, columns: [n:int, k:string]}
+stages:
+  - type: window
+    size: $1
+    slide: $2
+    key: k
+    function: {module: $FN/identity.handler.wasm}
+sinks: [{type: file, path: out4-$1-$2.jsonl, fsync: false}]
+dead_letter: {path: dead4.jsonl}
+YAML
+    "$SLUICE" pipeline run "$T/p4.yaml" --quiet 2> "$T/p4.err" || bad "window $1/$2: $(tail -3 "$T/p4.err")"
+    python3 - "$T/out4-$1-$2.jsonl" <<'PY' && ok "window size $1 slide $2: every record exactly once" || bad "window size $1 slide $2"
+import json, sys
+ns = sorted(json.loads(l)["n"] for l in open(sys.argv[1]))
+assert ns == list(range(1, 101)), ns[:20]
+PY
+done
+
+# ---- 5. a file source resumes from its committed offset ------------------------------------
+seq 1 1000 | awk '{print $1}' > "$T/grow.csv"
+cat > "$T/p5.yaml" <<YAML
+source: {type: file, path: grow.csv, offsets: grow.offset}
+parser: {type: csv, columns: [n:int]}
+sinks: [{type: file, path: out5.jsonl}]
+YAML
+"$SLUICE" pipeline run "$T/p5.yaml" --quiet 2> "$T/p5.err" || bad "pipeline 5: $(tail -3 "$T/p5.err")"
+expect "first run" "$(count_lines "$T/out5.jsonl")" 1000
+expect "offset after the first run" "$(cat "$T/grow.offset" 2>/dev/null)" "$(stat -c %s "$T/grow.csv")"
+seq 1001 1500 >> "$T/grow.csv"
+"$SLUICE" pipeline run "$T/p5.yaml" --quiet 2>> "$T/p5.err" || bad "pipeline 5 again: $(tail -3 "$T/p5.err")"
+expect "the second run reads only what was added" "$(count_lines "$T/out5.jsonl")" 1500
+expect "and nothing twice" "$(sort -u "$T/out5.jsonl" | wc -l | tr -d ' ')" 1500
+
+# ---- 6. tcp: several clients, then a graceful stop -----------------------------------------
+PORT=$(free_port)
+cat > "$T/p6.yaml" <<YAML
+source: {type: tcp, listen: 127.0.0.1:$PORT}
+parser: {type: csv, columns: [client:int, n:int]}
+sinks: [{type: file, path: out6.jsonl, fsync: false}]
+linger: 20ms
+YAML
+"$SLUICE" pipeline run "$T/p6.yaml" --quiet 2> "$T/p6.err" &
+PID=$!
+PIDS+=("$PID")
+python3 - "$PORT" <<'PY' || bad "tcp senders"
+import socket, sys, time, threading
+port = int(sys.argv[1])
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", port)).close(); break
+    except OSError: time.sleep(0.05)
+def send(c):
+    s = socket.create_connection(("127.0.0.1", port))
+    data = "".join(f"{c},{i}\n" for i in range(5000)).encode()
+    for k in range(0, len(data), 777): s.sendall(data[k:k+777])  # records split across reads
+    s.close()
+ts = [threading.Thread(target=send, args=(c,)) for c in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+PY
+for _ in $(seq 100); do [ "$(count_lines "$T/out6.jsonl")" -ge 20000 ] && break; sleep 0.1; done
+kill -TERM "$PID"; wait "$PID"; rc=$?
+expect "tcp: graceful stop exit code" "$rc" 0
+expect "tcp: every record of 4 clients" "$(count_lines "$T/out6.jsonl")" 20000
+
+# ---- 7. backpressure: a slow stage slows the TCP sender, memory stays bounded ----------------
+PORT=$(free_port)
+cat > "$T/p7.yaml" <<YAML
+source: {type: tcp, listen: 127.0.0.1:$PORT}
+parser: {type: csv, columns: [n:int, pad:string]}
+stages:
+  - {type: function, module: $GUEST, params: {delay_ms: 20}}
+sinks: [{type: file, path: out7.jsonl, fsync: false}]
+batch_size: 256
+YAML
+"$SLUICE" pipeline run "$T/p7.yaml" --quiet 2> "$T/p7.err" &
+PID=$!
+PIDS+=("$PID")
+python3 - "$PORT" "$PID" <<'PY' && ok "backpressure: the sender is held back and memory stays bounded" || bad "backpressure"
+import socket, sys, time, threading
+port, pid = int(sys.argv[1]), sys.argv[2]
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", port)); break
+    except OSError: time.sleep(0.05)
+line = ("x" * 200 + "\n")
+sent = [0]
+def send():
+    try:
+        for i in range(400000):  # ~80 MB: far more than queues and socket buffers hold
+            s.sendall(f"{i},{line}".encode()); sent[0] += 1
+    except OSError: pass
+t = threading.Thread(target=send, daemon=True); t.start()
+time.sleep(3)
+rss = int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]) // 1024
+print(f"  sent {sent[0]} lines in 3 s; pipeline RSS {rss} MiB")
+assert sent[0] < 400000, "the sender was never held back"
+assert rss < 200, f"RSS {rss} MiB"
+s.close()
+PY
+kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
+
+el=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
+if [ "$fails" = 0 ]; then echo "test-flow: all $checks checks passed ($el s)"; else echo "test-flow: $fails of $checks checks FAILED"; exit 1; fi
