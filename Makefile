@@ -85,8 +85,10 @@ $(PIPE_LIB): $(PIPE_OBJ)
 $(SLUICE): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
+# serve hosts pipelines and pipelines run functions as serve does: the two libraries refer to
+# each other, hence the group.
 $(SLUICE_NET): $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) -Wl,--start-group $(PIPE_LIB) $(SERVE_LIB) -Wl,--end-group $(LIB) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
 # same unit/spec/WASI tests again under the sanitizers.
