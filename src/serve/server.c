@@ -173,8 +173,8 @@ static int route_of(const char *path) {
     if (!strncmp(path, "/fn/", 4)) return ROUTE_FN;
     if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5)) return ROUTE_API;
     if (!strcmp(path, "/metrics")) return ROUTE_METRICS;
-    if (!strcmp(path, "/") || !strcmp(path, "/pca") || !strncmp(path, "/static/", 8) ||
-        !strcmp(path, "/favicon.ico"))
+    if (!strcmp(path, "/") || !strcmp(path, "/pca") || !strcmp(path, "/dashboard") ||
+        !strncmp(path, "/static/", 8) || !strcmp(path, "/favicon.ico"))
         return ROUTE_STATIC;
     return ROUTE_OTHER;
 }

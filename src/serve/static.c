@@ -50,6 +50,7 @@ void sl_static_handle(sl_req *r) {
     }
     const char *name = !strcmp(r->path, "/")              ? "index.html"
                        : !strcmp(r->path, "/pca")         ? "pca.html"
+                       : !strcmp(r->path, "/dashboard")   ? "dashboard.html"
                        : !strcmp(r->path, "/favicon.ico") ? "favicon.ico"
                                                           : r->path + 8; /* after /static/ */
     const char *web = r->srv->cfg.web_dir;
