@@ -186,5 +186,46 @@ s.close()
 PY
 kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
 
+# ---- 8. event-time windows: out-of-order records, the watermark, lateness --------------------
+python3 - "$T/in8.csv" <<'PY'
+import sys, datetime as dt
+t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+rows = []
+for i in range(600):                      # one reading every 10 s, for 100 minutes
+    rows.append((i, t0 + dt.timedelta(seconds=10 * i)))
+# disorder within the 30 s watermark: swap neighbours
+for i in range(1, 590, 7):
+    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+rows.append((1000, t0 + dt.timedelta(seconds=10 * 560)))   # late by ~6 min: within 10 min lateness
+rows.append((1001, t0 + dt.timedelta(seconds=60)))         # late by ~98 min: dead letter
+rows += [(600 + k, t0 + dt.timedelta(seconds=6000 + 10 * k)) for k in range(30)]
+with open(sys.argv[1], "w") as f:
+    for n, t in rows:
+        f.write(f"{n},{t.strftime('%Y-%m-%dT%H:%M:%SZ')}\n")
+PY
+cat > "$T/p8.yaml" <<YAML
+source: {type: file, path: in8.csv}
+parser: {type: csv, columns: [n:int, timestamp:timestamp]}
+stages:
+  - type: window
+    by: time
+    size: 5m
+    slide: 1m
+    watermark: 30s
+    lateness: 10m
+    function: {module: $FN/identity.handler.wasm}
+sinks: [{type: file, path: out8.jsonl, fsync: false}]
+dead_letter: {path: dead8.jsonl}
+YAML
+"$SLUICE" pipeline run "$T/p8.yaml" --quiet 2> "$T/p8.err" || bad "time windows: $(tail -3 "$T/p8.err")"
+python3 - "$T/out8.jsonl" "$T/dead8.jsonl" <<'PY' && ok "time windows: every record once, the too-late one to the dead letter" || bad "time windows"
+import json, sys
+ns = sorted(json.loads(l)["n"] for l in open(sys.argv[1]))
+want = sorted(list(range(630)) + [1000])
+assert ns == want, (len(ns), sorted(set(want) - set(ns))[:10], [n for n in ns if ns.count(n) > 1][:10])
+dead = [json.loads(l) for l in open(sys.argv[2])]
+assert len(dead) == 1 and "late" in dead[0]["reason"], dead
+PY
+
 el=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 if [ "$fails" = 0 ]; then echo "test-flow: all $checks checks passed ($el s)"; else echo "test-flow: $fails of $checks checks FAILED"; exit 1; fi
