@@ -528,7 +528,7 @@ static bool keys_make(keytab *k, const sl_schema *s, const char *pre, const char
         k->off[j] = k->text.len;
         size_t n = j ? strlen(pre) : 0;
         if (!reserve(&k->text, n)) return false;
-        memcpy(k->text.data + k->text.len, pre, n);
+        if (n) memcpy(k->text.data + k->text.len, pre, n); /* data may still be NULL */
         k->text.len += n;
         if (!put_str(&k->text, s->names[j], strlen(s->names[j])) || !reserve(&k->text, strlen(post)))
             return false;

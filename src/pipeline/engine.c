@@ -429,7 +429,7 @@ static void *sink_main(void *arg) {
                 err[0] = 0;
                 sl_sink_result r = s->sink->ops->write(s->sink, m.batch, p->dead, err, sizeof err);
                 if (r == SL_SINK_OK) break;
-                snprintf(s->last_error, sizeof s->last_error, "%s", err);
+                snprintf(s->last_error, sizeof s->last_error, "%.255s", err);
                 if (r == SL_SINK_FATAL) {
                     /* it can never take these records: they go to the dead letter */
                     atomic_fetch_add(&s->failures, 1);

@@ -8,19 +8,12 @@
 
 #include "pipeline/csv.h"
 #include "pipeline/engine_impl.h"
-#if __has_include("pipeline/jsonl.h") /* TEMPORARY until jsonl.c lands */
 #include "pipeline/jsonl.h"
-#define HAVE_JSONL 1
-#endif
 
 struct sl_feed {
     sl_flow *flow;
     sl_csv *csv;
-#ifdef HAVE_JSONL
     sl_jsonl *jsonl;
-#else
-    void *jsonl;
-#endif
     sl_batch *batch;   /* being filled */
     uint64_t last_end; /* where the last batch handed on ended */
     char **names;      /* declared columns */
@@ -152,7 +145,6 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
     const char *type = sl_conf_str(&c, flow->parser, "type", "csv", &ok);
     size_t max_line = (size_t)sl_conf_int(&c, flow->parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
     if (!strcmp(type, "json")) {
-#ifdef HAVE_JSONL
         sl_jsonl_opts o = {.max_line = max_line,
                            .batch_max = flow->batch_size,
                            .on_batch = hand_on,
@@ -160,7 +152,6 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
                            .ctx = f};
         f->jsonl = sl_jsonl_new(&o, err, sizeof err);
         if (f->jsonl && start) sl_jsonl_seek(f->jsonl, start, 1);
-#endif
     } else {
         read_columns(&c, flow->parser, &f->names, &f->types, &f->ncols);
         sl_csv_opts o = {.delim = sl_conf_str(&c, flow->parser, "delimiter", ",", &ok)[0],
@@ -190,10 +181,8 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
 bool sl_feed_bytes(sl_feed *f, const char *data, size_t len) {
     if (f->csv)
         sl_csv_feed(f->csv, data, len, &f->batch);
-#ifdef HAVE_JSONL
     else
         sl_jsonl_feed(f->jsonl, data, len, &f->batch);
-#endif
     return !sl_flow_stopping(f->flow);
 }
 
@@ -210,16 +199,12 @@ void sl_feed_end(sl_feed *f) {
     if (!f) return;
     if (f->csv)
         sl_csv_finish(f->csv, &f->batch);
-#ifdef HAVE_JSONL
     else
         sl_jsonl_finish(f->jsonl, &f->batch);
-#endif
     sl_feed_flush(f);
     sl_batch_free(f->batch);
     sl_csv_free(f->csv);
-#ifdef HAVE_JSONL
     sl_jsonl_free(f->jsonl);
-#endif
     free_columns(f->names, f->types, f->ncols);
     free(f);
 }

@@ -29,10 +29,10 @@ struct sl_jsonl {
     char reason[256];
 };
 
-sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *o) {
+sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *o, char *err, size_t errsize) {
     sl_jsonl *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
-    if (!(p->r = sl_json_reader_new(o->hint))) {
+    if (!p || !(p->r = sl_json_reader_new(o->hint))) {
+        snprintf(err, errsize, "jsonl: out of memory");
         free(p);
         return NULL;
     }
@@ -135,7 +135,6 @@ static bool take_line(sl_jsonl *p, const char *s, size_t n, uint64_t pos, sl_bat
         if (b->schema != p->schema) sl_json_reader_map(r, b->schema);
     }
     if (!sl_json_reader_emit(r, b, pos)) return oom(p);
-    if (b->schema != p->schema) sl_json_reader_map(r, p->schema);
     if (p->on_batch && p->batch_max && b->n >= p->batch_max) {
         p->on_batch(p->ctx, b);
         *bp = NULL;

@@ -35,7 +35,8 @@ typedef struct sl_jsonl_opts {
 
 typedef struct sl_jsonl sl_jsonl;
 
-sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *opts); /* NULL when out of memory */
+/* NULL (and a message in err) when out of memory. */
+sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *opts, char *err, size_t errsize);
 void sl_jsonl_free(sl_jsonl *p);
 /* Parses data[0..len) after the bytes fed before, appending complete lines' records to *bp
  * (made when NULL, replaced on a schema change: see above and sl_batch_ready in codec.h); a

@@ -50,7 +50,9 @@ void sl_schema_unref(sl_schema *s) {
 
 int sl_schema_find(const sl_schema *s, const char *name, size_t len) {
     for (uint32_t i = 0; i < s->nfields; i++)
-        if (strncmp(s->names[i], name, len) == 0 && s->names[i][len] == '\0') return (int)i;
+        /* strnlen first: name may hold a NUL, and names[i] may be shorter than len */
+        if (strnlen(s->names[i], len + 1) == len && memcmp(s->names[i], name, len) == 0)
+            return (int)i;
     return -1;
 }
 
@@ -243,12 +245,11 @@ bool sl_parse_time(const char *s, size_t len, int64_t *us) {
         }
     }
     if (i != len) return false;
-    int64_t days = days_from_civil(year, (unsigned)mon, (unsigned)day);
-    int64_t t, secs = ((int64_t)hour * 60 + min - offset_min) * 60 + sec;
-    if (__builtin_mul_overflow(days, US_PER_DAY, &t) ||
-        __builtin_add_overflow(t, secs * 1000000 + frac, &t))
-        return false;
-    *us = t;
+    /* In 128 bits: the start of the earliest representable day lies below INT64_MIN. */
+    __int128 t = (__int128)days_from_civil(year, (unsigned)mon, (unsigned)day) * US_PER_DAY +
+                 (((int64_t)hour * 60 + min - offset_min) * 60 + sec) * 1000000 + frac;
+    if (t < INT64_MIN || t > INT64_MAX) return false;
+    *us = (int64_t)t;
     return true;
 }
 

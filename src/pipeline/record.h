@@ -67,7 +67,7 @@ typedef struct sl_batch {
     size_t arena_len, arena_cap;
 } sl_batch;
 
-sl_batch *sl_batch_new(sl_schema *schema, uint32_t cap); /* takes a reference to schema */
+sl_batch *sl_batch_new(sl_schema *schema, uint32_t cap); /* holds its own reference to schema */
 void sl_batch_free(sl_batch *b);
 /* Empties the batch, keeping its memory (and schema). */
 void sl_batch_clear(sl_batch *b);

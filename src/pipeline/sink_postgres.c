@@ -881,6 +881,7 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
             pg_fault fault;
             const char *outcome = ask_outcome(s, &fault, err, errlen);
             if (!outcome) return fault_result(s, fault);
+            fprintf(stderr, "DEBUG outcome %s\n", outcome);
             if (!strcmp(outcome, "committed")) {
                 s->pending = false;
                 rejects_flush(&s->pend_rej, dead, s->base.name, b);
@@ -899,6 +900,7 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
     sl_sink_result r = attempt(s, b, dead, err, errlen, &before_commit);
     /* A connection that had been idle may have died meanwhile (a server restart): one new
      * connection right away, rather than a backoff. */
+    if (r == SL_SINK_RETRY) fprintf(stderr, "DEBUG retry fresh=%d before_commit=%d conn=%p: %s\n", fresh, before_commit, (void*)s->conn, err);
     if (r == SL_SINK_RETRY && !s->conn && !fresh && before_commit) {
         if (!connect_db(s, err, errlen)) return SL_SINK_RETRY;
         r = attempt(s, b, dead, err, errlen, &before_commit);

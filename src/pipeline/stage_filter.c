@@ -276,7 +276,7 @@ typedef struct filter {
 static bool filter_process(sl_stage *s, const sl_batch *b, sl_emit *out, sl_deadletter *dead) {
     (void)dead;
     filter *f = (filter *)s;
-    sl_batch *o = sl_batch_new(sl_schema_ref(b->schema), b->n);
+    sl_batch *o = sl_batch_new(b->schema, b->n);
     if (!o) return false;
     for (uint32_t i = 0; i < b->n; i++)
         if (eval(f->expr, b, sl_batch_row(b, i)) && !sl_batch_copy_row(o, b, i, NULL)) {
@@ -302,7 +302,7 @@ static bool select_process(sl_stage *s, const sl_batch *b, sl_emit *out, sl_dead
         f->cached_out = sl_schema_new((const char *const *)f->fields, types, f->nfields);
         if (!f->cached_out) return false;
     }
-    sl_batch *o = sl_batch_new(sl_schema_ref(f->cached_out), b->n);
+    sl_batch *o = sl_batch_new(f->cached_out, b->n);
     if (!o) return false;
     for (uint32_t i = 0; i < b->n; i++)
         if (!sl_batch_copy_row(o, b, i, f->map)) {

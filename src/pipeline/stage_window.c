@@ -126,7 +126,7 @@ static void call_and_emit(window_stage *s, const sl_batch *view, const bool *emi
         atomic_fetch_add(&s->base.stats.errors, nemit);
         return;
     }
-    sl_batch *e = sl_batch_new(sl_schema_ref(o->schema), nemit ? nemit : 1);
+    sl_batch *e = sl_batch_new(o->schema, nemit ? nemit : 1);
     for (uint32_t i = 0; e && i < o->n; i++)
         if (emit[i]) {
             o->pos[i] = view->pos[i];
@@ -156,7 +156,7 @@ static void fire(window_stage *s, win *w, sl_emit *out, sl_deadletter *dead) {
 static bool trim(window_stage *s, win *w) {
     if (w->buf->n <= s->size) return true;
     uint32_t drop = w->buf->n - s->size;
-    sl_batch *nb = sl_batch_new(sl_schema_ref(w->buf->schema), s->size);
+    sl_batch *nb = sl_batch_new(w->buf->schema, s->size);
     if (!nb) return false;
     for (uint32_t i = drop; i < w->buf->n; i++)
         if (!sl_batch_copy_row(nb, w->buf, i, NULL)) {
@@ -217,7 +217,7 @@ static void fire_time(window_stage *s, win *w, int64_t end, bool late_only, sl_e
                 uint32_t t = idx[j];
                 idx[j] = idx[j - 1], idx[j - 1] = t;
             }
-        sl_batch *view = sl_batch_new(sl_schema_ref(w->buf->schema), n);
+        sl_batch *view = sl_batch_new(w->buf->schema, n);
         bool *emit = calloc(n, sizeof *emit);
         for (uint32_t k = 0; view && emit && k < n; k++) {
             sl_batch_copy_row(view, w->buf, idx[k], NULL);
@@ -240,7 +240,7 @@ static void gc_time(window_stage *s, win *w) {
     for (uint32_t i = 0; i < w->buf->n; i++)
         keep += !(w->done[i] && w->ts[i] < keep_from);
     if (keep * 2 > w->buf->n) return; /* compact only when it pays */
-    sl_batch *nb = sl_batch_new(sl_schema_ref(w->buf->schema), keep + 64);
+    sl_batch *nb = sl_batch_new(w->buf->schema, keep + 64);
     if (!nb) return;
     uint32_t k = 0;
     for (uint32_t i = 0; i < w->buf->n; i++)
@@ -295,7 +295,7 @@ static bool time_process(window_stage *s, const sl_batch *b, sl_emit *out, sl_de
             atomic_fetch_add(&s->base.stats.errors, 1);
             continue;
         }
-        if (!w->buf && !(w->buf = sl_batch_new(sl_schema_ref(b->schema), 256))) return false;
+        if (!w->buf && !(w->buf = sl_batch_new(b->schema, 256))) return false;
         if (w->buf->n >= w->tcap) {
             uint32_t cap = w->tcap ? 2 * w->tcap : 256;
             int64_t *t = realloc(w->ts, cap * sizeof *t);
@@ -345,7 +345,7 @@ static bool window_process(sl_stage *st, const sl_batch *b, sl_emit *out, sl_dea
             w->buf = NULL;
             w->fired = false;
         }
-        if (!w->buf && !(w->buf = sl_batch_new(sl_schema_ref(b->schema), s->size + s->slide)))
+        if (!w->buf && !(w->buf = sl_batch_new(b->schema, s->size + s->slide)))
             return false;
         if (!sl_batch_copy_row(w->buf, b, i, NULL)) return false;
         w->pending++;
