@@ -20,4 +20,5 @@ test-flow: all $(FLOW_GUESTS)
 	@$(FLOW_ENV) bash tests/flow/run.sh $(BUILD)
 
 CHECK_TARGETS += test-flow
+SAN_CHECK_TARGETS += test-flow
 
