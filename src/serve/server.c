@@ -56,7 +56,7 @@ struct MHD_Response *sl_resp_bytes(sl_req *r, unsigned status, const char *conte
 }
 
 struct MHD_Response *sl_resp_json(sl_req *r, unsigned status, json_t *body) {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text) return NULL;
     size_t len = strlen(text);
