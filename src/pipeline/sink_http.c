@@ -57,7 +57,9 @@ typedef struct http_peer {
 } http_peer;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_start(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_start(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
     http_peer *h = arg;
@@ -105,8 +107,9 @@ static bool peer_headers(http_peer *h, const sl_conf_ctx *c, const json_t *secti
                 val = num;
             }
             if (!val || !*k || strpbrk(k, ":\r\n \t") || strpbrk(val, "\r\n"))
-                return sl_conf_fail(c, hs, "header \"%s\": a name without ':' or spaces, and "
-                                           "a value on one line",
+                return sl_conf_fail(c, hs,
+                                    "header \"%s\": a name without ':' or spaces, and "
+                                    "a value on one line",
                                     k);
             has_type |= !strcasecmp(k, "Content-Type");
             size_t n = strlen(k) + strlen(val) + 3;
@@ -196,7 +199,9 @@ static void body_excerpt(const http_peer *h, char *out, size_t outlen) {
     out[n] = 0;
 }
 
-static bool retry_status(long status) { return status == 408 || status == 429 || status >= 500; }
+static bool retry_status(long status) {
+    return status == 408 || status == 429 || status >= 500;
+}
 
 /* ---- http -------------------------------------------------------------------------------- */
 
@@ -207,8 +212,8 @@ typedef struct http_sink {
     sl_text body;
 } http_sink;
 
-static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
-                                 char *err, size_t errlen) {
+static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
+                                 size_t errlen) {
     http_sink *s = (http_sink *)base;
     if (b->n == 0) return SL_SINK_OK;
     s->body.len = 0;
@@ -242,8 +247,7 @@ static void http_close(sl_sink *base) {
 static const sl_sink_ops HTTP_OPS = {"http", http_write, http_close};
 
 sl_sink *sl_sink_http_open(const sl_conf_ctx *c, const json_t *section) {
-    static const char *const KEYS[] = {"type", "name", "url", "format", "headers", "timeout",
-                                       NULL};
+    static const char *const KEYS[] = {"type", "name", "url", "format", "headers", "timeout", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *url = ok ? sl_conf_str(c, section, "url", NULL, &ok) : NULL;
     const char *format = ok ? sl_conf_str(c, section, "format", "json", &ok) : NULL;
@@ -358,9 +362,8 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
     if (b->n == 0) return SL_SINK_OK;
     bool same = s->pending && s->pend_n == b->n &&
                 (!b->pos || (s->pend_first == b->pos[0] && s->pend_last == b->pos[b->n - 1]));
-    int index_f = s->index_field ? sl_schema_find(b->schema, s->index_field,
-                                                  strlen(s->index_field))
-                                 : -1;
+    int index_f =
+        s->index_field ? sl_schema_find(b->schema, s->index_field, strlen(s->index_field)) : -1;
     int id_f = s->id_field ? sl_schema_find(b->schema, s->id_field, strlen(s->id_field)) : -1;
     char why[300];
     if (!same) {
@@ -481,9 +484,9 @@ static void es_close(sl_sink *base) {
 static const sl_sink_ops ES_OPS = {"elasticsearch", es_write, es_close};
 
 sl_sink *sl_sink_elastic_open(const sl_conf_ctx *c, const json_t *section) {
-    static const char *const KEYS[] = {
-        "type", "name",     "url",     "index",   "index_field", "id_field",
-        "op_type", "user", "password", "api_key", "headers",     "timeout",  NULL};
+    static const char *const KEYS[] = {"type",     "name",    "url",  "index",    "index_field",
+                                       "id_field", "op_type", "user", "password", "api_key",
+                                       "headers",  "timeout", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *url = ok ? sl_conf_str(c, section, "url", NULL, &ok) : NULL;
     const char *index = ok ? sl_conf_str(c, section, "index", "", &ok) : NULL;
@@ -499,8 +502,7 @@ sl_sink *sl_sink_elastic_open(const sl_conf_ctx *c, const json_t *section) {
         return sl_conf_fail(c, section, "\"index\" or \"index_field\" is required"), NULL;
     if (strcmp(op_type, "index") != 0 && strcmp(op_type, "create") != 0)
         return sl_conf_fail(c, section, "\"op_type\" must be index or create"), NULL;
-    if (*password && !*user)
-        return sl_conf_fail(c, section, "\"password\" needs \"user\""), NULL;
+    if (*password && !*user) return sl_conf_fail(c, section, "\"password\" needs \"user\""), NULL;
     if (*user && *api_key)
         return sl_conf_fail(c, section, "give \"user\" or \"api_key\", not both"), NULL;
     if (timeout < 1 || timeout > INT_MAX)
@@ -524,8 +526,8 @@ sl_sink *sl_sink_elastic_open(const sl_conf_ctx *c, const json_t *section) {
     size_t blen = n + 120;
     char *bulk = malloc(blen);
     if (bulk)
-        snprintf(bulk, blen, "%.*s%s%sfilter_path=errors,items.*.status,items.*.error", (int)n,
-                 url, has_bulk ? "" : "/_bulk", memchr(url, '?', n) ? "&" : "?");
+        snprintf(bulk, blen, "%.*s%s%sfilter_path=errors,items.*.status,items.*.error", (int)n, url,
+                 has_bulk ? "" : "/_bulk", memchr(url, '?', n) ? "&" : "?");
     char *auth = NULL;
     if (*api_key && (auth = malloc(strlen(api_key) + 32)))
         sprintf(auth, "Authorization: ApiKey %s", api_key);

@@ -164,7 +164,9 @@ static void sql_add(sql *q, const char *s, size_t n) {
     q->len += n;
     q->p[q->len] = 0;
 }
-static void sql_cat(sql *q, const char *s) { sql_add(q, s, strlen(s)); }
+static void sql_cat(sql *q, const char *s) {
+    sql_add(q, s, strlen(s));
+}
 static void sql_ident(sql *q, const char *name) {
     char *qi = quote_ident(name);
     if (!qi) q->bad = true;
@@ -205,9 +207,9 @@ static sl_ftype col_class(const char *typname) {
     static const struct {
         const char *name;
         sl_ftype cls;
-    } MAP[] = {{"int2", SL_F_INT},         {"int4", SL_F_INT},       {"int8", SL_F_INT},
-               {"float4", SL_F_FLOAT},     {"float8", SL_F_FLOAT},   {"numeric", SL_F_FLOAT},
-               {"bool", SL_F_BOOL},        {"timestamptz", SL_F_TIME}, {"timestamp", SL_F_TIME},
+    } MAP[] = {{"int2", SL_F_INT},     {"int4", SL_F_INT},         {"int8", SL_F_INT},
+               {"float4", SL_F_FLOAT}, {"float8", SL_F_FLOAT},     {"numeric", SL_F_FLOAT},
+               {"bool", SL_F_BOOL},    {"timestamptz", SL_F_TIME}, {"timestamp", SL_F_TIME},
                {"date", SL_F_TIME}};
     for (size_t i = 0; i < sizeof MAP / sizeof MAP[0]; i++)
         if (!strcmp(MAP[i].name, typname)) return MAP[i].cls;
@@ -215,8 +217,7 @@ static sl_ftype col_class(const char *typname) {
 }
 
 /* The message of the last failure, on one line. */
-static void pg_message(pg_sink *s, const PGresult *r, const char *doing, char *err,
-                       size_t errlen) {
+static void pg_message(pg_sink *s, const PGresult *r, const char *doing, char *err, size_t errlen) {
     const char *m = r ? PQresultErrorMessage(r) : "";
     if (!*m) m = s->conn ? PQerrorMessage(s->conn) : "not connected";
     if (!*m) m = "no answer";
@@ -268,16 +269,20 @@ static sl_sink_result fault_result(pg_sink *s, pg_fault f) {
     }
 }
 
-static void quiet(void *arg, const char *msg) { (void)arg, (void)msg; }
+static void quiet(void *arg, const char *msg) {
+    (void)arg, (void)msg;
+}
 
 static bool connect_db(pg_sink *s, char *err, size_t errlen) {
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", s->connect_timeout);
     /* Defaults first: the url (expanded from dbname) overrides them. Keepalives and a TCP
      * user timeout turn a peer that vanished without a word into an error, not a hang. */
-    const char *keys[] = {"connect_timeout", "keepalives",      "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                          "application_name", "client_encoding", "dbname", NULL};
+    const char *keys[] = {"connect_timeout",  "keepalives",
+                          "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout",
+                          "application_name", "client_encoding",
+                          "dbname",           NULL};
     const char *vals[] = {timeout, "1", "30", "10", "3", "60000", "sluice", "UTF8", s->url, NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
@@ -342,10 +347,35 @@ static int find_col(const pg_sink *s, const char *name) {
     return -1;
 }
 
+/* Runs the statement q holds (and frees it). */
+static bool run_sql(pg_sink *s, sql *q, const char *doing, pg_fault *fault, char *err,
+                    size_t errlen) {
+    char *text = sql_done(q);
+    if (!text) {
+        *fault = PG_TRANSIENT;
+        snprintf(err, errlen, "postgres: out of memory");
+        return false;
+    }
+    bool ok = run(s, text, doing, fault, err, errlen);
+    free(text);
+    return ok;
+}
+
+static bool add_column(pg_sink *s, const char *name, const char *type, pg_fault *fault, char *err,
+                       size_t errlen) {
+    sql q = {0};
+    sql_cat(&q, "ALTER TABLE ");
+    sql_cat(&q, s->qname);
+    sql_cat(&q, " ADD COLUMN IF NOT EXISTS ");
+    sql_ident(&q, name);
+    sql_cat(&q, " ");
+    sql_cat(&q, type);
+    return run_sql(s, &q, "adding a column", fault, err, errlen);
+}
+
 /* Creates the table, adds new fields, makes the key's index; maps fields to columns. DDL runs
  * in its own transactions: a later failure of the batch leaves a correct table behind. */
-static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *err,
-                         size_t errlen) {
+static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *err, size_t errlen) {
     const sl_schema *sc = b->schema;
     if (!s->cols_known && !load_cols(s, fault, err, errlen)) return false;
     bool changed = false;
@@ -368,41 +398,17 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
             sql_cat(&q, " text");
         }
         sql_cat(&q, ")");
-        char *text = sql_done(&q);
-        bool ok = text && run(s, text, "creating the table", fault, err, errlen);
-        free(text);
-        if (!text) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
-        if (!ok) return false;
+        if (!run_sql(s, &q, "creating the table", fault, err, errlen)) return false;
         changed = true;
     } else {
         for (uint32_t f = 0; f < sc->nfields; f++) {
             if (find_col(s, sc->names[f]) >= 0) continue;
-            sql q = {0};
-            sql_cat(&q, "ALTER TABLE ");
-            sql_cat(&q, s->qname);
-            sql_cat(&q, " ADD COLUMN IF NOT EXISTS ");
-            sql_ident(&q, sc->names[f]);
-            sql_cat(&q, " ");
-            sql_cat(&q, pg_type(field_type(b, f)));
-            char *text = sql_done(&q);
-            bool ok = text && run(s, text, "adding a column", fault, err, errlen);
-            free(text);
-            if (!text) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
-            if (!ok) return false;
+            if (!add_column(s, sc->names[f], pg_type(field_type(b, f)), fault, err, errlen))
+                return false;
             changed = true;
         }
         if (s->key && find_col(s, s->key) < 0) {
-            sql q = {0};
-            sql_cat(&q, "ALTER TABLE ");
-            sql_cat(&q, s->qname);
-            sql_cat(&q, " ADD COLUMN IF NOT EXISTS ");
-            sql_ident(&q, s->key);
-            sql_cat(&q, " text");
-            char *text = sql_done(&q);
-            bool ok = text && run(s, text, "adding the key column", fault, err, errlen);
-            free(text);
-            if (!text) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
-            if (!ok) return false;
+            if (!add_column(s, s->key, "text", fault, err, errlen)) return false;
             changed = true;
         }
     }
@@ -419,11 +425,7 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
         sql_cat(&q, " (");
         sql_ident(&q, s->key);
         sql_cat(&q, ")");
-        char *text = sql_done(&q);
-        bool ok = text && run(s, text, "creating the key's unique index", fault, err, errlen);
-        free(text);
-        if (!text) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
-        if (!ok) return false;
+        if (!run_sql(s, &q, "creating the key's unique index", fault, err, errlen)) return false;
         s->key_index = true;
     }
     free(s->colof);
@@ -442,8 +444,8 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
 
 /* Value v as text for a column of class cls, into buf (or *str/len for strings in the arena);
  * false with the reason when it cannot fit. */
-static bool render(const sl_batch *b, const sl_value *v, sl_ftype cls, char *buf,
-                   const char **str, size_t *len, char *why, size_t whylen) {
+static bool render(const sl_batch *b, const sl_value *v, sl_ftype cls, char *buf, const char **str,
+                   size_t *len, char *why, size_t whylen) {
     *str = buf;
     switch ((sl_ftype)v->type) {
     case SL_F_STRING:
@@ -484,10 +486,10 @@ static bool render(const sl_batch *b, const sl_value *v, sl_ftype cls, char *buf
         return true;
     default: *str = NULL; return true;
     }
-    static const char *const NAMES[] = {"null", "a string", "an int", "a float", "a bool",
-                                        "a timestamp"};
+    static const char *const NAMES[] = {"null",    "a string", "an int",
+                                        "a float", "a bool",   "a timestamp"};
     static const char *const COLS[] = {"", "text", "integer", "float", "boolean", "timestamp"};
-    snprintf(why, whylen, "%s does not fit a %s column", NAMES[v->type], COLS[cls]);
+    snprintf(why, whylen, "%s cannot go in a column of type %s", NAMES[v->type], COLS[cls]);
     return false;
 }
 
@@ -546,9 +548,11 @@ static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
         size_t from = 0;
         for (size_t k = 0; k < len && ok; k++) {
             char c = str[k];
-            const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                                               : c == '\t'   ? "\\t"
-                                                             : NULL;
+            const char *esc = c == '\\'   ? "\\\\"
+                              : c == '\n' ? "\\n"
+                              : c == '\r' ? "\\r"
+                              : c == '\t' ? "\\t"
+                                          : NULL;
             if (!esc) continue;
             ok = copy_add(s, str + from, k - from) && copy_add(s, esc, 2);
             from = k + 1;
@@ -614,9 +618,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const rejects *rej, pg_fau
         sql_cat(&q, " FROM ");
         sql_cat(&q, s->qname);
         sql_cat(&q, " WITH NO DATA");
-        char *text = sql_done(&q);
-        ok = text && run(s, text, "making the staging table", fault, err, errlen);
-        free(text);
+        ok = run_sql(s, &q, "making the staging table", fault, err, errlen);
         q = (sql){0};
         sql_cat(&q, "COPY sluice_in ");
     } else {
@@ -689,10 +691,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const rejects *rej, pg_fau
         sql_cat(&q, " SELECT * FROM sluice_in ON CONFLICT (");
         sql_ident(&q, s->key);
         sql_cat(&q, ") DO NOTHING");
-        text = sql_done(&q);
-        ok = text && run(s, text, "inserting rows", fault, err, errlen);
-        if (!text) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
-        free(text);
+        ok = run_sql(s, &q, "inserting rows", fault, err, errlen);
     }
     free(cl);
     return ok;
@@ -724,7 +723,7 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, rejects *rej, pg_fault *f
     }
     char *text = sql_done(&q);
     const char **params = calloc(np ? (size_t)np : 1, sizeof *params);
-    char (*bufs)[40] = calloc(np ? (size_t)np : 1, sizeof *bufs);
+    char(*bufs)[40] = calloc(np ? (size_t)np : 1, sizeof *bufs);
     char **owned = calloc(np ? (size_t)np : 1, sizeof *owned);
     bool ok = text && params && bufs && owned;
     if (!ok) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
@@ -875,13 +874,12 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         fresh = true;
     }
     if (s->pending) {
-        bool same = s->pend_n == b->n && (!b->pos || (s->pend_first == b->pos[0] &&
-                                                      s->pend_last == b->pos[b->n - 1]));
+        bool same = s->pend_n == b->n &&
+                    (!b->pos || (s->pend_first == b->pos[0] && s->pend_last == b->pos[b->n - 1]));
         if (same) {
             pg_fault fault;
             const char *outcome = ask_outcome(s, &fault, err, errlen);
             if (!outcome) return fault_result(s, fault);
-            fprintf(stderr, "DEBUG outcome %s\n", outcome);
             if (!strcmp(outcome, "committed")) {
                 s->pending = false;
                 rejects_flush(&s->pend_rej, dead, s->base.name, b);
@@ -900,7 +898,6 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
     sl_sink_result r = attempt(s, b, dead, err, errlen, &before_commit);
     /* A connection that had been idle may have died meanwhile (a server restart): one new
      * connection right away, rather than a backoff. */
-    if (r == SL_SINK_RETRY) fprintf(stderr, "DEBUG retry fresh=%d before_commit=%d conn=%p: %s\n", fresh, before_commit, (void*)s->conn, err);
     if (r == SL_SINK_RETRY && !s->conn && !fresh && before_commit) {
         if (!connect_db(s, err, errlen)) return SL_SINK_RETRY;
         r = attempt(s, b, dead, err, errlen, &before_commit);
@@ -926,8 +923,8 @@ static void pg_close(sl_sink *base) {
 static const sl_sink_ops PG_OPS = {"postgres", pg_write, pg_close};
 
 sl_sink *sl_sink_postgres_open(const sl_conf_ctx *c, const json_t *section) {
-    static const char *const KEYS[] = {"type", "name", "url",          "table",
-                                       "schema", "key", "connect_timeout", NULL};
+    static const char *const KEYS[] = {
+        "type", "name", "url", "table", "schema", "key", "connect_timeout", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *url = ok ? sl_conf_str(c, section, "url", NULL, &ok) : NULL;
     const char *table = ok ? sl_conf_str(c, section, "table", "records", &ok) : NULL;
@@ -958,7 +955,9 @@ sl_sink *sl_sink_postgres_open(const sl_conf_ctx *c, const json_t *section) {
     s->schema = *schema ? strdup(schema) : NULL;
     s->key = *key ? strdup(key) : NULL;
     /* libpq counts whole seconds; 0 would mean forever. */
-    s->connect_timeout = timeout <= 0 ? 1 : timeout > 3600000 ? 3600 : (int)((timeout + 999) / 1000);
+    s->connect_timeout = timeout <= 0        ? 1
+                         : timeout > 3600000 ? 3600
+                                             : (int)((timeout + 999) / 1000);
     sql q = {0};
     if (*schema) {
         sql_ident(&q, schema);
