@@ -1,6 +1,7 @@
 /* The Sluice web console (served at /, see docs/api.md): lists functions and their versions,
- * deploys modules, moves aliases, invokes functions and shows their logs and stats. Plain JS,
- * no build step. The management token is asked for once and kept in localStorage; a 401 asks
+ * deploys modules, moves aliases, invokes functions and shows their logs and stats; lists the
+ * hosted pipelines with their counters (refreshed every second while shown), starts, stops,
+ * deletes and uploads them. Plain JS, no build step. The management token is asked for once and kept in localStorage; a 401 asks
  * for it again. */
 'use strict';
 
@@ -13,6 +14,8 @@ const state = {
   current: null, // the selected function's name
   detail: null, // GET /api/functions/NAME of the selected function
   tab: 'versions',
+  pipelines: [], // GET /api/pipelines, sorted by name
+  pipe: null, // #/pipelines/NAME: the one pipeline shown (null: all)
   flash: null, // [message, kind] shown by the next view change
 };
 
@@ -188,7 +191,9 @@ function forgetToken() {
   state.token = '';
   localStorage.removeItem(TOKEN_KEY);
   state.functions = [];
+  state.pipelines = [];
   renderFunctionList();
+  renderPipelineList();
   askToken();
 }
 
@@ -230,11 +235,15 @@ function route() {
     openFunction(parts[1], tab);
   } else if (parts[0] === 'deploy') {
     openNewDeploy();
+  } else if (parts[0] === 'pipelines') {
+    openPipelines(parts[1] || null);
   } else {
     state.current = null;
     state.detail = null;
+    state.pipe = null;
     $('fn-view').hidden = true;
     $('deploy-view').hidden = true;
+    $('pipes-view').hidden = true;
     $('welcome').hidden = false;
     showFlash();
     renderFunctionList();
@@ -254,8 +263,11 @@ async function openFunction(name, tab) {
   showFlash();
   $('welcome').hidden = true;
   $('deploy-view').hidden = true;
+  $('pipes-view').hidden = true;
   $('fn-view').hidden = false;
+  state.pipe = null;
   renderFunctionList();
+  renderPipelineList();
   if (changed) {
     $('fn-name').textContent = name;
     $('fn-meta').textContent = '';
@@ -548,7 +560,10 @@ function openNewDeploy() {
   renderFunctionList();
   $('welcome').hidden = true;
   $('fn-view').hidden = true;
+  $('pipes-view').hidden = true;
   $('deploy-view').hidden = false;
+  state.pipe = null;
+  renderPipelineList();
   placeDeployForm($('deploy-view'), null);
   $('deploy-name').value = '';
   fillDeployConfig({kind: 'command', input: 'raw', output: 'raw', timeout_ms: 10000, memory_mib: 128});
@@ -592,6 +607,293 @@ async function deploy(ev) {
   }
 }
 
+/* ---- pipelines: #/pipelines and #/pipelines/NAME ---------------------------------------------- */
+
+const pipePath = (name, rest = '') => `/api/pipelines/${encodeURIComponent(name)}${rest}`;
+const fmtCount = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '–');
+let pipePolling = false;
+
+async function loadPipelines(quiet) {
+  const r = await guard(() => api('GET', '/api/pipelines'), quiet ? (m) => setLive(m, 'error') : undefined);
+  if (!r) return false;
+  state.pipelines = ((r.data && r.data.pipelines) || []).slice().sort((a, b) => a.name.localeCompare(b.name));
+  renderPipelineList();
+  if (!$('pipes-view').hidden) {
+    renderPipelines();
+    setLive(`live · updated ${new Date().toLocaleTimeString()}`, 'ok');
+  }
+  return true;
+}
+
+/* Every second while the pipelines view is shown (and the tab visible, and signed in). */
+async function pollPipelines() {
+  if (pipePolling || document.hidden || $('pipes-view').hidden || !state.token || !$('token-dialog').hidden) return;
+  pipePolling = true;
+  try {
+    await loadPipelines(true);
+  } finally {
+    pipePolling = false;
+  }
+}
+
+function setLive(msg, kind) {
+  const s = $('pipes-live');
+  s.textContent = msg || '';
+  s.className = `live-status${kind ? ` live-${kind}` : ''}`;
+}
+
+function renderPipelineList() {
+  const ul = $('pipeline-list');
+  ul.replaceChildren();
+  for (const p of state.pipelines) {
+    const sinks = (p.stats && p.stats.sinks) || [];
+    const recs = sinks.length ? ` · ${fmtCount(sinks[0].records)} records` : '';
+    const on = !$('pipes-view').hidden && state.pipe === p.name;
+    ul.append(el('li', {},
+      el('a', {
+        href: `#/pipelines/${encodeURIComponent(p.name)}`,
+        class: `fn-item${on ? ' active' : ''}`,
+        dataset: {name: p.name},
+        'aria-current': on ? 'page' : null,
+      }, el('span', {class: 'fn-item-name'}, el('i', {class: `state-dot state-${p.state}`}), p.name),
+      el('span', {class: 'fn-item-meta'}, `${p.state}${recs}`))));
+  }
+  $('pipeline-list-empty').hidden = state.pipelines.length > 0 || !state.token;
+  $('pipelines-link').classList.toggle('active', !$('pipes-view').hidden && !state.pipe);
+}
+
+function openPipelines(name) {
+  const changed = name !== state.pipe || $('pipes-view').hidden;
+  state.current = null;
+  state.detail = null;
+  state.pipe = name;
+  showFlash();
+  $('welcome').hidden = true;
+  $('fn-view').hidden = true;
+  $('deploy-view').hidden = true;
+  $('pipes-view').hidden = false;
+  renderFunctionList();
+  $('pipes-title').textContent = name || 'Pipelines';
+  $('pipe-form-title').textContent = name ? `Replace the file of ${name}` : 'Upload a pipeline';
+  if (changed) {
+    $('pipes-list').replaceChildren();
+    $('pipe-name').value = name || '';
+    $('pipe-error').hidden = true;
+    setStatus('pipe-status', '');
+  }
+  renderPipelines();
+  renderPipelineList();
+  loadPipelines(true);
+  if (state.focusUpload) {
+    state.focusUpload = false;
+    $('pipe-form').scrollIntoView({block: 'start'});
+    $('pipe-name').focus();
+  }
+}
+
+/* The panels are kept (keyed by name) and updated in place, so that the buttons in them stay
+ * clickable while the counters change every second. */
+function renderPipelines() {
+  const list = $('pipes-list');
+  const shown = state.pipe ? state.pipelines.filter((p) => p.name === state.pipe) : state.pipelines;
+  const keep = new Set(shown.map((p) => p.name));
+  for (const card of [...list.children]) if (!keep.has(card.dataset.name)) card.remove();
+  shown.forEach((p, i) => {
+    let card = list.querySelector(`.pipe[data-name="${CSS.escape(p.name)}"]`);
+    if (!card) card = pipeCard(p.name);
+    if (list.children[i] !== card) list.insertBefore(card, list.children[i] || null);
+    updatePipeCard(card, p);
+  });
+  const empty = $('pipes-empty');
+  empty.hidden = shown.length > 0;
+  empty.textContent = state.pipe
+    ? `There is no pipeline named ${state.pipe}: upload its file below.`
+    : 'No pipelines yet: upload a pipeline file below.';
+  const running = state.pipelines.filter((p) => p.state === 'running').length;
+  $('pipes-meta').textContent = state.pipe
+    ? 'Counters since the pipeline was started; refreshed every second.'
+    : `${state.pipelines.length} pipeline${state.pipelines.length === 1 ? '' : 's'}, ${running} running; ` +
+      'counters since each was started, refreshed every second.';
+}
+
+function pipeCard(name) {
+  const sub = (cls) => el('div', {class: cls});
+  const card = el('article', {class: 'panel pipe', dataset: {name}},
+    el('div', {class: 'pipe-head'},
+      el('div', {class: 'pipe-title'},
+        el('h2', {}, el('a', {href: `#/pipelines/${encodeURIComponent(name)}`}, name)),
+        el('span', {class: 'pipe-state', dataset: {field: 'state'}})),
+      el('div', {class: 'pipe-actions'},
+        el('span', {class: 'form-status', dataset: {field: 'status'}, role: 'status'}),
+        el('a', {class: 'btn btn-ghost', href: `/dashboard?pipeline=${encodeURIComponent(name)}`,
+          target: '_blank', rel: 'noopener'}, 'Dashboard'),
+        el('button', {type: 'button', class: 'btn', dataset: {action: 'start'}}, 'Start'),
+        el('button', {type: 'button', class: 'btn', dataset: {action: 'stop'}}, 'Stop'),
+        el('button', {type: 'button', class: 'btn btn-danger-ghost', dataset: {action: 'delete'}}, 'Delete'))),
+    el('p', {class: 'error-text pipe-error', dataset: {field: 'error'}, hidden: true}),
+    el('p', {class: 'muted small', dataset: {field: 'nostats'}, hidden: true},
+      'Not running: its counters start again from zero when it is started.'),
+    el('div', {class: 'pipe-body', dataset: {field: 'body'}},
+      sub('cards pipe-cards'),
+      el('div', {class: 'pipe-tables'},
+        el('div', {},
+          el('h4', {}, 'Stages'),
+          el('table', {class: 'table pipe-stages'},
+            el('thead', {}, el('tr', {}, ['Stage', 'Type'].map((h) => el('th', {}, h)),
+              ['In', 'Out', 'Errors', 'Busy'].map((h) => el('th', {class: 'num'}, h)))),
+            el('tbody'))),
+        el('div', {},
+          el('h4', {}, 'Sinks'),
+          el('table', {class: 'table pipe-sinks'},
+            el('thead', {}, el('tr', {}, ['Sink', 'Type'].map((h) => el('th', {}, h)),
+              ['Records', 'Batches', 'Retries', 'Failures'].map((h) => el('th', {class: 'num'}, h)),
+              el('th', {}, 'Last error'))),
+            el('tbody'))))));
+  return card;
+}
+
+function updatePipeCard(card, p) {
+  const f = (name) => card.querySelector(`[data-field="${name}"]`);
+  const st = f('state');
+  st.textContent = p.state;
+  st.className = `pipe-state state-${p.state}`;
+  card.dataset.state = p.state;
+  const err = f('error');
+  err.textContent = p.error || '';
+  err.hidden = !p.error;
+  const busy = card.dataset.busy === '1';
+  const running = p.state === 'running';
+  card.querySelector('[data-action="start"]').disabled = busy || running;
+  card.querySelector('[data-action="stop"]').disabled = busy || !(running || p.state === 'finished');
+  card.querySelector('[data-action="delete"]').disabled = busy;
+
+  const s = p.stats;
+  f('nostats').hidden = !!s;
+  f('body').hidden = !s;
+  if (!s) return;
+  const src = s.source || {};
+  const q = s.queues || {};
+  const stat = (label, value, key, bad) => el('div', {class: `card${bad ? ' card-bad' : ''}`, dataset: {stat: key}},
+    el('div', {class: 'card-value'}, value), el('div', {class: 'card-label'}, label));
+  card.querySelector('.pipe-cards').replaceChildren(
+    stat(`source (${src.type || '?'}) records`, fmtCount(src.records), 'source'),
+    stat('bad input', fmtCount(src.bad), 'bad', src.bad > 0),
+    stat('queue in', fmtCount(q.in), 'queue_in'),
+    stat('queue out', fmtCount(q.out), 'queue_out'),
+    stat('dead letters', fmtCount(s.dead_letters), 'dead_letters', s.dead_letters > 0),
+    stat('committed position', fmtCount(s.committed), 'committed'));
+  const stages = s.stages || [];
+  card.querySelector('.pipe-stages tbody').replaceChildren(...(stages.length ? stages.map((g) =>
+    el('tr', {dataset: {stage: g.name}},
+      el('td', {}, el('code', {}, g.name)),
+      el('td', {}, g.type),
+      el('td', {class: 'num', dataset: {k: 'in'}}, fmtCount(g.in)),
+      el('td', {class: 'num', dataset: {k: 'out'}}, fmtCount(g.out)),
+      el('td', {class: `num${g.errors ? ' error-text' : ''}`, dataset: {k: 'errors'}}, fmtCount(g.errors)),
+      el('td', {class: 'num nowrap', dataset: {k: 'busy'}}, fmtMs(g.busy_ms)))) :
+    [el('tr', {}, el('td', {colspan: 6, class: 'muted small'}, 'No stages: records go from the parser to the sinks.'))]));
+  card.querySelector('.pipe-sinks tbody').replaceChildren(...(s.sinks || []).map((k) =>
+    el('tr', {dataset: {sink: k.name}},
+      el('td', {}, el('code', {}, k.name)),
+      el('td', {}, k.type),
+      el('td', {class: 'num', dataset: {k: 'records'}}, fmtCount(k.records)),
+      el('td', {class: 'num', dataset: {k: 'batches'}}, fmtCount(k.batches)),
+      el('td', {class: `num${k.retries ? ' warn-text' : ''}`, dataset: {k: 'retries'}}, fmtCount(k.retries)),
+      el('td', {class: `num${k.failures ? ' error-text' : ''}`, dataset: {k: 'failures'}}, fmtCount(k.failures)),
+      el('td', {class: 'small error-text', dataset: {k: 'last_error'}}, k.last_error || ''))));
+}
+
+/* Start, Stop and Delete (one click handler for all the panels). */
+async function pipelineAction(ev) {
+  const b = ev.target.closest('button[data-action]');
+  if (!b) return;
+  const card = b.closest('.pipe');
+  const name = card.dataset.name;
+  const action = b.dataset.action;
+  if (action === 'delete' && !confirm(`Delete pipeline "${name}"? It is stopped and its file removed ` +
+      '(what its sinks wrote stays).')) return;
+  const status = card.querySelector('[data-field="status"]');
+  const say = (msg, kind = 'info') => {
+    status.textContent = msg;
+    status.className = `form-status${msg ? ` form-status-${kind}` : ''}`;
+  };
+  say({start: 'Starting…', stop: 'Stopping (committing what was read)…', delete: 'Deleting…'}[action]);
+  card.dataset.busy = '1';
+  for (const x of card.querySelectorAll('button[data-action]')) x.disabled = true;
+  try {
+    const r = await guard(() => action === 'delete'
+      ? api('DELETE', pipePath(name))
+      : api('POST', pipePath(name, `/${action}`)), (m) => say(m, 'error'));
+    if (!r) return;
+    say(action === 'start' ? 'Started.' : action === 'stop' ? 'Stopped.' : '', 'ok');
+    setTimeout(() => {
+      if (status.classList.contains('form-status-ok')) say('');
+    }, 4000);
+    if (action === 'delete') {
+      flash(`Deleted pipeline ${name}.`, 'ok');
+      state.pipelines = state.pipelines.filter((p) => p.name !== name);
+      if (state.pipe === name) go('#/pipelines');
+      else showFlash();
+    } else if (r.data && r.data.name) {
+      state.pipelines = state.pipelines.map((p) => (p.name === name ? r.data : p));
+    }
+  } finally {
+    delete card.dataset.busy;
+    renderPipelines();
+    renderPipelineList();
+    loadPipelines(true);
+  }
+}
+
+async function loadPipelineFile() {
+  const file = $('pipe-file').files[0];
+  if (!file) return;
+  $('pipe-yaml').value = await file.text();
+  if (!$('pipe-name').value.trim()) {
+    const m = /^\s*name:\s*["']?([a-z0-9][a-z0-9_-]{0,62})["']?\s*$/m.exec($('pipe-yaml').value);
+    $('pipe-name').value = m ? m[1] : file.name.replace(/\.ya?ml$/i, '').toLowerCase();
+  }
+}
+
+async function uploadPipeline(ev) {
+  ev.preventDefault();
+  const name = $('pipe-name').value.trim();
+  const yaml = $('pipe-yaml').value;
+  if (!name || !yaml.trim()) return;
+  const errBox = $('pipe-error');
+  errBox.hidden = true;
+  setStatus('pipe-status', 'Uploading…');
+  $('pipe-submit').disabled = true;
+  try {
+    let failed = null;
+    const r = await guard(() => api('PUT', pipePath(name), {body: yaml, headers: {'Content-Type': 'application/yaml'}}),
+      (m) => {
+        failed = m;
+      });
+    if (!r) {
+      setStatus('pipe-status', '');
+      if (failed) {
+        $('pipe-error-text').textContent = failed;
+        errBox.hidden = false;
+      }
+      return;
+    }
+    let msg = `${r.status === 201 ? 'Created' : 'Replaced'} pipeline ${name}.`;
+    if ($('pipe-start').checked) {
+      const s = await guard(() => api('POST', pipePath(name, '/start')), (m) => {
+        msg += ` Starting it failed: ${m}`;
+      });
+      if (s) msg += ' Started.';
+    }
+    setStatus('pipe-status', msg, /failed/.test(msg) ? 'error' : 'ok');
+    $('pipe-file').value = '';
+    await loadPipelines(true);
+    if (state.pipe && state.pipe !== name) go(`#/pipelines/${encodeURIComponent(name)}`);
+  } finally {
+    $('pipe-submit').disabled = false;
+  }
+}
+
 /* ---- start ----------------------------------------------------------------------------------- */
 
 async function start() {
@@ -601,6 +903,7 @@ async function start() {
   }
   $('signout').hidden = false;
   if (await loadFunctions()) {
+    await loadPipelines(true);
     state.detail = null;
     route();
   }
@@ -630,6 +933,16 @@ function init() {
   $('logs-limit').addEventListener('change', loadLogs);
   $('stats-refresh').addEventListener('click', loadStats);
   deployForm.addEventListener('submit', deploy);
+  $('refresh-pipelines').addEventListener('click', () => loadPipelines());
+  $('new-pipeline').addEventListener('click', () => {
+    state.focusUpload = true;
+    go('#/pipelines');
+  });
+  $('pipe-form').addEventListener('submit', uploadPipeline);
+  $('pipe-file').addEventListener('change', loadPipelineFile);
+  $('pipes-list').addEventListener('click', pipelineAction);
+  setInterval(pollPipelines, 1000);
+  document.addEventListener('visibilitychange', pollPipelines);
   window.addEventListener('hashchange', () => {
     if (state.token) route();
   });

@@ -39,10 +39,11 @@ static inline bool reserve(sl_text *t, size_t n) {
 
 /* ---- Numbers ----------------------------------------------------------------------------- */
 
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
-                                     "31323334353637383940414243444546474849505152535455565758596061"
-                                     "62636465666768697071727374757677787980818283848586878889909192"
-                                     "939495969798990";
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930"
+    "31323334353637383940414243444546474849505152535455565758596061"
+    "62636465666768697071727374757677787980818283848586878889909192"
+    "939495969798990";
 
 static char *put_u64(char *o, uint64_t v) {
     char tmp[20];
@@ -90,32 +91,32 @@ static const struct {
     {0xfa8fd5a0081c0288, -1220}, {0xbaaee17fa23ebf76, -1193}, {0x8b16fb203055ac76, -1166},
     {0xcf42894a5dce35ea, -1140}, {0x9a6bb0aa55653b2d, -1113}, {0xe61acf033d1a45df, -1087},
     {0xab70fe17c79ac6ca, -1060}, {0xff77b1fcbebcdc4f, -1034}, {0xbe5691ef416bd60c, -1007},
-    {0x8dd01fad907ffc3c, -980}, {0xd3515c2831559a83, -954}, {0x9d71ac8fada6c9b5, -927},
-    {0xea9c227723ee8bcb, -901}, {0xaecc49914078536d, -874}, {0x823c12795db6ce57, -847},
-    {0xc21094364dfb5637, -821}, {0x9096ea6f3848984f, -794}, {0xd77485cb25823ac7, -768},
-    {0xa086cfcd97bf97f4, -741}, {0xef340a98172aace5, -715}, {0xb23867fb2a35b28e, -688},
-    {0x84c8d4dfd2c63f3b, -661}, {0xc5dd44271ad3cdba, -635}, {0x936b9fcebb25c996, -608},
-    {0xdbac6c247d62a584, -582}, {0xa3ab66580d5fdaf6, -555}, {0xf3e2f893dec3f126, -529},
-    {0xb5b5ada8aaff80b8, -502}, {0x87625f056c7c4a8b, -475}, {0xc9bcff6034c13053, -449},
-    {0x964e858c91ba2655, -422}, {0xdff9772470297ebd, -396}, {0xa6dfbd9fb8e5b88f, -369},
-    {0xf8a95fcf88747d94, -343}, {0xb94470938fa89bcf, -316}, {0x8a08f0f8bf0f156b, -289},
-    {0xcdb02555653131b6, -263}, {0x993fe2c6d07b7fac, -236}, {0xe45c10c42a2b3b06, -210},
-    {0xaa242499697392d3, -183}, {0xfd87b5f28300ca0e, -157}, {0xbce5086492111aeb, -130},
-    {0x8cbccc096f5088cc, -103}, {0xd1b71758e219652c, -77}, {0x9c40000000000000, -50},
-    {0xe8d4a51000000000, -24}, {0xad78ebc5ac620000, 3}, {0x813f3978f8940984, 30},
-    {0xc097ce7bc90715b3, 56}, {0x8f7e32ce7bea5c70, 83}, {0xd5d238a4abe98068, 109},
-    {0x9f4f2726179a2245, 136}, {0xed63a231d4c4fb27, 162}, {0xb0de65388cc8ada8, 189},
-    {0x83c7088e1aab65db, 216}, {0xc45d1df942711d9a, 242}, {0x924d692ca61be758, 269},
-    {0xda01ee641a708dea, 295}, {0xa26da3999aef774a, 322}, {0xf209787bb47d6b85, 348},
-    {0xb454e4a179dd1877, 375}, {0x865b86925b9bc5c2, 402}, {0xc83553c5c8965d3d, 428},
-    {0x952ab45cfa97a0b3, 455}, {0xde469fbd99a05fe3, 481}, {0xa59bc234db398c25, 508},
-    {0xf6c69a72a3989f5c, 534}, {0xb7dcbf5354e9bece, 561}, {0x88fcf317f22241e2, 588},
-    {0xcc20ce9bd35c78a5, 614}, {0x98165af37b2153df, 641}, {0xe2a0b5dc971f303a, 667},
-    {0xa8d9d1535ce3b396, 694}, {0xfb9b7cd9a4a7443c, 720}, {0xbb764c4ca7a44410, 747},
-    {0x8bab8eefb6409c1a, 774}, {0xd01fef10a657842c, 800}, {0x9b10a4e5e9913129, 827},
-    {0xe7109bfba19c0c9d, 853}, {0xac2820d9623bf429, 880}, {0x80444b5e7aa7cf85, 907},
-    {0xbf21e44003acdd2d, 933}, {0x8e679c2f5e44ff8f, 960}, {0xd433179d9c8cb841, 986},
-    {0x9e19db92b4e31ba9, 1013}, {0xeb96bf6ebadf77d9, 1039}, {0xaf87023b9bf0ee6b, 1066},
+    {0x8dd01fad907ffc3c, -980},  {0xd3515c2831559a83, -954},  {0x9d71ac8fada6c9b5, -927},
+    {0xea9c227723ee8bcb, -901},  {0xaecc49914078536d, -874},  {0x823c12795db6ce57, -847},
+    {0xc21094364dfb5637, -821},  {0x9096ea6f3848984f, -794},  {0xd77485cb25823ac7, -768},
+    {0xa086cfcd97bf97f4, -741},  {0xef340a98172aace5, -715},  {0xb23867fb2a35b28e, -688},
+    {0x84c8d4dfd2c63f3b, -661},  {0xc5dd44271ad3cdba, -635},  {0x936b9fcebb25c996, -608},
+    {0xdbac6c247d62a584, -582},  {0xa3ab66580d5fdaf6, -555},  {0xf3e2f893dec3f126, -529},
+    {0xb5b5ada8aaff80b8, -502},  {0x87625f056c7c4a8b, -475},  {0xc9bcff6034c13053, -449},
+    {0x964e858c91ba2655, -422},  {0xdff9772470297ebd, -396},  {0xa6dfbd9fb8e5b88f, -369},
+    {0xf8a95fcf88747d94, -343},  {0xb94470938fa89bcf, -316},  {0x8a08f0f8bf0f156b, -289},
+    {0xcdb02555653131b6, -263},  {0x993fe2c6d07b7fac, -236},  {0xe45c10c42a2b3b06, -210},
+    {0xaa242499697392d3, -183},  {0xfd87b5f28300ca0e, -157},  {0xbce5086492111aeb, -130},
+    {0x8cbccc096f5088cc, -103},  {0xd1b71758e219652c, -77},   {0x9c40000000000000, -50},
+    {0xe8d4a51000000000, -24},   {0xad78ebc5ac620000, 3},     {0x813f3978f8940984, 30},
+    {0xc097ce7bc90715b3, 56},    {0x8f7e32ce7bea5c70, 83},    {0xd5d238a4abe98068, 109},
+    {0x9f4f2726179a2245, 136},   {0xed63a231d4c4fb27, 162},   {0xb0de65388cc8ada8, 189},
+    {0x83c7088e1aab65db, 216},   {0xc45d1df942711d9a, 242},   {0x924d692ca61be758, 269},
+    {0xda01ee641a708dea, 295},   {0xa26da3999aef774a, 322},   {0xf209787bb47d6b85, 348},
+    {0xb454e4a179dd1877, 375},   {0x865b86925b9bc5c2, 402},   {0xc83553c5c8965d3d, 428},
+    {0x952ab45cfa97a0b3, 455},   {0xde469fbd99a05fe3, 481},   {0xa59bc234db398c25, 508},
+    {0xf6c69a72a3989f5c, 534},   {0xb7dcbf5354e9bece, 561},   {0x88fcf317f22241e2, 588},
+    {0xcc20ce9bd35c78a5, 614},   {0x98165af37b2153df, 641},   {0xe2a0b5dc971f303a, 667},
+    {0xa8d9d1535ce3b396, 694},   {0xfb9b7cd9a4a7443c, 720},   {0xbb764c4ca7a44410, 747},
+    {0x8bab8eefb6409c1a, 774},   {0xd01fef10a657842c, 800},   {0x9b10a4e5e9913129, 827},
+    {0xe7109bfba19c0c9d, 853},   {0xac2820d9623bf429, 880},   {0x80444b5e7aa7cf85, 907},
+    {0xbf21e44003acdd2d, 933},   {0x8e679c2f5e44ff8f, 960},   {0xd433179d9c8cb841, 986},
+    {0x9e19db92b4e31ba9, 1013},  {0xeb96bf6ebadf77d9, 1039},  {0xaf87023b9bf0ee6b, 1066},
 };
 
 static diyfp diy_mul(diyfp x, diyfp y) {
@@ -125,26 +126,12 @@ static diyfp diy_mul(diyfp x, diyfp y) {
     return (diyfp){h, x.e + y.e + 64};
 }
 
-static const uint64_t pow10_u64[20] = {1,
-                                       10,
-                                       100,
-                                       1000,
-                                       10000,
-                                       100000,
-                                       1000000,
-                                       10000000,
-                                       100000000,
-                                       1000000000,
-                                       10000000000,
-                                       100000000000,
-                                       1000000000000,
-                                       10000000000000,
-                                       100000000000000,
-                                       1000000000000000,
-                                       10000000000000000,
-                                       100000000000000000,
-                                       1000000000000000000,
-                                       10000000000000000000u};
+// clang-format off
+static const uint64_t pow10_u64[20] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000,
+    100000000000, 1000000000000, 10000000000000, 100000000000000, 1000000000000000,
+    10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000u};
+// clang-format on
 
 static void grisu_round(char *buf, int len, uint64_t delta, uint64_t rest, uint64_t ten_kappa,
                         uint64_t wp_w) {
@@ -157,7 +144,8 @@ static void grisu_round(char *buf, int len, uint64_t delta, uint64_t rest, uint6
 
 static int count_digits32(uint32_t n) {
     int d = 1;
-    while (d < 9 && n >= pow10_u64[d]) d++;
+    while (d < 9 && n >= pow10_u64[d])
+        d++;
     return d;
 }
 
@@ -212,7 +200,8 @@ static void grisu2(double v, char *buf, int *len, int *k) {
     }
     pl.f <<= 10;
     pl.e -= 10;
-    diyfp mi = x.f == DP_HIDDEN ? (diyfp){(x.f << 2) - 1, x.e - 2} : (diyfp){(x.f << 1) - 1, x.e - 1};
+    diyfp mi =
+        x.f == DP_HIDDEN ? (diyfp){(x.f << 2) - 1, x.e - 2} : (diyfp){(x.f << 1) - 1, x.e - 1};
     mi.f <<= mi.e - pl.e;
     mi.e = pl.e;
     double dk = (-61 - pl.e) * 0.30102999566398114 + 347;
@@ -229,6 +218,53 @@ static void grisu2(double v, char *buf, int *len, int *k) {
     digit_gen(w, wp, wp.f - wm.f, buf, len, k);
 }
 
+static double to_double(const char *s, size_t n);
+
+/* Whether digits c[0..n) * 10^k read back as v. */
+static bool reads_back(const char *c, int n, int k, double v) {
+    char t[48];
+    memcpy(t, c, (size_t)n);
+    int len = n + snprintf(t + n, sizeof t - (size_t)n, "e%d", k);
+    return to_double(t, (size_t)len) == v;
+}
+
+/* Grisu2 gives a digit or two too many for roughly 0.1-0.5% of doubles. If any decimal with
+ * one digit less reads back as v, one of the two neighbours of the digits cut short does (any
+ * such decimal lies within the rounding interval, and so does the neighbour between it and
+ * the digits): try them, the nearer first, while one works. */
+static void shorten(double v, char *buf, int *len, int *k) {
+    char c[24];
+    while (*len > 1) {
+        int n = *len - 1;
+        bool found = false;
+        for (int up = buf[n] >= '5', tries = 0; tries < 2 && !found; tries++, up = !up) {
+            int cn = n, ck = *k + 1;
+            memcpy(c, buf, (size_t)n);
+            if (up) {
+                int i = n - 1;
+                while (i >= 0 && c[i] == '9')
+                    c[i--] = '0';
+                if (i >= 0) {
+                    c[i]++;
+                } else {
+                    c[0] = '1'; /* 99..9 + 1 */
+                    ck += n;
+                    cn = 1;
+                }
+            }
+            while (cn > 1 && c[cn - 1] == '0')
+                cn--, ck++;
+            if (reads_back(c, cn, ck, v)) {
+                memcpy(buf, c, (size_t)cn);
+                *len = cn;
+                *k = ck;
+                found = true;
+            }
+        }
+        if (!found) return;
+    }
+}
+
 static char *put_exp(char *o, int e) {
     *o++ = 'e';
     *o++ = e < 0 ? '-' : '+';
@@ -237,16 +273,21 @@ static char *put_exp(char *o, int e) {
 
 size_t sl_format_float(double d, char *buf) {
     char *o = buf;
+    if (!isfinite(d)) {
+        const char *t = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+        return (size_t)(stpcpy(buf, t) - buf);
+    }
     if (signbit(d)) {
         *o++ = '-';
         d = -d;
     }
     if (d == 0) {
-        memcpy(o, "0.0", 3);
+        memcpy(o, "0.0", 4);
         return (size_t)(o + 3 - buf);
     }
     int len, k;
     grisu2(d, o, &len, &k);
+    shorten(d, o, &len, &k);
     int kk = len + k; /* 10^(kk-1) <= d < 10^kk */
     if (k >= 0 && kk <= 21) {
         /* 1234e7 -> 12340000000.0 */
@@ -275,6 +316,7 @@ size_t sl_format_float(double d, char *buf) {
         o[1] = '.';
         o = put_exp(o + len + 1, kk - 1);
     }
+    *o = '\0';
     return (size_t)(o - buf);
 }
 
@@ -360,9 +402,11 @@ bool sl_parse_float(const char *s, size_t n, double *out) {
     size_t i = 0;
     if (n && (s[0] == '-' || s[0] == '+')) i++;
     size_t digits = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++, digits++;
     if (i < n && s[i] == '.')
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits++;
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
     if (!digits) {
         const char *w = s + (n && (s[0] == '-' || s[0] == '+'));
         size_t wn = n - (size_t)(w - s);
@@ -380,7 +424,8 @@ bool sl_parse_float(const char *s, size_t n, double *out) {
         i++;
         if (i < n && (s[i] == '-' || s[i] == '+')) i++;
         size_t e0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
         if (i == e0) return false;
     }
     if (i != n) return false;
@@ -389,7 +434,8 @@ bool sl_parse_float(const char *s, size_t n, double *out) {
 }
 
 bool sl_parse_bool(const char *s, size_t n, bool *out) {
-    static const char *const yes[] = {"true", "t", "yes", "1"}, *const no[] = {"false", "f", "no", "0"};
+    static const char *const yes[] = {"true", "t", "yes", "1"}, *const no[] = {"false", "f", "no",
+                                                                               "0"};
     for (int i = 0; i < 4; i++) {
         if (eq_nocase(s, n, yes[i])) return *out = true;
         if (eq_nocase(s, n, no[i])) return !(*out = false);
@@ -404,14 +450,22 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
     unsigned c = s[0];
     size_t n;
     unsigned lo = 0x80, hi = 0xbf; /* the range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf) n = 2;
-    else if (c == 0xe0) n = 3, lo = 0xa0;
-    else if (c == 0xed) n = 3, hi = 0x9f; /* no surrogates */
-    else if (c >= 0xe1 && c <= 0xef) n = 3;
-    else if (c == 0xf0) n = 4, lo = 0x90;
-    else if (c == 0xf4) n = 4, hi = 0x8f;
-    else if (c >= 0xf1 && c <= 0xf3) n = 4;
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c == 0xe0)
+        n = 3, lo = 0xa0;
+    else if (c == 0xed)
+        n = 3, hi = 0x9f; /* no surrogates */
+    else if (c >= 0xe1 && c <= 0xef)
+        n = 3;
+    else if (c == 0xf0)
+        n = 4, lo = 0x90;
+    else if (c == 0xf4)
+        n = 4, hi = 0x8f;
+    else if (c >= 0xf1 && c <= 0xf3)
+        n = 4;
+    else
+        return 0;
     if ((size_t)(end - s) < n || s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < n; i++)
         if ((s[i] & 0xc0) != 0x80) return 0;
@@ -420,14 +474,16 @@ static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
 
 /* 1: a byte that cannot go into a JSON string as it is (control, '"', '\\', non-ASCII). */
 #define X16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+// clang-format off
 static const unsigned char str_special[256] = {
     X16(1), X16(1),                                 /* 0x00-0x1f */
-    0,      0,      1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20-0x2f: '"' */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20-0x2f: '"' */
     X16(0), X16(0),                                 /* 0x30-0x4f */
-    0,      0,      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50-0x5f: '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50-0x5f: '\\' */
     X16(0), X16(0),                                 /* 0x60-0x7f */
     X16(1), X16(1), X16(1), X16(1), X16(1), X16(1), X16(1), X16(1), /* 0x80-0xff */
 };
+// clang-format on
 
 static bool put_str(sl_text *t, const char *s, size_t n) {
     if (!reserve(t, n + 2)) return false;
@@ -436,7 +492,8 @@ static bool put_str(sl_text *t, const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s, *end = u + n;
     while (u < end) {
         const unsigned char *r = u;
-        while (r < end && !str_special[*r]) r++;
+        while (r < end && !str_special[*r])
+            r++;
         memcpy(o, u, (size_t)(r - u));
         o += r - u;
         u = r;
@@ -530,7 +587,8 @@ static bool keys_make(keytab *k, const sl_schema *s, const char *pre, const char
         if (!reserve(&k->text, n)) return false;
         if (n) memcpy(k->text.data + k->text.len, pre, n); /* data may still be NULL */
         k->text.len += n;
-        if (!put_str(&k->text, s->names[j], strlen(s->names[j])) || !reserve(&k->text, strlen(post)))
+        if (!put_str(&k->text, s->names[j], strlen(s->names[j])) ||
+            !reserve(&k->text, strlen(post)))
             return false;
         memcpy(k->text.data + k->text.len, post, strlen(post));
         k->text.len += strlen(post);
@@ -678,7 +736,8 @@ static bool jerr(sl_json_reader *r, const char *at, const char *msg) {
 }
 
 static inline const char *skip_ws(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
     return p;
 }
 
@@ -690,9 +749,12 @@ static int hex4(const char *p) {
     int v = 0;
     for (int i = 0; i < 4; i++) {
         int c = (unsigned char)p[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = (c | 0x20) - 'a' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
         v = v * 16 + d;
     }
     return v;
@@ -705,7 +767,8 @@ static bool parse_string(sl_json_reader *r, const char **pp, const char *end, ui
     const char *a = *pp + 1, *p = a;
     bool esc = false;
     for (;;) {
-        while (p < end && !str_special[(unsigned char)*p]) p++;
+        while (p < end && !str_special[(unsigned char)*p])
+            p++;
         if (p == end) return jerr(r, *pp, "unterminated string");
         unsigned char c = (unsigned char)*p;
         if (c == '"') break;
@@ -734,7 +797,8 @@ static bool parse_string(sl_json_reader *r, const char **pp, const char *end, ui
     if (need > UINT32_MAX) return jerr(r, *pp, "strings too long");
     if (need > r->scap) {
         size_t cap = r->scap ? r->scap : 1024;
-        while (cap < need) cap *= 2;
+        while (cap < need)
+            cap *= 2;
         char *s = realloc(r->scratch, cap);
         if (!s) return jerr(r, a, "out of memory");
         r->scratch = s;
@@ -760,7 +824,8 @@ static bool parse_string(sl_json_reader *r, const char **pp, const char *end, ui
             int u = p - q >= 4 ? hex4(q) : -1;
             if (u < 0) return jerr(r, q - 2, "invalid \\u escape");
             q += 4;
-            if (u >= 0xdc00 && u <= 0xdfff) return jerr(r, q - 6, "lone low surrogate in \\u escape");
+            if (u >= 0xdc00 && u <= 0xdfff)
+                return jerr(r, q - 6, "lone low surrogate in \\u escape");
             if (u >= 0xd800 && u <= 0xdbff) {
                 int lo = p - q >= 6 && q[0] == '\\' && q[1] == 'u' ? hex4(q + 2) : -1;
                 if (lo < 0xdc00 || lo > 0xdfff)
@@ -802,21 +867,24 @@ static bool parse_number(sl_json_reader *r, const char **pp, const char *end, sl
     if (p < end && *p == '0') {
         p++;
     } else if (p < end && *p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     } else {
         return jerr(r, a, "invalid number");
     }
     const char *int_end = p;
     if (p < end && *p == '.') {
         const char *d = ++p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
         if (p == d) return jerr(r, a, "invalid number: no digit after '.'");
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         const char *d = p;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
         if (p == d) return jerr(r, a, "invalid number: no digit in the exponent");
     }
     *pp = p;
@@ -898,9 +966,7 @@ static bool parse_value(sl_json_reader *r, const char **pp, const char *end, jva
         out->v.type = SL_F_BOOL;
         out->v.v.b = true;
         return word(r, pp, end, "true", 4);
-    case 'f':
-        out->v.type = SL_F_BOOL;
-        return word(r, pp, end, "false", 5);
+    case 'f': out->v.type = SL_F_BOOL; return word(r, pp, end, "false", 5);
     case 'n': return word(r, pp, end, "null", 4);
     case '[':
     case '{': {
@@ -994,7 +1060,8 @@ uint32_t sl_json_reader_map(sl_json_reader *r, const sl_schema *s) {
             r->name_len = nl;
             r->nlcap = nf;
         }
-        for (uint32_t j = 0; j < nf; j++) r->name_len[j] = (uint32_t)strlen(s->names[j]);
+        for (uint32_t j = 0; j < nf; j++)
+            r->name_len[j] = (uint32_t)strlen(s->names[j]);
         sl_schema_unref(r->mapped);
         r->mapped = sl_schema_ref((sl_schema *)s);
     }
@@ -1042,7 +1109,8 @@ sl_schema *sl_json_reader_extend(sl_json_reader *r, const sl_schema *s) {
     ns = sl_schema_new((const char *const *)names, types, n);
     if (ns) sl_json_reader_map(r, ns);
 done:
-    for (uint32_t j = old; names && j < n; j++) free(names[j]);
+    for (uint32_t j = old; names && j < n; j++)
+        free(names[j]);
     free(names);
     free(types);
     return ns;
@@ -1157,14 +1225,16 @@ oom:
 static void where(const char *s, size_t off, char *err, size_t errsize, const char *msg) {
     size_t line = 1, col = 1;
     for (size_t i = 0; i < off; i++) {
-        if (s[i] == '\n') line++, col = 1;
-        else col++;
+        if (s[i] == '\n')
+            line++, col = 1;
+        else
+            col++;
     }
     snprintf(err, errsize, "JSON: %s at line %zu, column %zu", msg, line, col);
 }
 
-sl_batch *sl_json_decode(const char *s, size_t len, const sl_schema *hint, uint64_t pos,
-                         char *err, size_t errsize) {
+sl_batch *sl_json_decode(const char *s, size_t len, const sl_schema *hint, uint64_t pos, char *err,
+                         size_t errsize) {
     sl_json_reader *r = sl_json_reader_new(hint);
     sl_batch *b = NULL;
     sl_schema *sch = NULL;
@@ -1181,7 +1251,8 @@ sl_batch *sl_json_decode(const char *s, size_t len, const sl_schema *hint, uint6
         sl_schema_unref(empty);
         if (!b) goto oom;
         p = skip_ws(p + 1, end);
-        if (p < end && *p == ']') p++;
+        if (p < end && *p == ']')
+            p++;
         else
             for (uint32_t i = 0;; i++) {
                 if (p == end || *p != '{') {
@@ -1215,7 +1286,8 @@ sl_batch *sl_json_decode(const char *s, size_t len, const sl_schema *hint, uint6
     } else if (p < end && *p == '{') {
         if (!parse_object(r, &p, end)) goto bad;
         bool columnar = r->nm > 0;
-        for (uint32_t i = 0; columnar && i < r->nm; i++) columnar = r->m[i].val.nested == '[';
+        for (uint32_t i = 0; columnar && i < r->nm; i++)
+            columnar = r->m[i].val.nested == '[';
         if (columnar) {
             const char *q = skip_ws(p, end);
             if (q != end) {

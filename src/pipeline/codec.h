@@ -59,8 +59,9 @@ sl_batch *sl_json_decode(const char *s, size_t len, const sl_schema *hint, uint6
 bool sl_parse_int(const char *s, size_t len, int64_t *out);  /* [+-]digits, in range */
 bool sl_parse_float(const char *s, size_t len, double *out); /* decimal, inf, nan */
 bool sl_parse_bool(const char *s, size_t len, bool *out);    /* true/false/t/f/yes/no/1/0 */
-/* The shortest text that reads back as d (finite), in JSON syntax, with a '.' or an exponent:
- * "0.1", "3.0", "1e+300". Returns the length; buf must hold 32 bytes. */
+/* The shortest text that reads back as d, in JSON syntax, with a '.' or an exponent: "0.1",
+ * "3.0", "1e+300"; NaN and infinities (not JSON) as "NaN", "Infinity", "-Infinity". NUL-
+ * terminated; returns the length (at most 25; buf must hold 32 bytes). */
 size_t sl_format_float(double d, char *buf);
 
 /* ---- What the parsers share -------------------------------------------------------------- */
@@ -99,8 +100,9 @@ bool sl_json_reader_parse(sl_json_reader *r, const char *s, size_t len);
 const char *sl_json_reader_error(const sl_json_reader *r, size_t *offset);
 /* Maps the parsed object's keys to fields of s; returns how many keys s lacks. */
 uint32_t sl_json_reader_map(sl_json_reader *r, const sl_schema *s);
-/* A new schema: s's fields (s may be NULL), then the keys sl_json_reader_map found missing,
- * in the object's order, with declared types from the hint. NULL when out of memory. */
+/* A new schema: s's fields (s may be NULL: then all the keys), then the keys that
+ * sl_json_reader_map found missing, in the object's order, with declared types from the hint;
+ * the object is mapped to it. NULL when out of memory. */
 sl_schema *sl_json_reader_extend(sl_json_reader *r, const sl_schema *s);
 /* Appends the parsed object to b, whose schema it was last mapped to with nothing missing. */
 bool sl_json_reader_emit(sl_json_reader *r, sl_batch *b, uint64_t pos);

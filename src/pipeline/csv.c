@@ -102,6 +102,7 @@ sl_csv *sl_csv_new(const sl_csv_opts *o, char *err, size_t errsize) {
     p->delim = d;
     p->want_header = o->header;
     p->max_line = o->max_line ? o->max_line : DEFAULT_MAX_LINE;
+    if (p->max_line > UINT32_MAX - 2) p->max_line = UINT32_MAX - 2; /* field lengths are 32-bit */
     p->batch_cap = o->batch_cap ? o->batch_cap : DEFAULT_BATCH_CAP;
     p->batch_max = o->batch_max;
     p->on_batch = o->on_batch;
@@ -453,6 +454,7 @@ static bool take_record(sl_csv *p, const char *s, uint64_t pos, sl_batch **bp) {
     uint32_t nf = p->nf;
     if (nf == 1 && fields[0].len == 0 && !fields[0].quoted) return true; /* a blank line */
     if (p->rec_len > p->max_line) {
+        if (p->want_header) return fail(p, "csv: the header is longer than %zu bytes", p->max_line);
         bad(p, s, p->rec_len, line, pos, "line longer than %zu bytes", p->max_line);
         return true;
     }

@@ -293,6 +293,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, char *err, si
                          "each sink must be a mapping with type: (at most %d sinks)", MAX_SINKS);
             goto fail;
         }
+        json_object_set_new(s, "@pipeline", json_string(p->name)); /* the default table name */
         sl_sink *sk = sl_sink_open(&c, s);
         if (!sk) goto fail;
         p->sinks[p->nsinks++].sink = sk;

@@ -16,7 +16,9 @@ struct sl_feed {
     sl_jsonl *jsonl;
     sl_batch *batch;   /* being filled */
     uint64_t last_end; /* where the last batch handed on ended */
-    char **names;      /* declared columns */
+    bool needs_header; /* CSV with a header, resumed past it: sl_feed_header gives it */
+    uint64_t start;
+    char **names; /* declared columns */
     sl_ftype *types;
     uint32_t ncols;
 };
@@ -166,8 +168,11 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
                          .on_bad = on_bad,
                          .ctx = f};
         f->csv = sl_csv_new(&o, err, sizeof err);
-        /* resuming mid-file: the header (if any) was before; line numbers restart */
-        if (f->csv && start) sl_csv_seek(f->csv, start, 1);
+        /* resuming mid-file: line numbers restart; a header line must be read first (the
+         * source hands it to sl_feed_header), else the first record would be taken for it */
+        f->needs_header = start && o.header;
+        f->start = start;
+        if (f->csv && start && !o.header) sl_csv_seek(f->csv, start, 1);
     }
     if (!f->csv && !f->jsonl) {
         fprintf(stderr, "sluice: parser: %s\n", err);
@@ -176,6 +181,17 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
         return NULL;
     }
     return f;
+}
+
+bool sl_feed_wants_header(const sl_feed *f) {
+    return f->needs_header;
+}
+
+void sl_feed_header(sl_feed *f, const char *line, size_t len) {
+    if (!f->needs_header) return;
+    sl_csv_feed(f->csv, line, len, &f->batch);
+    sl_csv_seek(f->csv, f->start, 2);
+    f->needs_header = false;
 }
 
 bool sl_feed_bytes(sl_feed *f, const char *data, size_t len) {

@@ -105,7 +105,8 @@ static bool take_line(sl_jsonl *p, const char *s, size_t n, uint64_t pos, sl_bat
         return true;
     }
     size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
     if (i == n) return true; /* a blank line */
     sl_json_reader *r = p->r;
     if (!sl_json_reader_parse(r, s, n)) {
@@ -150,7 +151,8 @@ static bool carry_append(sl_jsonl *p, const char *s, size_t n) {
     }
     if (p->carry_cap - p->carry_len < n) {
         size_t cap = p->carry_cap ? p->carry_cap : 256;
-        while (cap - p->carry_len < n) cap *= 2;
+        while (cap - p->carry_len < n)
+            cap *= 2;
         char *c = realloc(p->carry, cap);
         if (!c) return oom(p);
         p->carry = c;

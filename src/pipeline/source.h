@@ -28,6 +28,10 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start);
 /* Parses data (records may span calls); full batches go to the engine, waiting while its
  * queue is full. False when the pipeline is stopping (the source should return). */
 bool sl_feed_bytes(sl_feed *f, const char *data, size_t len);
+/* A CSV parser with a header row, started past the start of its file, needs the header:
+ * the source reads the file's first line (with its line break) and gives it here. */
+bool sl_feed_wants_header(const sl_feed *f);
+void sl_feed_header(sl_feed *f, const char *line, size_t len);
 /* Hands on the partly filled batch, if any (a source calls it when its input is idle, so
  * that sparse input does not wait for a full batch). */
 bool sl_feed_flush(sl_feed *f);

@@ -91,6 +91,12 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     }
     static char buf[1 << 16];
     bool ok = true;
+    if (start && sl_feed_wants_header(feed)) {
+        /* the header line, from the top of the file, then back to where we resume */
+        ssize_t n = pread(fd, buf, sizeof buf, 0);
+        char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+        if (nl) sl_feed_header(feed, buf, (size_t)(nl - buf + 1));
+    }
     uint64_t last_save = now_ms();
     while (!sl_flow_stopping(flow)) {
         struct pollfd p = {.fd = fd, .events = POLLIN};

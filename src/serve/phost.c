@@ -51,17 +51,23 @@ static hosted *find(sl_phost *h, const char *name) {
     return NULL;
 }
 
+/* Stops a running pipeline gracefully; it stays loaded, so its counters can still be read
+ * (lock held). */
+static void halt(hosted *x) {
+    char err[256];
+    if (x->p && x->running) {
+        sl_pipeline_stop(x->p);
+        if (!sl_pipeline_wait(x->p, err, sizeof err))
+            snprintf(x->error, sizeof x->error, "%s", err);
+    }
+    x->running = false;
+}
+
 /* Stops and frees a loaded pipeline (lock held). */
 static void unload(hosted *x) {
-    if (!x->p) return;
-    char err[256];
-    if (x->running) {
-        sl_pipeline_stop(x->p);
-        sl_pipeline_wait(x->p, err, sizeof err);
-    }
+    halt(x);
     sl_pipeline_free(x->p);
     x->p = NULL;
-    x->running = false;
 }
 
 static bool load(sl_phost *h, hosted *x) {
@@ -74,7 +80,7 @@ static bool load(sl_phost *h, hosted *x) {
 
 static bool start(sl_phost *h, hosted *x) {
     if (x->running) return true;
-    if (x->p && sl_pipeline_done(x->p)) { /* ended before: a fresh instance */
+    if (x->p) { /* ran before: threads are not restartable, so a fresh instance */
         sl_pipeline_free(x->p);
         x->p = NULL;
     }
@@ -91,7 +97,8 @@ static bool start(sl_phost *h, hosted *x) {
 
 static void stop(sl_phost *h, hosted *x, bool forget_running) {
     if (x->running) sl_log("pipeline %s: stopping, draining what was read", x->name);
-    unload(x);
+    x->error[0] = 0;
+    halt(x);
     if (forget_running) {
         char mark[PATH_MAX + 128];
         path_of(h, x->name, ".running", mark, sizeof mark);
@@ -159,12 +166,25 @@ static int records(sl_phost *h, hosted *x, const char *query, json_t **out) {
         }
     }
     long long after = 0, limit = 1000;
-    if (query) {
-        const char *a = strstr(query, "after="), *l = strstr(query, "limit=");
-        if (a) after = atoll(a + 6);
-        if (l) limit = atoll(l + 6);
+    /* ?after=ROWID&limit=N: whole parameters only, numbers only */
+    char q[256];
+    snprintf(q, sizeof q, "%s", query ? query : "");
+    char *save = NULL;
+    for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '='), *end = NULL;
+        long long v = eq ? strtoll(eq + 1, &end, 10) : -1;
+        bool number = eq && eq[1] && !*end && v >= 0;
+        if (eq) *eq = 0;
+        if (!strcmp(kv, "after") || !strcmp(kv, "limit")) {
+            if (!number || (!strcmp(kv, "limit") && (v < 1 || v > 100000))) {
+                json_decref(conf);
+                *out = json_pack("{s:s}", "error",
+                                 "after must be a row id (>= 0) and limit from 1 to 100000");
+                return 400;
+            }
+            *(kv[0] == 'a' ? &after : &limit) = v;
+        }
     }
-    if (limit < 1 || limit > 100000) limit = 1000;
     if (!db) {
         json_decref(conf);
         *out = json_pack("{s:s}", "error", "the pipeline has no sqlite sink");
@@ -272,7 +292,14 @@ int sl_phost_api(sl_phost *h, const char *method, char **seg, int nseg, const ch
         if (!p) {
             unlink(tmp);
             status = 400;
-            *out = json_pack("{s:s}", "error", err);
+            /* name the file as the client knows it, not the server's temp path */
+            size_t tl = strlen(tmp);
+            char msg[600];
+            if (!strncmp(err, tmp, tl))
+                snprintf(msg, sizeof msg, "%s.yaml%s", name, err + tl);
+            else
+                snprintf(msg, sizeof msg, "%s", err);
+            *out = json_pack("{s:s}", "error", msg);
             goto out;
         }
         sl_pipeline_free(p);

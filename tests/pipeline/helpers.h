@@ -1,0 +1,39 @@
+/*
+ * helpers.h - shared by the pipeline unit tests: collecting bad lines and batches, and
+ * comparing records through their JSON text.
+ */
+#ifndef SLUICE_TEST_PIPELINE_HELPERS_H
+#define SLUICE_TEST_PIPELINE_HELPERS_H
+
+#include "../unit/check.h"
+#include "pipeline/codec.h"
+
+/* Bad lines reported by a parser (copies). */
+typedef struct bad_line {
+    char raw[256];
+    size_t len;
+    uint64_t line, pos;
+    char reason[256];
+} bad_line;
+
+typedef struct collector {
+    bad_line bad[64];
+    int nbad;
+    sl_batch *batches[64]; /* handed over by on_batch */
+    int nbatches;
+} collector;
+
+void collect_bad(void *ctx, const sl_bad_record *r);
+void collect_batch(void *ctx, sl_batch *b);
+void collector_free(collector *c);
+
+/* Record i of b as a JSON object (malloc'd). */
+char *row_json(const sl_batch *b, uint32_t i);
+/* All of b as JSON lines (malloc'd; "" for no records). */
+char *batch_lines(const sl_batch *b);
+
+bool check_str(const char *got, const char *want, const char *expr, const char *file, int line);
+/* Compares strings; frees got (which may be NULL). */
+#define CHECK_STR(got, want) check_str((got), (want), #got, __FILE__, __LINE__)
+
+#endif
