@@ -228,7 +228,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, char *err, si
         sl_conf_fail(&c, p->conf, "a source: mapping is required (type: tcp, file or stdin)");
         goto fail;
     }
-    if (!(p->source = sl_source_open(&c, src, p->dir))) goto fail;
+    if (!(p->source = sl_source_open(&c, src, p->dir, p->name))) goto fail;
 
     json_t *parser = json_object_get(p->conf, "parser");
     c.what = "parser";

@@ -58,9 +58,16 @@ struct sl_source {
     const sl_source_ops *ops;
 };
 
-sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir);
+/* name: the pipeline's (an http source answers on /ingest/NAME). */
+sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir,
+                          const char *name);
 sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section);
 sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir);
 sl_source *sl_source_stdin_open(const sl_conf_ctx *c, const json_t *section);
+sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name);
+/* POST /ingest/NAME on `sluice serve`: feeds body to the running pipeline NAME whose http
+ * source has no listen: of its own. Returns the HTTP status; answer gets the JSON body. May
+ * wait while the pipeline is full (call it off the network threads). */
+int sl_http_ingest(const char *name, const char *body, size_t len, char *answer, size_t alen);
 
 #endif

@@ -140,13 +140,15 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     return &s->base;
 }
 
-sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir) {
+sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir,
+                          const char *name) {
     bool ok = true;
     const char *type = sl_conf_str(c, section, "type", NULL, &ok);
     if (!ok) return NULL;
     if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section);
     if (!strcmp(type, "file")) return sl_source_file_open(c, section, base_dir);
     if (!strcmp(type, "stdin")) return sl_source_stdin_open(c, section);
-    sl_conf_fail(c, section, "unknown source type \"%s\" (known: tcp, file, stdin)", type);
+    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name);
+    sl_conf_fail(c, section, "unknown source type \"%s\" (known: tcp, http, file, stdin)", type);
     return NULL;
 }

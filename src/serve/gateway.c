@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "pipeline/source.h"
 #include "serve/handler.h"
 #include "serve/server_impl.h"
 
@@ -351,6 +352,32 @@ void sl_gateway_handle(sl_req *r) {
         add_fn_headers(r, resp);
         MHD_add_response_header(resp, "Retry-After", "1");
     }
+}
+
+/* ---- /ingest/NAME: records for a hosted pipeline (src/pipeline/source_http.c) ------------------
+ */
+
+static void run_ingest(sl_job *job, void *local) {
+    (void)local;
+    sl_req *r = (sl_req *)((char *)job - offsetof(sl_req, job));
+    char answer[512];
+    int status = sl_http_ingest(r->path + 8, r->body ? (const char *)r->body : "", r->body_len,
+                                answer, sizeof answer);
+    char *body = strdup(answer);
+    sl_resp_bytes(r, (unsigned)status, "application/json", body, body ? strlen(body) : 0);
+    job->run = NULL;
+    MHD_resume_connection(r->conn); /* r may be freed from here on */
+}
+
+void sl_gateway_ingest(sl_req *r) {
+    if (strcmp(r->method, "POST") != 0) {
+        sl_resp_error(r, 405, "method_not_allowed", "POST records to %s", r->path);
+        return;
+    }
+    /* the pipeline may be full and make the request wait: not on a network thread */
+    r->job.run = run_ingest;
+    MHD_suspend_connection(r->conn);
+    sl_workers_submit(r->srv->workers, &r->job);
 }
 
 void sl_gateway_done(sl_req *r) {

@@ -101,7 +101,8 @@ const char *sl_req_header(sl_req *r, const char *name) {
 /* ---- Built-in routes ----------------------------------------------------------------------- */
 
 static void metrics_handle(sl_req *r) {
-    static const char *const ROUTE_NAMES[ROUTE_COUNT] = {"fn", "api", "static", "metrics", "other"};
+    static const char *const ROUTE_NAMES[ROUTE_COUNT] = {"fn",      "api",    "static",
+                                                         "metrics", "ingest", "other"};
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
@@ -173,6 +174,7 @@ static int route_of(const char *path) {
     if (!strncmp(path, "/fn/", 4)) return ROUTE_FN;
     if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5)) return ROUTE_API;
     if (!strcmp(path, "/metrics")) return ROUTE_METRICS;
+    if (!strncmp(path, "/ingest/", 8)) return ROUTE_INGEST;
     if (!strcmp(path, "/") || !strcmp(path, "/pca") || !strcmp(path, "/dashboard") ||
         !strncmp(path, "/static/", 8) || !strcmp(path, "/favicon.ico"))
         return ROUTE_STATIC;
@@ -224,7 +226,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         char *q = strchr(r->uri, '?');
         r->query = q ? q + 1 : NULL;
         r->route = route_of(url);
-        r->limit = r->route == ROUTE_API ? API_MAX_UPLOAD : API_MAX_BODY;
+        r->limit =
+            r->route == ROUTE_API || r->route == ROUTE_INGEST ? API_MAX_UPLOAD : API_MAX_BODY;
         if (atomic_load(&r->srv->stopping)) {
             sl_resp_error(r, 503, "shutting_down", "the server is stopping");
             return sl_req_send(r);
@@ -256,6 +259,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ROUTE_API: sl_api_handle(r); break;
     case ROUTE_STATIC: sl_static_handle(r); break;
     case ROUTE_METRICS: metrics_handle(r); break;
+    case ROUTE_INGEST: sl_gateway_ingest(r); break;
     default:
         if (!strcmp(url, "/healthz"))
             sl_resp_bytes(r, 200, "text/plain", strdup("ok\n"), 3);

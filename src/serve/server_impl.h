@@ -15,7 +15,7 @@
 #include "serve/server.h"
 #include "serve/workers.h"
 
-enum { ROUTE_FN, ROUTE_API, ROUTE_STATIC, ROUTE_METRICS, ROUTE_OTHER, ROUTE_COUNT };
+enum { ROUTE_FN, ROUTE_API, ROUTE_STATIC, ROUTE_METRICS, ROUTE_INGEST, ROUTE_OTHER, ROUTE_COUNT };
 
 #define API_MAX_UPLOAD (64u << 20) /* module uploads */
 #define API_MAX_BODY   (1u << 20)  /* other API bodies */
@@ -75,6 +75,8 @@ enum MHD_Result sl_req_send(sl_req *r);
 void sl_gateway_begin(sl_req *r);  /* on the first call: resolve, check limits */
 void sl_gateway_handle(sl_req *r); /* with the whole body */
 void sl_gateway_done(sl_req *r);   /* the request is over: release what it held */
+void sl_gateway_ingest(sl_req *r); /* POST /ingest/NAME: records for a hosted pipeline */
+void sl_gateway_ingest(sl_req *r); /* POST /ingest/NAME: records for a hosted pipeline */
 void sl_api_handle(sl_req *r);
 void sl_static_handle(sl_req *r);
 void *sl_gateway_worker_new(void *srv);

@@ -227,5 +227,45 @@ dead = [json.loads(l) for l in open(sys.argv[2])]
 assert len(dead) == 1 and "late" in dead[0]["reason"], dead
 PY
 
+# ---- 9. http source: its own listener, and hosted by sluice serve on /ingest/NAME -----------
+PORT=$(free_port)
+cat > "$T/p9.yaml" <<YAML
+name: ing
+source: {type: http, listen: 127.0.0.1:$PORT}
+parser: {type: csv, columns: [n:int]}
+sinks: [{type: file, path: out9.jsonl, fsync: false}]
+dead_letter: {path: dead9.jsonl}
+linger: 20ms
+YAML
+"$SLUICE" pipeline run "$T/p9.yaml" --quiet 2> "$T/p9.err" &
+PID=$!
+PIDS+=("$PID")
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.05; done
+expect "http: POST accepted" "$(seq 1 500 | curl -s -o /dev/null -w '%{http_code}' --data-binary @- "http://127.0.0.1:$PORT/ingest/ing")" 202
+expect "http: the answer counts" "$(printf '501\nnope\n502\n' | curl -s --data-binary @- "http://127.0.0.1:$PORT/ingest/ing")" '{"accepted":2,"rejected":1}'
+expect "http: wrong pipeline name" "$(curl -s -o /dev/null -w '%{http_code}' -d 1 "http://127.0.0.1:$PORT/ingest/other")" 404
+expect "http: GET is not allowed" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ingest/ing")" 405
+for _ in $(seq 50); do [ "$(count_lines "$T/out9.jsonl")" -ge 502 ] && break; sleep 0.1; done
+kill -TERM "$PID"; wait "$PID"
+expect "http: records in the sink" "$(count_lines "$T/out9.jsonl")" 502
+expect "http: the bad line in the dead letter" "$(count_lines "$T/dead9.jsonl")" 1
+
+PORT=$(free_port)
+mkdir -p "$T/serve"
+"$SLUICE" serve --listen "127.0.0.1:$PORT" --data "$T/serve" 2> "$T/serve.log" &
+SPID=$!
+PIDS+=("$SPID")
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
+TOKEN=$(cat "$T/serve/token")
+printf 'name: hosted\nsource: {type: http}\nparser: {type: csv, columns: [n:int]}\nsinks: [{type: sqlite, path: hosted.db, table: t}]\nlinger: 20ms\n' > "$T/p10.yaml"
+curl -s -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" --data-binary @"$T/p10.yaml" "http://127.0.0.1:$PORT/api/pipelines/hosted"
+expect "ingest before the pipeline runs" "$(curl -s -o /dev/null -w '%{http_code}' -d 1 "http://127.0.0.1:$PORT/ingest/hosted")" 404
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/pipelines/hosted/start"
+for _ in $(seq 50); do [ "$(curl -s -o /dev/null -w '%{http_code}' -d 1 "http://127.0.0.1:$PORT/ingest/hosted")" = 202 ] && break; sleep 0.1; done
+expect "serve: POST /ingest/hosted" "$(seq 2 300 | curl -s -o /dev/null -w '%{http_code}' --data-binary @- "http://127.0.0.1:$PORT/ingest/hosted")" 202
+sleep 0.5
+expect "serve: rows in the hosted pipeline's sqlite sink" "$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/pipelines/hosted/records?limit=1000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))')" 300
+kill -TERM "$SPID"; wait "$SPID"; expect "serve stops with a hosted pipeline running" "$?" 0
+
 el=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 if [ "$fails" = 0 ]; then echo "test-flow: all $checks checks passed ($el s)"; else echo "test-flow: $fails of $checks checks FAILED"; exit 1; fi
