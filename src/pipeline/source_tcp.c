@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pipeline/source.h"
@@ -105,11 +106,26 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             i--;
         }
     }
+    /* Stopping: take no new clients, and read what the clients' sockets already hold (the
+     * kernel acknowledged it to the senders), for up to a second, before the last records
+     * go through: a graceful stop drains what was sent. */
+    close(lfd);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 1; i < nfds; i++) {
+        shutdown(fds[i].fd, SHUT_WR); /* tells the sender we are done */
+        for (;;) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            long left = 1000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+            struct pollfd p = {.fd = fds[i].fd, .events = POLLIN};
+            if (left <= 0 || poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) break;
+            ssize_t r = read(fds[i].fd, buf, sizeof buf);
+            if (r <= 0) break;
+            sl_feed_bytes(feeds[i], buf, (size_t)r);
+        }
         sl_feed_end(feeds[i]);
         close(fds[i].fd);
     }
-    close(lfd);
     return true;
 }
 

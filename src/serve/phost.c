@@ -133,8 +133,10 @@ sl_phost *sl_phost_open(const char *data_dir, sl_engine *engine) {
 
 void sl_phost_close(sl_phost *h) {
     if (!h) return;
-    for (size_t i = 0; i < h->n; i++)
+    for (size_t i = 0; i < h->n; i++) {
         stop(h, &h->items[i], false); /* keep the markers: they run again after a restart */
+        unload(&h->items[i]);
+    }
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
