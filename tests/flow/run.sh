@@ -267,5 +267,48 @@ sleep 0.5
 expect "serve: rows in the hosted pipeline's sqlite sink" "$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/pipelines/hosted/records?limit=1000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))')" 300
 kill -TERM "$SPID"; wait "$SPID"; expect "serve stops with a hosted pipeline running" "$?" 0
 
+# ---- 10. JSON lines with bad lines; the air-quality example against the generator's truth ---
+printf '{"id":1,"v":1.5}\n{"id":2,"v":\n{"id":3,"v":2.5,"new":"x"}\n[1,2]\n{"id":4,"v":3.5}\n' > "$T/in10.jsonl"
+cat > "$T/p10.yaml" <<YAML
+source: {type: file, path: in10.jsonl}
+parser: {type: json}
+stages: [{type: function, module: $FN/identity.handler.wasm}]
+sinks: [{type: file, path: out10.jsonl, fsync: false}]
+dead_letter: {path: dead10.jsonl}
+YAML
+"$SLUICE" pipeline run "$T/p10.yaml" --quiet 2> "$T/p10.err" || bad "json pipeline: $(tail -3 "$T/p10.err")"
+expect "json: good records through" "$(count_lines "$T/out10.jsonl")" 3
+expect "json: bad lines in the dead letter" "$(count_lines "$T/dead10.jsonl")" 2
+GEN="$ROOT/$BUILD/examples/air-quality-gen"
+if [ -x "$GEN" ] && [ -f "$FN/anomaly.handler.wasm" ]; then
+    "$GEN" --count 2400 --rate 0 --interval 3600 --seed 7 --truth "$T/truth.csv" > "$T/aq.csv"
+    sed -e "s|type: tcp|type: file|; s|listen: 127.0.0.1:9000|path: $T/aq.csv|" \
+        -e "s|module: ../../build/|module: $ROOT/$BUILD/|" -e "s|path: air-quality|path: $T/air-quality|" \
+        "$ROOT/examples/air-quality/pipeline.yaml" > "$T/aq.yaml"
+    "$SLUICE" pipeline run "$T/aq.yaml" --quiet 2> "$T/aq.err" || bad "air-quality pipeline: $(tail -3 "$T/aq.err")"
+    python3 - "$T/air-quality.db" "$T/truth.csv" <<'PY' && ok "air-quality example: every reading judged, anomalies found" || bad "air-quality example"
+import csv, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("select timestamp, is_anomaly from readings").fetchall()
+truth_rows = list(csv.DictReader(open(sys.argv[2])))
+truth = {r["timestamp"]: bool(r["anomaly"]) for r in truth_rows}
+events = {}
+for r in truth_rows:
+    if r["anomaly"]: events.setdefault(r["event"], set()).add(r["timestamp"])
+assert len(rows) == len(truth) == 2400, (len(rows), len(truth))
+flagged = {t for t, a in rows if a}
+real = {t for t, a in truth.items() if a}
+tp = len(flagged & real)
+precision = tp / len(flagged) if flagged else 0.0
+recall = tp / len(real) if real else 0.0
+found = sum(1 for ts in events.values() if ts & flagged)
+print(f"  air-quality: {len(flagged)} readings flagged; truth: {len(real)} anomalous readings in "
+      f"{len(events)} events; precision {precision:.2f}, recall {recall:.2f} by reading, "
+      f"{found}/{len(events)} events found")
+assert flagged and precision >= 0.5, "most flags should be real anomalies"
+PY
+else
+    bad "air-quality example: the generator or the anomaly function is not built"
+fi
+
 el=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 if [ "$fails" = 0 ]; then echo "test-flow: all $checks checks passed ($el s)"; else echo "test-flow: $fails of $checks checks FAILED"; exit 1; fi
