@@ -291,9 +291,12 @@ import csv, sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute("select timestamp, is_anomaly from readings").fetchall()
 truth_rows = list(csv.DictReader(open(sys.argv[2])))
 truth = {r["timestamp"]: bool(r["anomaly"]) for r in truth_rows}
+# the function looks at air_quality, which the generator derives from gas_resistance: the
+# anomalies it can see are those injected into either
 events = {}
 for r in truth_rows:
-    if r["anomaly"]: events.setdefault(r["event"], set()).add(r["timestamp"])
+    if r["anomaly"] and r["column"] in ("air_quality", "gas_resistance"):
+        events.setdefault(r["event"], set()).add(r["timestamp"])
 assert len(rows) == len(truth) == 2400, (len(rows), len(truth))
 flagged = {t for t, a in rows if a}
 real = {t for t, a in truth.items() if a}
@@ -301,9 +304,9 @@ tp = len(flagged & real)
 precision = tp / len(flagged) if flagged else 0.0
 recall = tp / len(real) if real else 0.0
 found = sum(1 for ts in events.values() if ts & flagged)
-print(f"  air-quality: {len(flagged)} readings flagged; truth: {len(real)} anomalous readings in "
-      f"{len(events)} events; precision {precision:.2f}, recall {recall:.2f} by reading, "
-      f"{found}/{len(events)} events found")
+print(f"  air-quality: {len(flagged)} readings flagged; precision {precision:.2f} by reading; "
+      f"{found} of {len(events)} anomalies injected into air_quality or gas_resistance found "
+      f"({len(real)} readings of all columns are anomalous in the truth)")
 assert flagged and precision >= 0.5, "most flags should be real anomalies"
 PY
 else
