@@ -4,7 +4,7 @@
 # read before mk/functions.mk, so it names its paths itself.
 # `make test-anomaly` (part of `make check`, also under ASan) runs both against the Python
 # reference (tests/anomaly/run.sh, run.py, reference.py: numpy, scipy, statsmodels), through
-# tests/anomaly/handler_driver.c (linked with $(LIB)) and tests/anomaly/probe.c (the
+# tests/functions/handler_driver.c (linked with $(LIB)) and tests/anomaly/probe.c (the
 # function's numerical code as a WASI command).
 
 ANOMALY_SRC     := $(sort $(wildcard functions/anomaly/*.c))
@@ -13,7 +13,7 @@ ANOMALY_DEPS    := $(ANOMALY_SRC) $(wildcard functions/anomaly/*.h) sdk/c/sluice
 ANOMALY_FLAGS   := -std=gnu17 -Wall -Wextra -Werror -Isdk/c
 ANOMALY_WASM    := $(BUILD)/functions/anomaly.wasm
 ANOMALY_HANDLER := $(BUILD)/functions/anomaly.handler.wasm
-ANOMALY_DRIVER  := $(BUILD)/tests/anomaly/handler_driver
+ANOMALY_DRIVER  := $(BUILD)/tests/functions/handler_driver # its rule: mk/functions.mk
 ANOMALY_PROBE   := $(BUILD)/tests/anomaly/probe.wasm
 
 all: $(ANOMALY_WASM) $(ANOMALY_HANDLER)
@@ -33,10 +33,6 @@ $(ANOMALY_PROBE): tests/anomaly/probe.c $(ANOMALY_DEPS)
 	$(WASM_CC) $(WASM_CFLAGS) $(ANOMALY_FLAGS) -Ifunctions/anomaly -o $@ tests/anomaly/probe.c \
 	    $(filter-out functions/anomaly/anomaly.c,$(ANOMALY_SRC))
 
-$(ANOMALY_DRIVER): $(BUILD)/obj/tests/anomaly/handler_driver.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
-
 .PHONY: anomaly test-anomaly
 anomaly: $(ANOMALY_WASM) $(ANOMALY_HANDLER)
 
@@ -48,5 +44,3 @@ test-anomaly: $(SLUICE) $(ANOMALY_DRIVER) $(ANOMALY_WASM) $(ANOMALY_HANDLER) $(A
 
 CHECK_TARGETS += test-anomaly
 SAN_CHECK_TARGETS += test-anomaly
-
--include $(BUILD)/obj/tests/anomaly/handler_driver.d

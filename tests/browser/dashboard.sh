@@ -34,55 +34,9 @@ command -v python3 >/dev/null || fail "python3 is missing"
 
 mkdir -p "$OUT"
 rm -f "$OUT"/dashboard*.png "$OUT"/console-pipelines*.png "$OUT"/failed-dashboard*.png "$OUT"/failed-console-pipelines*.png
-DATA=$(mktemp -d "${TMPDIR:-/tmp}/sluice-dashboard.XXXXXX")
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-LOG=$OUT/dashboard-server.log
-SERVER_PID=
-
-# stop_server: SIGTERM (the server stops its pipelines and finishes what is in progress),
-# SIGKILL after 10 s; sets SERVER_RC to its exit status.
-SERVER_RC=
-stop_server() {
-  [ -n "$SERVER_PID" ] || return 0
-  kill "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$SERVER_PID" 2>/dev/null || true
-  SERVER_RC=0
-  wait "$SERVER_PID" 2>/dev/null || SERVER_RC=$?
-  SERVER_PID=
-}
-
-cleanup() {
-  local rc=$?
-  stop_server
-  rm -rf "$DATA"
-  if [ $rc -ne 0 ] && [ -s "$LOG" ]; then
-    echo "dashboard: the server's log (last 30 lines of $LOG):" >&2
-    tail -n 30 "$LOG" >&2
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$SLUICE" serve --listen "127.0.0.1:$PORT" --data "$DATA" --web "$ROOT/web" >"$LOG" 2>&1 &
-SERVER_PID=$!
-
-for i in $(seq 300); do
-  if curl -sf -o /dev/null "$URL/healthz"; then break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited at start"
-  [ "$i" -lt 300 ] || fail "the server did not answer GET /healthz within 30 s"
-  sleep 0.1
-done
-[ -s "$DATA/token" ] || fail "no token in $DATA/token"
-TOKEN=$(cat "$DATA/token")
+# shellcheck source=server.sh
+. "$HERE/server.sh"
+start_server sluice-dashboard "$OUT/dashboard-server.log" dashboard
 
 # Two more free ports: the air-quality pipeline's TCP source, and the one the console uploads.
 TCP_PORT=$(free_port)

@@ -35,52 +35,9 @@ command -v curl >/dev/null || fail "curl is missing"
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.png
-DATA=$(mktemp -d "${TMPDIR:-/tmp}/sluice-browser.XXXXXX")
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL=http://127.0.0.1:$PORT
-LOG=$OUT/server.log
-SERVER_PID=
-
-# stop_server: SIGTERM (the server finishes what is in progress), SIGKILL after 10 s; sets
-# SERVER_RC to its exit status.
-SERVER_RC=
-stop_server() {
-  [ -n "$SERVER_PID" ] || return 0
-  kill "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$SERVER_PID" 2>/dev/null || true
-  SERVER_RC=0
-  wait "$SERVER_PID" 2>/dev/null || SERVER_RC=$?
-  SERVER_PID=
-}
-
-cleanup() {
-  local rc=$?
-  stop_server
-  rm -rf "$DATA"
-  if [ $rc -ne 0 ] && [ -s "$LOG" ]; then
-    echo "browser: the server's log (last 30 lines of $LOG):" >&2
-    tail -n 30 "$LOG" >&2
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$SLUICE" serve --listen "127.0.0.1:$PORT" --data "$DATA" --web "$ROOT/web" >"$LOG" 2>&1 &
-SERVER_PID=$!
-
-for i in $(seq 300); do
-  if curl -sf -o /dev/null "$URL/healthz"; then break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "the server exited at start"
-  [ "$i" -lt 300 ] || fail "the server did not answer GET /healthz within 30 s"
-  sleep 0.1
-done
-[ -s "$DATA/token" ] || fail "no token in $DATA/token"
-TOKEN=$(cat "$DATA/token")
+# shellcheck source=server.sh
+. "$HERE/server.sh"
+start_server sluice-browser "$OUT/server.log" browser
 
 # deploy NAME QUERY: POST the module as a raw upload; the answer must be 201.
 deploy() {

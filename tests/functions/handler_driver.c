@@ -1,16 +1,19 @@
 /*
  * handler_driver.c - runs a handler module (docs/abi.md) the way the gateway does, for the
- * function tests: reads the request from stdin, instantiates MODULE.wasm (with WASI linked,
- * null stdio, for modules that import it), calls _initialize and sluice_init when exported,
- * then sluice_alloc / copy / sluice_handle, and prints the response bytes on stdout and
- * "status: N" on stderr (a trap is reported as "trap: ..." and status 500, as the gateway
- * answers it).
+ * function tests (tests/functions, tests/anomaly). It reads the
+ * request from stdin, instantiates MODULE.wasm (with WASI linked, null stdio, for modules
+ * that import it), calls _initialize and sluice_init when exported, then, with -s, passes
+ * JSON to sluice_setup (through sluice_alloc, as a request), takes a snapshot, and per
+ * request restores it and calls sluice_alloc / copy / sluice_handle. It prints the response
+ * bytes on stdout and "status: N" on stderr (a trap is reported as "trap: ..." and status
+ * 500, as the gateway answers it). A refused setup prints its message on stdout and
+ * "setup status: N" on stderr, and handles no request.
  *
- *     handler_driver [-n COUNT] MODULE.wasm < request > response
+ *     handler_driver [-n COUNT] [-s JSON] MODULE.wasm < request > response
  *
- * With -n the request is handled COUNT times by the same instance and every response must be
- * the same as the first (the SDK keeps no state between requests). Exits 1 on a host-side
- * error (unreadable module, missing export, a response outside memory), else 0.
+ * With -n the request is handled COUNT times and every response must be the same as the
+ * first. Exits 1 on a host-side error (unreadable module, missing export, a response outside
+ * memory), else 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +53,10 @@ typedef struct result {
     size_t len;
 } result;
 
-/* One request. Returns 0, or 1 on a host-side error (message printed). */
-static int handle_once(sl_store *store, sl_instance *inst, const uint8_t *req, size_t req_len,
-                       result *out) {
+/* One call of `entry` (sluice_handle, or sluice_setup) on req, as the ABI makes it.
+ * Returns 0, or 1 on a host-side error (message printed). */
+static int call_once(sl_store *store, sl_instance *inst, const char *entry, const uint8_t *req,
+                     size_t req_len, result *out) {
     sl_error err;
     sl_val arg = {.type = SL_I32, .of.i32 = (int32_t)req_len}, ret[1];
     out->body = NULL;
@@ -83,13 +87,14 @@ static int handle_once(sl_store *store, sl_instance *inst, const uint8_t *req, s
     }
     sl_val args[2] = {{.type = SL_I32, .of.i32 = (int32_t)ptr},
                       {.type = SL_I32, .of.i32 = (int32_t)req_len}};
-    st = sl_call(inst, "sluice_handle", args, 2, ret, 1, &err);
+    st = sl_call(inst, entry, args, 2, ret, 1, &err);
     if (st == SL_ERR_TRAP) goto trap;
     if (st != SL_OK) {
-        fprintf(stderr, "handler_driver: sluice_handle: %s\n", err.message);
+        fprintf(stderr, "handler_driver: %s: %s\n", entry, err.message);
         return 1;
     }
-    out->status = ret[0].of.i32 == 0 ? 200 : ret[0].of.i32;
+    /* sluice_setup's 0 means accepted; sluice_handle's means 200 */
+    out->status = ret[0].of.i32 == 0 && strcmp(entry, "sluice_setup") ? 200 : ret[0].of.i32;
     sl_val rp[1], rl[1];
     if ((st = sl_call(inst, "sluice_response_ptr", NULL, 0, rp, 1, &err)) != SL_OK ||
         (st = sl_call(inst, "sluice_response_len", NULL, 0, rl, 1, &err)) != SL_OK) {
@@ -120,12 +125,17 @@ trap:
 
 int main(int argc, char **argv) {
     int count = 1, ai = 1;
-    if (argc > 2 && !strcmp(argv[1], "-n")) {
-        count = atoi(argv[2]);
-        ai = 3;
+    const char *setup = NULL;
+    for (; ai + 1 < argc; ai += 2) {
+        if (!strcmp(argv[ai], "-n"))
+            count = atoi(argv[ai + 1]);
+        else if (!strcmp(argv[ai], "-s"))
+            setup = argv[ai + 1];
+        else
+            break;
     }
     if (argc != ai + 1 || count < 1) {
-        fprintf(stderr, "usage: handler_driver [-n COUNT] MODULE.wasm < request\n");
+        fprintf(stderr, "usage: handler_driver [-n COUNT] [-s JSON] MODULE.wasm < request\n");
         return 1;
     }
     size_t req_len = 0, wasm_len = 0;
@@ -150,7 +160,8 @@ int main(int argc, char **argv) {
     sl_linker *linker = wasi ? sl_linker_new(engine) : NULL;
     sl_store *store = linker ? sl_store_new(engine, NULL) : NULL;
     sl_instance *inst = NULL;
-    result first = {0}, again = {0};
+    sl_snapshot *snap = NULL;
+    result first = {0}, again = {0}, conf = {0};
     if (!store) {
         fprintf(stderr, "handler_driver: %s: %s\n", argv[ai],
                 module ? "setup failed" : err.message);
@@ -170,9 +181,32 @@ int main(int argc, char **argv) {
             goto done;
         }
     }
-    if (handle_once(store, inst, req, req_len, &first)) goto done;
+    if (setup) {
+        if (!sl_instance_func(inst, "sluice_setup")) {
+            fprintf(stderr, "handler_driver: the module exports no sluice_setup\n");
+            goto done;
+        }
+        if (call_once(store, inst, "sluice_setup", (const uint8_t *)setup, strlen(setup), &conf))
+            goto done;
+        if (conf.status != 0) {
+            if (conf.len) fwrite(conf.body, 1, conf.len, stdout);
+            fprintf(stderr, "setup status: %d\n", (int)conf.status);
+            rc = 0;
+            goto done;
+        }
+    }
+    /* As the gateway does: every request starts from the state after initialization. */
+    if (!(snap = sl_snapshot_take(inst, &err))) {
+        fprintf(stderr, "handler_driver: snapshot: %s\n", err.message);
+        goto done;
+    }
+    if (call_once(store, inst, "sluice_handle", req, req_len, &first)) goto done;
     for (int i = 1; i < count; i++) {
-        if (handle_once(store, inst, req, req_len, &again)) goto done;
+        if (sl_snapshot_restore(inst, snap, &err) != SL_OK) {
+            fprintf(stderr, "handler_driver: restore: %s\n", err.message);
+            goto done;
+        }
+        if (call_once(store, inst, "sluice_handle", req, req_len, &again)) goto done;
         bool same = again.status == first.status && again.len == first.len &&
                     (!again.len || !memcmp(again.body, first.body, again.len));
         free(again.body);
@@ -188,6 +222,8 @@ int main(int argc, char **argv) {
 done:
     free(first.body);
     free(again.body);
+    free(conf.body);
+    sl_snapshot_free(snap);
     sl_store_free(store);
     sl_linker_free(linker);
     sl_wasi_free(wasi);
