@@ -219,9 +219,19 @@ static void grisu2(double v, char *buf, int *len, int *k) {
 }
 
 static double to_double(const char *s, size_t n);
+static const double pow10_exact[23]; /* defined with to_double */
 
-/* Whether digits c[0..n) * 10^k read back as v. */
+/* Whether digits c[0..n) * 10^k read back as v. Usually (an integer below 2^53, a power of
+ * ten up to 10^22) one exact operation answers it; text and strtod otherwise. This runs for
+ * every float written, so it must not go through snprintf. */
 static bool reads_back(const char *c, int n, int k, double v) {
+    if (n <= 15 && k >= -22 && k <= 22) {
+        uint64_t m = 0;
+        for (int i = 0; i < n; i++)
+            m = m * 10 + (uint64_t)(c[i] - '0');
+        double d = k < 0 ? (double)m / pow10_exact[-k] : (double)m * pow10_exact[k];
+        return d == v;
+    }
     char t[48];
     memcpy(t, c, (size_t)n);
     int len = n + snprintf(t + n, sizeof t - (size_t)n, "e%d", k);

@@ -65,16 +65,23 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     fds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
     static char buf[1 << 16];
     bool dirty = false; /* some feed holds a partly filled batch */
+    struct timespec now, last_flush;
+    clock_gettime(CLOCK_MONOTONIC, &last_flush);
     while (!sl_flow_stopping(flow)) {
         int n = poll(fds, (nfds_t)nfds, dirty ? sl_flow_linger_ms(flow) : 100);
         if (n < 0 && errno != EINTR) break;
-        if (n == 0) {
-            /* idle: hand on partial batches, so sparse input is not held back */
-            for (int i = 1; i < nfds && dirty; i++)
+        /* Partial batches go on when the input is idle, and at the latest `linger` after the
+         * last time: a steady trickle must not wait for a full batch (latency). */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long since =
+            (now.tv_sec - last_flush.tv_sec) * 1000 + (now.tv_nsec - last_flush.tv_nsec) / 1000000;
+        if (dirty && (n == 0 || since >= sl_flow_linger_ms(flow))) {
+            for (int i = 1; i < nfds; i++)
                 sl_feed_flush(feeds[i]);
             dirty = false;
-            continue;
+            last_flush = now;
         }
+        if (n <= 0) continue;
         if (fds[0].revents & POLLIN) {
             int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
             if (cfd >= 0 && nfds > s->max_clients) {
