@@ -171,7 +171,8 @@ void sl_pipeline_free(sl_pipeline *p) {
     free(p);
 }
 
-sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, char *err, size_t errlen) {
+sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_registry *registry,
+                              char *err, size_t errlen) {
     sl_pipeline *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -250,7 +251,8 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, char *err, si
         sl_conf_fail(&c, p->conf, "stages: must be a list");
         goto fail;
     }
-    sl_stage_env env = {.engine = engine, .pipeline = p->name, .base_dir = p->dir};
+    sl_stage_env env = {
+        .registry = registry, .engine = engine, .pipeline = p->name, .base_dir = p->dir};
     for (size_t i = 0; i < json_array_size(stages); i++) {
         json_t *s = json_array_get(stages, i);
         char what[96];

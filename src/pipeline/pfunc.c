@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "serve/handler.h"
+#include "serve/registry.h"
 #include "serve/invoke.h"
 
 struct sl_pfunc {
@@ -58,38 +59,77 @@ void sl_pfunc_free(sl_pfunc *f) {
 
 sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_stage_env *env) {
     bool ok = true;
-    const char *module = sl_conf_str(c, section, "module", NULL, &ok);
-    const char *kind = sl_conf_str(c, section, "kind", "handler", &ok);
-    int64_t timeout = sl_conf_ms(c, section, "timeout", 10000, &ok);
-    int64_t mem = sl_conf_int(c, section, "memory_mib", 128, 1, 65536, &ok);
+    const char *ref = sl_conf_str(c, section, "function", "", &ok);
+    const char *module = sl_conf_str(c, section, "module", ref[0] ? "" : NULL, &ok);
+    if (ok && ref[0] && module[0]) {
+        sl_conf_fail(c, section, "give \"module\" (a file) or \"function\" (deployed), not both");
+        return NULL;
+    }
+    /* a deployed function brings its own defaults */
+    sl_fn_version v = {0};
+    char rerr[512];
+    if (ok && ref[0]) {
+        if (!env->registry) {
+            sl_conf_fail(c, section,
+                         "\"function: %s\" needs the registry: run the pipeline under sluice "
+                         "serve, or give sluice pipeline run --data DIR",
+                         ref);
+            return NULL;
+        }
+        if (sl_registry_resolve(env->registry, ref, &v, rerr, sizeof rerr) != SL_REG_OK) {
+            sl_conf_fail(c, section, "function %s: %s", ref, rerr);
+            return NULL;
+        }
+    }
+    const char *kind = sl_conf_str(
+        c, section, "kind", ref[0] && v.config.kind == SL_FN_COMMAND ? "command" : "handler", &ok);
+    int64_t timeout =
+        sl_conf_ms(c, section, "timeout", ref[0] ? (int64_t)v.config.timeout_ms : 10000, &ok);
+    int64_t mem = sl_conf_int(c, section, "memory_mib", ref[0] ? (int64_t)v.config.memory_mib : 128,
+                              1, 65536, &ok);
     bool keep = sl_conf_bool(c, section, "keep_state", false, &ok);
     json_t *params = json_object_get(section, "params");
-    if (!ok) return NULL;
+    if (!ok) {
+        sl_fn_version_clear(&v);
+        return NULL;
+    }
     if (strcmp(kind, "handler") && strcmp(kind, "command")) {
+        sl_fn_version_clear(&v);
         sl_conf_fail(c, section, "\"kind\" must be handler or command, not \"%s\"", kind);
         return NULL;
     }
     if (params && !json_is_object(params)) {
+        sl_fn_version_clear(&v);
         sl_conf_fail(c, section, "\"params\" must be a mapping (name: value)");
         return NULL;
     }
     sl_pfunc *f = calloc(1, sizeof *f);
     if (!f) {
+        sl_fn_version_clear(&v);
         sl_conf_fail(c, section, "out of memory");
         return NULL;
     }
     f->engine = env->engine;
     f->handler = !strcmp(kind, "handler");
-    if (module[0] == '/' || !env->base_dir)
-        snprintf(f->path, sizeof f->path, "%s", module);
-    else
-        snprintf(f->path, sizeof f->path, "%s/%s", env->base_dir, module);
     size_t len;
-    uint8_t *bytes = read_file(f->path, &len);
+    uint8_t *bytes = NULL;
     sl_error err = {0};
-    if (!bytes) {
-        sl_conf_fail(c, section, "cannot read module %s", f->path);
-        goto fail;
+    if (ref[0]) {
+        snprintf(f->path, sizeof f->path, "%s@%.12s", v.function, v.sha256);
+        if (sl_registry_load_blob(env->registry, v.sha256, &bytes, &len, rerr, sizeof rerr)) {
+            sl_conf_fail(c, section, "function %s: %s", ref, rerr);
+            goto fail;
+        }
+    } else {
+        if (module[0] == '/' || !env->base_dir)
+            snprintf(f->path, sizeof f->path, "%s", module);
+        else
+            snprintf(f->path, sizeof f->path, "%s/%s", env->base_dir, module);
+        bytes = read_file(f->path, &len);
+        if (!bytes) {
+            sl_conf_fail(c, section, "cannot read module %s", f->path);
+            goto fail;
+        }
     }
     f->module = sl_module_new(env->engine, bytes, len, &err);
     free(bytes);
@@ -134,8 +174,10 @@ sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_st
             goto fail;
         }
     }
+    sl_fn_version_clear(&v);
     return f;
 fail:
+    sl_fn_version_clear(&v);
     sl_pfunc_free(f);
     return NULL;
 }

@@ -15,10 +15,12 @@
 
 typedef struct sl_pfunc sl_pfunc;
 
-/* Reads `module:` (a .wasm path, relative to the pipeline file), `kind:` (handler, the
+/* Reads `module:` (a .wasm path, relative to the pipeline file) or `function:` (a function
+ * deployed to the registry: NAME, NAME@ALIAS or NAME@VERSION; its kind, time and memory
+ * limits come from the version's config unless given here), `kind:` (handler, the
  * default, or command), `params:` (a mapping), `timeout:`, `memory_mib:`, `keep_state:` from
  * section. The keys it reads are listed in SL_PFUNC_KEYS for sl_conf_only. */
-#define SL_PFUNC_KEYS "module", "kind", "params", "timeout", "memory_mib", "keep_state"
+#define SL_PFUNC_KEYS "module", "function", "kind", "params", "timeout", "memory_mib", "keep_state"
 sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_stage_env *env);
 void sl_pfunc_free(sl_pfunc *f);
 

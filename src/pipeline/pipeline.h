@@ -16,7 +16,11 @@ typedef struct sl_pipeline sl_pipeline;
 
 /* Loads and checks the file, compiles its functions and opens its sinks and dead letter;
  * NULL with "FILE:LINE: ..." in err. The engine must outlive the pipeline. */
-sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, char *err, size_t errlen);
+struct sl_registry;
+/* registry (may be NULL) lets function stages name a deployed function, `function: NAME@ALIAS`,
+ * instead of a module file. */
+sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_registry *registry,
+                              char *err, size_t errlen);
 /* Starts the source, stage and sink threads. */
 bool sl_pipeline_start(sl_pipeline *p, char *err, size_t errlen);
 /* Asks the source to stop reading; what was read still flows to the sinks. */

@@ -52,9 +52,11 @@ struct sl_stage {
 };
 
 /* Everything a stage may need from its pipeline. */
+struct sl_registry;
 typedef struct sl_stage_env {
-    sl_engine *engine;    /* for function stages */
-    const char *pipeline; /* the pipeline's name */
+    struct sl_registry *registry; /* for `function: NAME@ALIAS` (NULL: files only) */
+    sl_engine *engine;            /* for function stages */
+    const char *pipeline;         /* the pipeline's name */
     const char *base_dir; /* relative module paths resolve against the pipeline file's folder */
 } sl_stage_env;
 

@@ -37,6 +37,7 @@ struct sl_phost {
     pthread_mutex_t lock;
     char dir[PATH_MAX];
     sl_engine *engine;
+    sl_registry *reg; /* function stages may name deployed functions */
     hosted items[MAX_PIPELINES];
     size_t n;
 };
@@ -74,7 +75,7 @@ static bool load(sl_phost *h, hosted *x) {
     char path[PATH_MAX + 128];
     path_of(h, x->name, ".yaml", path, sizeof path);
     x->error[0] = 0;
-    x->p = sl_pipeline_load(path, h->engine, x->error, sizeof x->error);
+    x->p = sl_pipeline_load(path, h->engine, h->reg, x->error, sizeof x->error);
     return x->p != NULL;
 }
 
@@ -106,11 +107,12 @@ static void stop(sl_phost *h, hosted *x, bool forget_running) {
     }
 }
 
-sl_phost *sl_phost_open(const char *data_dir, sl_engine *engine) {
+sl_phost *sl_phost_open(const char *data_dir, sl_engine *engine, sl_registry *reg) {
     sl_phost *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     pthread_mutex_init(&h->lock, NULL);
     h->engine = engine;
+    h->reg = reg;
     snprintf(h->dir, sizeof h->dir, "%s/pipelines", data_dir);
     mkdir(h->dir, 0700);
     DIR *d = opendir(h->dir);
@@ -290,7 +292,7 @@ int sl_phost_api(sl_phost *h, const char *method, char **seg, int nseg, const ch
         bool wrote = f && fwrite(body, 1, body_len, f) == body_len;
         if (f) fclose(f);
         char err[512] = "cannot write the pipeline file";
-        sl_pipeline *p = wrote ? sl_pipeline_load(tmp, h->engine, err, sizeof err) : NULL;
+        sl_pipeline *p = wrote ? sl_pipeline_load(tmp, h->engine, h->reg, err, sizeof err) : NULL;
         if (!p) {
             unlink(tmp);
             status = 400;

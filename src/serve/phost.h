@@ -16,7 +16,8 @@ typedef struct sl_phost sl_phost;
 
 /* Loads DATA/pipelines and starts the pipelines that were running; a pipeline that fails
  * to load or start is kept with its error (the server still starts). */
-sl_phost *sl_phost_open(const char *data_dir, sl_engine *engine);
+struct sl_registry;
+sl_phost *sl_phost_open(const char *data_dir, sl_engine *engine, struct sl_registry *reg);
 /* Stops every pipeline gracefully (what was read is committed). */
 void sl_phost_close(sl_phost *h);
 

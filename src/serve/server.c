@@ -342,7 +342,7 @@ sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen
     if (!(srv->workers =
               sl_workers_new(threads, sl_gateway_worker_new, sl_gateway_worker_free, srv)))
         goto oom;
-    if (!(srv->phost = sl_phost_open(cfg->data_dir, srv->engine))) goto oom;
+    if (!(srv->phost = sl_phost_open(cfg->data_dir, srv->engine, srv->reg))) goto oom;
     /* Two HTTP threads when there are cores for them: parsing and routing then keep up with
      * the workers (see docs/serve.md for the figures). */
     unsigned net = cfg->net_threads ? cfg->net_threads : threads >= 2 ? 2 : 1;

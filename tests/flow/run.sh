@@ -265,7 +265,16 @@ for _ in $(seq 50); do [ "$(curl -s -o /dev/null -w '%{http_code}' -d 1 "http://
 expect "serve: POST /ingest/hosted" "$(seq 2 300 | curl -s -o /dev/null -w '%{http_code}' --data-binary @- "http://127.0.0.1:$PORT/ingest/hosted")" 202
 sleep 0.5
 expect "serve: rows in the hosted pipeline's sqlite sink" "$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/pipelines/hosted/records?limit=1000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))')" 300
+curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" --data-binary @"$FN/identity.handler.wasm" \
+    "http://127.0.0.1:$PORT/api/functions/ident/versions?kind=handler&alias=prod"
 kill -TERM "$SPID"; wait "$SPID"; expect "serve stops with a hosted pipeline running" "$?" 0
+# a function stage naming a deployed function (the registry of that server)
+seq 1 50 > "$T/in11.csv"
+printf 'source: {type: file, path: in11.csv}\nparser: {type: csv, columns: [n:int]}\nstages: [{type: function, function: ident@prod}]\nsinks: [{type: file, path: out11.jsonl, fsync: false}]\n' > "$T/p11.yaml"
+"$SLUICE" pipeline run "$T/p11.yaml" --quiet --data "$T/serve" 2> "$T/p11.err" || bad "registry function: $(tail -3 "$T/p11.err")"
+expect "a function stage from the registry (function: ident@prod)" "$(count_lines "$T/out11.jsonl")" 50
+msg=$("$SLUICE" pipeline check "$T/p11.yaml" 2>&1)
+case "$msg" in *"needs the registry"*) ok "without --data the error says what is missing";; *) bad "no-registry error: $msg";; esac
 
 # ---- 10. JSON lines with bad lines; the air-quality example against the generator's truth ---
 printf '{"id":1,"v":1.5}\n{"id":2,"v":\n{"id":3,"v":2.5,"new":"x"}\n[1,2]\n{"id":4,"v":3.5}\n' > "$T/in10.jsonl"

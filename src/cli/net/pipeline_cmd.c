@@ -9,15 +9,18 @@
 #include "cli/net/net.h"
 #include "pipeline/pipeline.h"
 #include "serve/invoke.h"
+#include "serve/registry.h"
 
 static const char USAGE[] =
-    "usage: sluice pipeline run FILE.yaml [--quiet]\n"
-    "       sluice pipeline check FILE.yaml\n"
+    "usage: sluice pipeline run FILE.yaml [--quiet] [--data DIR]\n"
+    "       sluice pipeline check FILE.yaml [--data DIR]\n"
     "\n"
     "run    runs the pipeline until its input ends (a file without follow, stdin) or until\n"
     "       SIGINT/SIGTERM; then everything already read is processed and committed, and its\n"
     "       counters are printed as JSON on stderr (--quiet: not)\n"
     "check  loads and checks the file (settings, modules, sinks) and exits\n"
+    "--data DIR  the registry of `sluice serve` (default $SLUICE_DATA), for function stages\n"
+    "           that name a deployed function (function: NAME@ALIAS) instead of a module\n"
     "(docs/pipeline.md describes the file)\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -32,6 +35,7 @@ int cmd_pipeline(int argc, char **argv) {
         return argc < 3 ? NET_EXIT_USAGE : NET_EXIT_OK;
     }
     bool check = !strcmp(argv[1], "check"), quiet = false;
+    const char *data = getenv("SLUICE_DATA");
     if (!check && strcmp(argv[1], "run")) {
         fprintf(stderr, "sluice pipeline: unknown action '%s'\n%s", argv[1], USAGE);
         return NET_EXIT_USAGE;
@@ -39,6 +43,8 @@ int cmd_pipeline(int argc, char **argv) {
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--quiet"))
             quiet = true;
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
         else {
             fprintf(stderr, "sluice pipeline: unknown option '%s'\n%s", argv[i], USAGE);
             return NET_EXIT_USAGE;
@@ -46,9 +52,16 @@ int cmd_pipeline(int argc, char **argv) {
     }
     sl_engine *engine = sl_engine_new(NULL);
     char err[1024];
-    sl_pipeline *p = engine ? sl_pipeline_load(argv[2], engine, err, sizeof err) : NULL;
+    sl_registry *reg = NULL;
+    if (data && !(reg = sl_registry_open(data, err, sizeof err))) {
+        fprintf(stderr, "sluice pipeline: --data %s: %s\n", data, err);
+        sl_engine_free(engine);
+        return NET_EXIT_FAILED;
+    }
+    sl_pipeline *p = engine ? sl_pipeline_load(argv[2], engine, reg, err, sizeof err) : NULL;
     if (!p) {
         fprintf(stderr, "sluice pipeline: %s\n", engine ? err : "out of memory");
+        sl_registry_close(reg);
         sl_engine_free(engine);
         return NET_EXIT_FAILED;
     }
@@ -85,6 +98,7 @@ int cmd_pipeline(int argc, char **argv) {
         }
     }
     sl_pipeline_free(p);
+    sl_registry_close(reg);
     sl_invoke_thread_done();
     sl_engine_free(engine);
     return rc;
