@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libcjson-dev libfuzzer-14-dev binaryen nodejs hyperfine python3-numpy libjansson-dev libssl-dev libsqlite3-dev
   libmicrohttpd-dev libcurl4-openssl-dev curl wrk nginx-light chromium
   libyaml-dev libpq-dev postgresql python3-scipy python3-statsmodels
+  rustc cargo libstd-rust-dev-wasm32 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
 )
 
 missing=()
