@@ -61,10 +61,30 @@ struct sl_source {
 /* name: the pipeline's (an http source answers on /ingest/NAME). */
 sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir,
                           const char *name);
-sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section);
+sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir);
 sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir);
 sl_source *sl_source_stdin_open(const sl_conf_ctx *c, const json_t *section);
-sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name);
+/* A file source that follows path and keeps its position in offsets (the spool's reader). */
+sl_source *sl_source_follow_new(const char *path, const char *offsets, int64_t poll_ms);
+
+/* ---- The spool (spool.c): what a tcp or http source receives, made durable first -------- */
+typedef struct sl_spool sl_spool;
+/* DIR/spool.log and DIR/spool.offset (DIR is made if missing). A spool whose every byte was
+ * committed is emptied here, so it grows only while the pipeline runs. */
+sl_spool *sl_spool_open(const char *dir, char *err, size_t errlen);
+/* Appends whole lines (under a lock: concurrent writers do not interleave); with sync, also
+ * waits until they are on disk. False when the write failed. */
+bool sl_spool_append(sl_spool *sp, const char *data, size_t len, bool sync);
+bool sl_spool_sync(sl_spool *sp);
+/* The reader: a thread feeding the spool's contents, from the committed position on, to the
+ * pipeline; it stops with the pipeline (what it did not read stays spooled for next time). */
+bool sl_spool_start(sl_spool *sp, sl_flow *flow);
+void sl_spool_join(sl_spool *sp);
+void sl_spool_committed(sl_spool *sp, uint64_t pos);
+void sl_spool_free(sl_spool *sp);
+
+sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name,
+                               const char *base_dir);
 /* POST /ingest/NAME on `sluice serve`: feeds body to the running pipeline NAME whose http
  * source has no listen: of its own. Returns the HTTP status; answer gets the JSON body. May
  * wait while the pipeline is full (call it off the network threads). */

@@ -165,6 +165,17 @@ sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, cons
     return &s->base;
 }
 
+sl_source *sl_source_follow_new(const char *path, const char *offsets, int64_t poll_ms) {
+    file_source *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->base.ops = &FILE_OPS;
+    s->follow = true;
+    s->poll_ms = poll_ms > 0 ? poll_ms : 1;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    snprintf(s->offsets, sizeof s->offsets, "%s", offsets);
+    return &s->base;
+}
+
 static const sl_source_ops STDIN_OPS = {"stdin", file_run, file_committed, NULL, file_free};
 
 sl_source *sl_source_stdin_open(const sl_conf_ctx *c, const json_t *section) {

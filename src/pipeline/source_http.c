@@ -13,6 +13,7 @@
  * sender before the sinks commit it (docs/pipeline.md).
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,8 +29,9 @@ typedef struct http_source {
     char listen[256];
     char name[128];
     int64_t max_body;
-    sl_flow *flow; /* while running */
-    int busy;      /* requests inside ingest(): the flow must outlive them */
+    sl_spool *spool; /* spool: DIR, or NULL */
+    sl_flow *flow;   /* while running */
+    int busy;        /* requests inside ingest(): the flow must outlive them */
     pthread_mutex_t lock;
     pthread_cond_t idle;
     struct http_source *next; /* hosted sources, by pipeline name */
@@ -52,7 +54,22 @@ static int ingest(http_source *s, const char *body, size_t len, char *answer, si
         snprintf(answer, alen, "{\"error\":\"the pipeline is not running\"}");
         return 503;
     }
-    int status = ingest_into(flow, s->max_body, body, len, answer, alen);
+    int status;
+    if (s->spool && (int64_t)len > s->max_body) {
+        snprintf(answer, alen, "{\"error\":\"the body is larger than %lld bytes\"}",
+                 (long long)s->max_body);
+        status = 413;
+    } else if (s->spool) {
+        /* acknowledged once on disk; the spool's reader feeds the pipeline */
+        bool nl = len && body[len - 1] == '\n';
+        bool ok = sl_spool_append(s->spool, body, len, nl) &&
+                  (nl || sl_spool_append(s->spool, "\n", 1, true));
+        snprintf(answer, alen, ok ? "{\"spooled\":%zu}" : "{\"error\":\"cannot write the spool\"}",
+                 len);
+        status = ok ? 202 : 503;
+    } else {
+        status = ingest_into(flow, s->max_body, body, len, answer, alen);
+    }
     pthread_mutex_lock(&s->lock);
     if (--s->busy == 0) pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->lock);
@@ -162,6 +179,10 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     http_source *s = (http_source *)src;
+    if (s->spool && !sl_spool_start(s->spool, flow)) {
+        snprintf(err, errlen, "http source: cannot start the spool's reader");
+        return false;
+    }
     pthread_mutex_lock(&s->lock);
     s->flow = flow;
     pthread_mutex_unlock(&s->lock);
@@ -209,15 +230,18 @@ static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     while (s->busy)
         pthread_cond_wait(&s->idle, &s->lock);
     pthread_mutex_unlock(&s->lock);
+    if (s->spool) sl_spool_join(s->spool);
     return true;
 }
 
 static void http_committed(sl_source *src, uint64_t pos) {
-    (void)src, (void)pos;
+    http_source *s = (http_source *)src;
+    if (s->spool) sl_spool_committed(s->spool, pos);
 }
 
 static void http_free(sl_source *src) {
     http_source *s = (http_source *)src;
+    sl_spool_free(s->spool);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->idle);
     free(s);
@@ -225,11 +249,13 @@ static void http_free(sl_source *src) {
 
 static const sl_source_ops HTTP_OPS = {"http", http_run, http_committed, NULL, http_free};
 
-sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name) {
-    static const char *const KEYS[] = {"type", "listen", "max_body", NULL};
+sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name,
+                               const char *base_dir) {
+    static const char *const KEYS[] = {"type", "listen", "max_body", "spool", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *listen = ok ? sl_conf_str(c, section, "listen", "", &ok) : NULL;
     int64_t max_body = sl_conf_int(c, section, "max_body", 16 << 20, 1, (int64_t)1 << 32, &ok);
+    const char *spool = ok ? sl_conf_str(c, section, "spool", "", &ok) : NULL;
     if (!ok) return NULL;
     http_source *s = calloc(1, sizeof *s);
     if (!s) {
@@ -242,5 +268,18 @@ sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, cons
     s->max_body = max_body;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
+    if (spool[0]) {
+        char dir[PATH_MAX], err[300];
+        snprintf(dir, sizeof dir, "%s%s%s",
+                 spool[0] == '/' ? ""
+                 : base_dir      ? base_dir
+                                 : ".",
+                 spool[0] == '/' ? "" : "/", spool);
+        if (!(s->spool = sl_spool_open(dir, err, sizeof err))) {
+            sl_conf_fail(c, section, "%s", err);
+            http_free(&s->base);
+            return NULL;
+        }
+    }
     return &s->base;
 }

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,7 +27,47 @@ typedef struct tcp_source {
     sl_source base;
     char listen[256];
     int64_t max_clients;
+    sl_spool *spool; /* spool: DIR, or NULL */
 } tcp_source;
+
+/* With a spool, a client's bytes go to it as whole lines: the partial last line of each read
+ * waits in its client's buffer, so clients' lines never interleave. */
+typedef struct partial {
+    char *data;
+    size_t len, cap;
+} partial;
+
+static void spool_bytes(sl_spool *sp, partial *p, const char *data, size_t len) {
+    const char *nl = len ? memrchr(data, '\n', len) : NULL;
+    if (!nl) {
+        if (p->len + len > p->cap) {
+            size_t cap = p->cap ? 2 * p->cap : 4096;
+            while (cap < p->len + len)
+                cap *= 2;
+            char *d = realloc(p->data, cap);
+            if (!d) return;
+            p->data = d, p->cap = cap;
+        }
+        memcpy(p->data + p->len, data, len);
+        p->len += len;
+        return;
+    }
+    size_t whole = (size_t)(nl - data) + 1;
+    if (p->len) sl_spool_append(sp, p->data, p->len, false);
+    sl_spool_append(sp, data, whole, false);
+    p->len = 0;
+    spool_bytes(sp, p, nl + 1, len - whole);
+}
+
+/* The client is gone: its last line counts even without a line break. */
+static void spool_end(sl_spool *sp, partial *p) {
+    if (p->len) {
+        sl_spool_append(sp, p->data, p->len, false);
+        sl_spool_append(sp, "\n", 1, false);
+    }
+    free(p->data);
+    *p = (partial){0};
+}
 
 static int listen_on(const char *addr, char *err, size_t errlen) {
     char host[256];
@@ -61,6 +102,12 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     if (lfd < 0) return false;
     struct pollfd fds[MAX_CLIENTS + 1];
     sl_feed *feeds[MAX_CLIENTS + 1] = {0};
+    static partial parts[MAX_CLIENTS + 1];
+    if (s->spool && !sl_spool_start(s->spool, flow)) {
+        snprintf(err, errlen, "tcp source: cannot start the spool's reader");
+        close(lfd);
+        return false;
+    }
     int nfds = 1;
     fds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
     static char buf[1 << 16];
@@ -76,7 +123,8 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         long since =
             (now.tv_sec - last_flush.tv_sec) * 1000 + (now.tv_nsec - last_flush.tv_nsec) / 1000000;
         if (dirty && (n == 0 || since >= sl_flow_linger_ms(flow))) {
-            for (int i = 1; i < nfds; i++)
+            if (s->spool) sl_spool_sync(s->spool);
+            for (int i = 1; i < nfds && !s->spool; i++)
                 sl_feed_flush(feeds[i]);
             dirty = false;
             last_flush = now;
@@ -87,8 +135,9 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             if (cfd >= 0 && nfds > s->max_clients) {
                 close(cfd); /* too many clients: refuse this one */
             } else if (cfd >= 0) {
-                feeds[nfds] = sl_feed_new(flow, 0);
-                if (!feeds[nfds]) {
+                feeds[nfds] = s->spool ? NULL : sl_feed_new(flow, 0);
+                parts[nfds] = (partial){0};
+                if (!s->spool && !feeds[nfds]) {
                     close(cfd);
                 } else {
                     fds[nfds++] = (struct pollfd){.fd = cfd, .events = POLLIN};
@@ -101,14 +150,21 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (r > 0) {
                 dirty = true;
-                if (!sl_feed_bytes(feeds[i], buf, (size_t)r)) break;
+                if (s->spool)
+                    spool_bytes(s->spool, &parts[i], buf, (size_t)r);
+                else if (!sl_feed_bytes(feeds[i], buf, (size_t)r))
+                    break;
                 continue;
             }
             /* the client is gone (EOF or error): its last line counts, then drop it */
-            sl_feed_end(feeds[i]);
+            if (s->spool)
+                spool_end(s->spool, &parts[i]);
+            else
+                sl_feed_end(feeds[i]);
             close(fds[i].fd);
             fds[i] = fds[nfds - 1];
             feeds[i] = feeds[nfds - 1];
+            parts[i] = parts[nfds - 1];
             nfds--;
             i--;
         }
@@ -128,29 +184,42 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             if (left <= 0 || poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) break;
             ssize_t r = read(fds[i].fd, buf, sizeof buf);
             if (r <= 0) break;
-            sl_feed_bytes(feeds[i], buf, (size_t)r);
+            if (s->spool)
+                spool_bytes(s->spool, &parts[i], buf, (size_t)r);
+            else
+                sl_feed_bytes(feeds[i], buf, (size_t)r);
         }
-        sl_feed_end(feeds[i]);
+        if (s->spool)
+            spool_end(s->spool, &parts[i]);
+        else
+            sl_feed_end(feeds[i]);
         close(fds[i].fd);
+    }
+    if (s->spool) {
+        sl_spool_sync(s->spool);
+        sl_spool_join(s->spool); /* what it did not read stays spooled for the next run */
     }
     return true;
 }
 
 static void tcp_committed(sl_source *src, uint64_t pos) {
-    (void)src, (void)pos; /* a stream cannot be replayed: nothing to remember */
+    tcp_source *s = (tcp_source *)src;
+    if (s->spool) sl_spool_committed(s->spool, pos); /* else a stream cannot be replayed */
 }
 
 static void tcp_free(sl_source *src) {
+    sl_spool_free(((tcp_source *)src)->spool);
     free(src);
 }
 
 static const sl_source_ops TCP_OPS = {"tcp", tcp_run, tcp_committed, NULL, tcp_free};
 
-sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
-    static const char *const KEYS[] = {"type", "listen", "max_clients", NULL};
+sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir) {
+    static const char *const KEYS[] = {"type", "listen", "max_clients", "spool", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *listen = ok ? sl_conf_str(c, section, "listen", NULL, &ok) : NULL;
     int64_t max_clients = sl_conf_int(c, section, "max_clients", 256, 1, MAX_CLIENTS, &ok);
+    const char *spool = ok ? sl_conf_str(c, section, "spool", "", &ok) : NULL;
     if (!ok) return NULL;
     tcp_source *s = calloc(1, sizeof *s);
     if (!s) {
@@ -160,6 +229,19 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     s->base.ops = &TCP_OPS;
     snprintf(s->listen, sizeof s->listen, "%s", listen);
     s->max_clients = max_clients;
+    if (spool[0]) {
+        char dir[PATH_MAX], err[300];
+        snprintf(dir, sizeof dir, "%s%s%s",
+                 spool[0] == '/' ? ""
+                 : base_dir      ? base_dir
+                                 : ".",
+                 spool[0] == '/' ? "" : "/", spool);
+        if (!(s->spool = sl_spool_open(dir, err, sizeof err))) {
+            sl_conf_fail(c, section, "%s", err);
+            free(s);
+            return NULL;
+        }
+    }
     return &s->base;
 }
 
@@ -168,10 +250,10 @@ sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const cha
     bool ok = true;
     const char *type = sl_conf_str(c, section, "type", NULL, &ok);
     if (!ok) return NULL;
-    if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section);
+    if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section, base_dir);
     if (!strcmp(type, "file")) return sl_source_file_open(c, section, base_dir);
     if (!strcmp(type, "stdin")) return sl_source_stdin_open(c, section);
-    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name);
+    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name, base_dir);
     sl_conf_fail(c, section, "unknown source type \"%s\" (known: tcp, http, file, stdin)", type);
     return NULL;
 }
