@@ -37,7 +37,8 @@
 
 static const char *const NAMES[] = {"timestamp", "temperature",    "humidity",
                                     "pressure",  "gas_resistance", "air_quality"};
-static const sl_ftype TYPES[] = {SL_F_TIME, SL_F_FLOAT, SL_F_FLOAT, SL_F_FLOAT, SL_F_FLOAT, SL_F_FLOAT};
+static const sl_ftype TYPES[] = {SL_F_TIME,  SL_F_FLOAT, SL_F_FLOAT,
+                                 SL_F_FLOAT, SL_F_FLOAT, SL_F_FLOAT};
 enum { NCOLS = 6 };
 
 static volatile sig_atomic_t stop;
@@ -188,10 +189,14 @@ int main(int argc, char **argv) {
     to_sqlite = !strcmp(argv[1], "sqlite");
     uint32_t batch = 1024;
     for (int i = to_sqlite ? 5 : 4; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--batch")) batch = (uint32_t)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--fsync")) fsync_on = atoi(argv[i + 1]) != 0;
-        else if (!strcmp(argv[i], "--anomaly-column")) anomaly_col = atoi(argv[i + 1]) != 0;
-        else fail(argv[i], "unknown option");
+        if (!strcmp(argv[i], "--batch"))
+            batch = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--fsync"))
+            fsync_on = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--anomaly-column"))
+            anomaly_col = atoi(argv[i + 1]) != 0;
+        else
+            fail(argv[i], "unknown option");
     }
     if (!batch) batch = 1024;
     if (to_sqlite) {

@@ -267,7 +267,8 @@ static void watch_file(const char *path, bool parse) {
                 const char *k = memmem(line, len, KEY, sizeof KEY - 1);
                 int64_t ts = 0;
                 if (k) {
-                    const char *v = k + sizeof KEY - 1, *q = memchr(v, '"', len - (size_t)(v - line));
+                    const char *v = k + sizeof KEY - 1,
+                               *q = memchr(v, '"', len - (size_t)(v - line));
                     if (!q || !sl_parse_time(v, (size_t)(q - v), &ts)) ts = now;
                 }
                 note(ts, now);
@@ -297,7 +298,8 @@ static void watch_sqlite(const char *path, const char *table, bool parse) {
         char sql[256];
         if (parse)
             snprintf(sql, sizeof sql,
-                     "SELECT rowid, \"timestamp\" FROM \"%s\" WHERE rowid > ? ORDER BY rowid", table);
+                     "SELECT rowid, \"timestamp\" FROM \"%s\" WHERE rowid > ? ORDER BY rowid",
+                     table);
         else
             snprintf(sql, sizeof sql, "SELECT max(rowid) FROM \"%s\"", table);
         if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
@@ -337,16 +339,26 @@ int main(int argc, char **argv) {
     mode = argv[1];
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--connect")) connect_to = v;
-        else if (!strcmp(k, "--input")) input = v;
-        else if (!strcmp(k, "--sink")) sink = v;
-        else if (!strcmp(k, "--count")) count = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "--expect")) expect = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "--skip")) skip = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "--rate")) rate = atof(v);
-        else if (!strcmp(k, "--pid")) pid = atol(v);
-        else if (!strcmp(k, "--timeout")) timeout_s = atof(v);
-        else die("unknown option %s", k);
+        if (!strcmp(k, "--connect"))
+            connect_to = v;
+        else if (!strcmp(k, "--input"))
+            input = v;
+        else if (!strcmp(k, "--sink"))
+            sink = v;
+        else if (!strcmp(k, "--count"))
+            count = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--expect"))
+            expect = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--skip"))
+            skip = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--rate"))
+            rate = atof(v);
+        else if (!strcmp(k, "--pid"))
+            pid = atol(v);
+        else if (!strcmp(k, "--timeout"))
+            timeout_s = atof(v);
+        else
+            die("unknown option %s", k);
     }
     bool latency = !strcmp(mode, "latency");
     if (!connect_to || !input || !sink || !count || (latency && rate <= 0) ||
@@ -370,20 +382,25 @@ int main(int argc, char **argv) {
 
     sock = connect_retry();
     /* the watcher starts from what the sink holds already (nothing, in run.sh) */
-    if (is_sqlite) watch_sqlite(spath, stable, latency);
-    else watch_file(spath, latency);
+    if (is_sqlite)
+        watch_sqlite(spath, stable, latency);
+    else
+        watch_file(spath, latency);
     uint64_t before = seen;
     seen = 0;
-    if (before) fprintf(stderr, "load: note: the sink held %llu records already\n",
-                        (unsigned long long)before);
+    if (before)
+        fprintf(stderr, "load: note: the sink held %llu records already\n",
+                (unsigned long long)before);
     double cpu0 = pid ? cpu_of(pid) : 0;
     pthread_t th;
     t_first_byte = mono();
     pthread_create(&th, NULL, latency ? send_latency : send_throughput, NULL);
     double give_up = mono() + timeout_s, t_end;
     for (;;) {
-        if (is_sqlite) watch_sqlite(spath, stable, latency);
-        else watch_file(spath, latency);
+        if (is_sqlite)
+            watch_sqlite(spath, stable, latency);
+        else
+            watch_file(spath, latency);
         t_end = mono();
         if (seen >= expect) break;
         if (t_end > give_up) break;

@@ -345,8 +345,7 @@ static bool window_process(sl_stage *st, const sl_batch *b, sl_emit *out, sl_dea
             w->buf = NULL;
             w->fired = false;
         }
-        if (!w->buf && !(w->buf = sl_batch_new(b->schema, s->size + s->slide)))
-            return false;
+        if (!w->buf && !(w->buf = sl_batch_new(b->schema, s->size + s->slide))) return false;
         if (!sl_batch_copy_row(w->buf, b, i, NULL)) return false;
         w->pending++;
         w->since++;
