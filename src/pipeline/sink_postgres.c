@@ -39,17 +39,12 @@
 #include <libpq-fe.h>
 
 #include "pipeline/sink.h"
+#include "pipeline/sink_table.h"
 
 typedef struct pg_col {
     char *name;
     sl_ftype cls; /* what values it takes: INT, FLOAT, BOOL, TIME; STRING = anything as text */
 } pg_col;
-
-typedef struct rejects {
-    uint32_t *idx;
-    char **why;
-    size_t n, cap;
-} rejects;
 
 typedef struct pg_sink {
     sl_sink base;
@@ -65,7 +60,7 @@ typedef struct pg_sink {
     bool pending;
     uint64_t pend_xid, pend_first, pend_last;
     uint32_t pend_n;
-    rejects pend_rej;
+    sl_rejects pend_rej;
     char *copy; /* COPY data being built */
     size_t copy_len, copy_cap;
 } pg_sink;
@@ -80,64 +75,6 @@ typedef enum pg_fault {
 } pg_fault;
 
 /* ---- Helpers --------------------------------------------------------------------------- */
-
-static void rejects_add(rejects *r, uint32_t i, const char *why) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 16;
-        uint32_t *idx = realloc(r->idx, cap * sizeof *idx);
-        if (idx) r->idx = idx;
-        char **w = realloc(r->why, cap * sizeof *w);
-        if (w) r->why = w;
-        if (!idx || !w) return;
-        r->cap = cap;
-    }
-    r->idx[r->n] = i;
-    r->why[r->n++] = strdup(why);
-}
-
-static void rejects_clear(rejects *r) {
-    for (size_t i = 0; i < r->n; i++)
-        free(r->why[i]);
-    free(r->idx);
-    free(r->why);
-    *r = (rejects){0};
-}
-
-static bool rejected(const rejects *r, uint32_t i) {
-    /* Indices are added in order. */
-    size_t lo = 0, hi = r->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (r->idx[mid] < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < r->n && r->idx[lo] == i;
-}
-
-static void rejects_flush(rejects *r, sl_deadletter *dead, const char *stage, const sl_batch *b) {
-    for (size_t i = 0; i < r->n; i++)
-        if (r->idx[i] < b->n)
-            sl_deadletter_record(dead, stage, r->why[i] ? r->why[i] : "rejected", b, r->idx[i]);
-    rejects_clear(r);
-}
-
-static char *quote_ident(const char *s) {
-    size_t n = strlen(s), q = 0;
-    for (size_t i = 0; i < n; i++)
-        q += s[i] == '"';
-    char *out = malloc(n + q + 3), *p = out;
-    if (!out) return NULL;
-    *p++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') *p++ = '"';
-        *p++ = s[i];
-    }
-    *p++ = '"';
-    *p = 0;
-    return out;
-}
 
 /* A growable SQL string; on out of memory it becomes NULL. */
 typedef struct sql {
@@ -168,7 +105,7 @@ static void sql_cat(sql *q, const char *s) {
     sql_add(q, s, strlen(s));
 }
 static void sql_ident(sql *q, const char *name) {
-    char *qi = quote_ident(name);
+    char *qi = sl_sink_quote_ident(name);
     if (!qi) q->bad = true;
     if (qi) sql_cat(q, qi);
     free(qi);
@@ -180,16 +117,6 @@ static char *sql_done(sql *q) {
         return NULL;
     }
     return q->p;
-}
-
-static sl_ftype field_type(const sl_batch *b, uint32_t f) {
-    const sl_schema *s = b->schema;
-    if (s->types && s->types[f] != SL_F_NULL) return s->types[f];
-    for (uint32_t i = 0; i < b->n; i++) {
-        sl_ftype t = sl_batch_row(b, i)[f].type;
-        if (t != SL_F_NULL) return t;
-    }
-    return SL_F_NULL;
 }
 
 static const char *pg_type(sl_ftype t) {
@@ -389,7 +316,7 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
             if (f) sql_cat(&q, ", ");
             sql_ident(&q, sc->names[f]);
             sql_cat(&q, " ");
-            sql_cat(&q, pg_type(field_type(b, f)));
+            sql_cat(&q, pg_type(sl_sink_field_type(b, f)));
             key_in |= s->key && !strcmp(s->key, sc->names[f]);
         }
         if (s->key && !key_in) {
@@ -403,7 +330,7 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
     } else {
         for (uint32_t f = 0; f < sc->nfields; f++) {
             if (find_col(s, sc->names[f]) >= 0) continue;
-            if (!add_column(s, sc->names[f], pg_type(field_type(b, f)), fault, err, errlen))
+            if (!add_column(s, sc->names[f], pg_type(sl_sink_field_type(b, f)), fault, err, errlen))
                 return false;
             changed = true;
         }
@@ -494,7 +421,7 @@ static bool render(const sl_batch *b, const sl_value *v, sl_ftype cls, char *buf
 }
 
 /* Sets aside the records with a value that cannot fit its column. */
-static void check_rows(pg_sink *s, const sl_batch *b, rejects *rej) {
+static void check_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej) {
     const sl_schema *sc = b->schema;
     char buf[40], why[200], reason[400];
     for (uint32_t i = 0; i < b->n; i++) {
@@ -506,7 +433,7 @@ static void check_rows(pg_sink *s, const sl_batch *b, rejects *rej) {
             if (!render(b, &row[f], s->cols[s->colof[f]].cls, buf, &str, &len, why, sizeof why)) {
                 snprintf(reason, sizeof reason, "postgres %s: field \"%s\": %s", s->table,
                          sc->names[f], why);
-                rejects_add(rej, i, reason);
+                sl_rejects_add(rej, i, reason);
                 break;
             }
         }
@@ -600,7 +527,7 @@ static void rollback(pg_sink *s) {
 
 /* COPY of every record not set aside, into the table (or, with a key, through a temporary
  * table and INSERT ... ON CONFLICT DO NOTHING). */
-static bool copy_batch(pg_sink *s, const sl_batch *b, const rejects *rej, pg_fault *fault,
+static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_fault *fault,
                        char *err, size_t errlen) {
     sql cols = {0};
     column_list(s, b, &cols);
@@ -641,7 +568,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const rejects *rej, pg_fau
     s->copy_len = 0;
     bool copying = ok;
     for (uint32_t i = 0; i < b->n && ok; i++) {
-        if (rejected(rej, i)) continue;
+        if (sl_rejects_has(rej, i)) continue;
         if (!copy_row(s, b, i)) {
             snprintf(err, errlen, "postgres: out of memory");
             *fault = PG_TRANSIENT;
@@ -698,7 +625,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const rejects *rej, pg_fau
 }
 
 /* Row by row, each under a savepoint: rows the server rejects are added to rej. */
-static bool insert_rows(pg_sink *s, const sl_batch *b, rejects *rej, pg_fault *fault, char *err,
+static bool insert_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej, pg_fault *fault, char *err,
                         size_t errlen) {
     const sl_schema *sc = b->schema;
     sql q = {0};
@@ -727,9 +654,9 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, rejects *rej, pg_fault *f
     char **owned = calloc(np ? (size_t)np : 1, sizeof *owned);
     bool ok = text && params && bufs && owned;
     if (!ok) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
-    rejects found = {0};
+    sl_rejects found = {0};
     for (uint32_t i = 0; i < b->n && ok; i++) {
-        if (rejected(rej, i)) continue;
+        if (sl_rejects_has(rej, i)) continue;
         const sl_value *row = sl_batch_row(b, i);
         int k = 0;
         for (uint32_t f = 0; f < sc->nfields && ok; f++) {
@@ -751,7 +678,7 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, rejects *rej, pg_fault *f
             pg_message(s, r, "inserting a row", why, sizeof why);
             pg_fault f = classify(s, r);
             if (f == PG_DATA) {
-                rejects_add(&found, i, why);
+                sl_rejects_add(&found, i, why);
                 ok = run(s, "ROLLBACK TO SAVEPOINT sluice_row", "rolling back a row", fault, err,
                          errlen);
             } else {
@@ -770,18 +697,18 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, rejects *rej, pg_fault *f
     }
     /* Merge, keeping indices in order (both lists are sorted). */
     if (ok && found.n) {
-        rejects all = {0};
+        sl_rejects all = {0};
         size_t a = 0, c = 0;
         while (a < rej->n || c < found.n) {
             bool take_rej = c == found.n || (a < rej->n && rej->idx[a] < found.idx[c]);
-            rejects *from = take_rej ? rej : &found;
+            sl_rejects *from = take_rej ? rej : &found;
             size_t at = take_rej ? a++ : c++;
-            rejects_add(&all, from->idx[at], from->why[at] ? from->why[at] : "rejected");
+            sl_rejects_add(&all, from->idx[at], from->why[at] ? from->why[at] : "rejected");
         }
-        rejects_clear(rej);
+        sl_rejects_clear(rej);
         *rej = all;
     }
-    rejects_clear(&found);
+    sl_rejects_clear(&found);
     free(text);
     free(params);
     free(bufs);
@@ -790,22 +717,22 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, rejects *rej, pg_fault *f
 }
 
 /* COMMIT. A lost answer leaves s->pending set: the outcome is asked for on the next write. */
-static bool commit(pg_sink *s, const sl_batch *b, uint64_t xid, rejects *rej, pg_fault *fault,
+static bool commit(pg_sink *s, const sl_batch *b, uint64_t xid, sl_rejects *rej, pg_fault *fault,
                    char *err, size_t errlen) {
     s->pending = true;
     s->pend_xid = xid;
     s->pend_n = b->n;
     s->pend_first = b->pos ? b->pos[0] : 0;
     s->pend_last = b->pos ? b->pos[b->n - 1] : 0;
-    rejects_clear(&s->pend_rej);
+    sl_rejects_clear(&s->pend_rej);
     s->pend_rej = *rej;
-    *rej = (rejects){0};
+    *rej = (sl_rejects){0};
     if (run(s, "COMMIT", "committing", fault, err, errlen)) return true;
     if (*fault != PG_CONN) {
         /* The server answered: nothing was applied. */
         s->pending = false;
         *rej = s->pend_rej;
-        s->pend_rej = (rejects){0};
+        s->pend_rej = (sl_rejects){0};
     }
     return false;
 }
@@ -815,7 +742,7 @@ static bool commit(pg_sink *s, const sl_batch *b, uint64_t xid, rejects *rej, pg
 static sl_sink_result attempt(pg_sink *s, const sl_batch *b, sl_deadletter *dead, char *err,
                               size_t errlen, bool *before_commit) {
     pg_fault fault = PG_FATAL;
-    rejects rej = {0};
+    sl_rejects rej = {0};
     uint64_t xid = 0;
     *before_commit = true;
     if (!ensure_table(s, b, &fault, err, errlen)) goto failed;
@@ -831,13 +758,13 @@ static sl_sink_result attempt(pg_sink *s, const sl_batch *b, sl_deadletter *dead
     *before_commit = false;
     if (!commit(s, b, xid, &rej, &fault, err, errlen)) goto failed;
     s->pending = false;
-    rejects_flush(&s->pend_rej, dead, s->base.name, b);
+    sl_rejects_flush(&s->pend_rej, dead, s->base.name, b);
     return SL_SINK_OK;
 
 failed:
     if (fault == PG_DATA) fault = PG_TRANSIENT; /* a data error where none was expected */
     if (fault != PG_CONN) rollback(s);
-    rejects_clear(&rej);
+    sl_rejects_clear(&rej);
     return fault_result(s, fault);
 }
 
@@ -882,7 +809,7 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
             if (!outcome) return fault_result(s, fault);
             if (!strcmp(outcome, "committed")) {
                 s->pending = false;
-                rejects_flush(&s->pend_rej, dead, s->base.name, b);
+                sl_rejects_flush(&s->pend_rej, dead, s->base.name, b);
                 return SL_SINK_OK;
             }
             if (!strcmp(outcome, "in progress")) {
@@ -892,7 +819,7 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
             /* Aborted, or unknown: apply it (again). */
         }
         s->pending = false;
-        rejects_clear(&s->pend_rej);
+        sl_rejects_clear(&s->pend_rej);
     }
     bool before_commit;
     sl_sink_result r = attempt(s, b, dead, err, errlen, &before_commit);
@@ -909,7 +836,7 @@ static void pg_close(sl_sink *base) {
     pg_sink *s = (pg_sink *)base;
     disconnect(s);
     forget_cols(s);
-    rejects_clear(&s->pend_rej);
+    sl_rejects_clear(&s->pend_rej);
     free(s->colof);
     free(s->copy);
     free(s->url);

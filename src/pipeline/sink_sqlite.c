@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "pipeline/sink.h"
+#include "pipeline/sink_table.h"
 
 typedef struct sqlite_sink {
     sl_sink base;
@@ -42,63 +43,6 @@ typedef struct sqlite_sink {
     sqlite3_stmt *ins;
     int *param;
 } sqlite_sink;
-
-/* Records rejected during a transaction: written to the dead letter only once it commits, so
- * a retried batch does not report them twice. */
-typedef struct rejects {
-    uint32_t *idx;
-    char **why;
-    size_t n, cap;
-} rejects;
-
-static void rejects_add(rejects *r, uint32_t i, const char *why) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 16;
-        uint32_t *idx = realloc(r->idx, cap * sizeof *idx);
-        if (idx) r->idx = idx;
-        char **w = realloc(r->why, cap * sizeof *w);
-        if (w) r->why = w;
-        if (!idx || !w) return;
-        r->cap = cap;
-    }
-    r->idx[r->n] = i;
-    r->why[r->n++] = strdup(why);
-}
-
-static void rejects_free(rejects *r) {
-    for (size_t i = 0; i < r->n; i++)
-        free(r->why[i]);
-    free(r->idx);
-    free(r->why);
-}
-
-/* "name" with inner quotes doubled (malloc'd). */
-static char *quote_ident(const char *s) {
-    size_t n = strlen(s), q = 0;
-    for (size_t i = 0; i < n; i++)
-        q += s[i] == '"';
-    char *out = malloc(n + q + 3), *p = out;
-    if (!out) return NULL;
-    *p++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') *p++ = '"';
-        *p++ = s[i];
-    }
-    *p++ = '"';
-    *p = 0;
-    return out;
-}
-
-/* The type a field's column gets: its declared type, else the first non-null value's. */
-static sl_ftype field_type(const sl_batch *b, uint32_t f) {
-    const sl_schema *s = b->schema;
-    if (s->types && s->types[f] != SL_F_NULL) return s->types[f];
-    for (uint32_t i = 0; i < b->n; i++) {
-        sl_ftype t = sl_batch_row(b, i)[f].type;
-        if (t != SL_F_NULL) return t;
-    }
-    return SL_F_NULL;
-}
 
 static const char *sql_type(sl_ftype t) {
     switch (t) {
@@ -171,7 +115,7 @@ static int exec(sqlite_sink *s, const char *sql) {
 
 static int load_cols(sqlite_sink *s) {
     forget_cols(s);
-    char *qt = quote_ident(s->table);
+    char *qt = sl_sink_quote_ident(s->table);
     char *sql = qt ? sqlite3_mprintf("PRAGMA table_info(%s)", qt) : NULL;
     free(qt);
     if (!sql) return SQLITE_NOMEM;
@@ -193,7 +137,7 @@ static int ensure_table(sqlite_sink *s, const sl_batch *b, const char **doing) {
     *doing = "reading the table's columns";
     if (!s->cols_known && (rc = load_cols(s)) != SQLITE_OK) return rc;
     const sl_schema *sc = b->schema;
-    char *qt = quote_ident(s->table);
+    char *qt = sl_sink_quote_ident(s->table);
     if (!qt) return SQLITE_NOMEM;
     rc = SQLITE_OK;
     if (s->ncols == 0) {
@@ -206,9 +150,9 @@ static int ensure_table(sqlite_sink *s, const sl_batch *b, const char **doing) {
             for (uint32_t g = 0; g < f && !dup; g++)
                 dup = !strcasecmp(sc->names[g], sc->names[f]);
             if (dup) continue;
-            char *qf = quote_ident(sc->names[f]);
+            char *qf = sl_sink_quote_ident(sc->names[f]);
             sqlite3_str_appendf(q, "%s%s%s", ncol++ ? ", " : "", qf ? qf : "\"\"",
-                                sql_type(field_type(b, f)));
+                                sql_type(sl_sink_field_type(b, f)));
             free(qf);
         }
         if (s->key && !has_col(s, s->key)) {
@@ -216,7 +160,7 @@ static int ensure_table(sqlite_sink *s, const sl_batch *b, const char **doing) {
             for (uint32_t f = 0; f < sc->nfields && !in_batch; f++)
                 in_batch = !strcasecmp(sc->names[f], s->key);
             if (!in_batch) {
-                char *qk = quote_ident(s->key);
+                char *qk = sl_sink_quote_ident(s->key);
                 sqlite3_str_appendf(q, "%s%s", ncol++ ? ", " : "", qk ? qk : "\"\"");
                 free(qk);
             }
@@ -230,9 +174,9 @@ static int ensure_table(sqlite_sink *s, const sl_batch *b, const char **doing) {
         *doing = "adding columns";
         for (uint32_t f = 0; f < sc->nfields && rc == SQLITE_OK; f++) {
             if (has_col(s, sc->names[f])) continue;
-            char *qf = quote_ident(sc->names[f]);
+            char *qf = sl_sink_quote_ident(sc->names[f]);
             char *sql = qf ? sqlite3_mprintf("ALTER TABLE %s ADD COLUMN %s%s", qt, qf,
-                                             sql_type(field_type(b, f)))
+                                             sql_type(sl_sink_field_type(b, f)))
                            : NULL;
             rc = sql ? exec(s, sql) : SQLITE_NOMEM;
             if (rc == SQLITE_OK && !add_col(s, sc->names[f])) rc = SQLITE_NOMEM;
@@ -240,7 +184,7 @@ static int ensure_table(sqlite_sink *s, const sl_batch *b, const char **doing) {
             free(qf);
         }
         if (rc == SQLITE_OK && s->key && !has_col(s, s->key)) {
-            char *qk = quote_ident(s->key);
+            char *qk = sl_sink_quote_ident(s->key);
             char *sql = qk ? sqlite3_mprintf("ALTER TABLE %s ADD COLUMN %s", qt, qk) : NULL;
             rc = sql ? exec(s, sql) : SQLITE_NOMEM;
             if (rc == SQLITE_OK && !add_col(s, s->key)) rc = SQLITE_NOMEM;
@@ -251,8 +195,8 @@ static int ensure_table(sqlite_sink *s, const sl_batch *b, const char **doing) {
     if (rc == SQLITE_OK && s->key) {
         *doing = "creating the key's unique index";
         char *idx_name = sqlite3_mprintf("%s_%s_key", s->table, s->key);
-        char *qi = idx_name ? quote_ident(idx_name) : NULL;
-        char *qk = quote_ident(s->key);
+        char *qi = idx_name ? sl_sink_quote_ident(idx_name) : NULL;
+        char *qk = sl_sink_quote_ident(s->key);
         char *sql = qi && qk ? sqlite3_mprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)",
                                                qi, qt, qk)
                              : NULL;
@@ -272,7 +216,7 @@ static int prepare_insert(sqlite_sink *s, const sl_batch *b) {
     forget_insert(s);
     const sl_schema *sc = b->schema;
     s->param = calloc(sc->nfields ? sc->nfields : 1, sizeof *s->param);
-    char *qt = quote_ident(s->table);
+    char *qt = sl_sink_quote_ident(s->table);
     sqlite3_str *q = sqlite3_str_new(s->db);
     sqlite3_str_appendf(q, "INSERT INTO %s (", qt ? qt : "\"\"");
     int np = 0;
@@ -281,7 +225,7 @@ static int prepare_insert(sqlite_sink *s, const sl_batch *b) {
         for (uint32_t g = 0; g < f && !dup; g++)
             dup = !strcasecmp(sc->names[g], sc->names[f]);
         if (dup) continue; /* SQLite would take both for the same column */
-        char *qf = quote_ident(sc->names[f]);
+        char *qf = sl_sink_quote_ident(sc->names[f]);
         sqlite3_str_appendf(q, "%s%s", np ? ", " : "", qf ? qf : "\"\"");
         free(qf);
         s->param[f] = ++np;
@@ -292,7 +236,7 @@ static int prepare_insert(sqlite_sink *s, const sl_batch *b) {
     sqlite3_str_appendall(q, ")");
     if (s->key) {
         /* Only the key's uniqueness: other constraints still reject rows. */
-        char *qk = quote_ident(s->key);
+        char *qk = sl_sink_quote_ident(s->key);
         sqlite3_str_appendf(q, " ON CONFLICT (%s) DO NOTHING", qk ? qk : "\"\"");
         free(qk);
     }
@@ -377,7 +321,7 @@ static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadlett
     /* IMMEDIATE takes the write lock now: a busy database fails here, before any work. */
     if ((rc = exec(s, "BEGIN IMMEDIATE")) != SQLITE_OK)
         return fail(s, rc, "beginning a transaction", err, errlen);
-    rejects rej = {0};
+    sl_rejects rej = {0};
     if ((rc = ensure_table(s, b, &doing)) != SQLITE_OK) goto rollback;
     doing = "preparing the insert";
     if ((rc = prepare_insert(s, b)) != SQLITE_OK) goto rollback;
@@ -391,7 +335,7 @@ static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadlett
             /* A statement error undoes only that row; the transaction goes on. */
             char why[300];
             snprintf(why, sizeof why, "sqlite %s: %s", s->table, sqlite3_errmsg(s->db));
-            rejects_add(&rej, i, why);
+            sl_rejects_add(&rej, i, why);
             rc = SQLITE_DONE;
         }
         sqlite3_reset(s->ins);
@@ -400,10 +344,7 @@ static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadlett
     }
     doing = "committing";
     if ((rc = exec(s, "COMMIT")) != SQLITE_OK) goto rollback;
-    for (size_t i = 0; i < rej.n; i++)
-        sl_deadletter_record(dead, s->base.name, rej.why[i] ? rej.why[i] : "rejected", b,
-                             rej.idx[i]);
-    rejects_free(&rej);
+    sl_rejects_flush(&rej, dead, s->base.name, b);
     return SL_SINK_OK;
 
 rollback:;
@@ -411,7 +352,7 @@ rollback:;
     if (!sqlite3_get_autocommit(s->db)) exec(s, "ROLLBACK");
     /* Columns added in the transaction are gone again. */
     forget_cols(s);
-    rejects_free(&rej);
+    sl_rejects_clear(&rej);
     return r;
 }
 
