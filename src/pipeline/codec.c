@@ -1390,3 +1390,23 @@ bool sl_batch_ready(sl_batch **bp, sl_schema *s, uint32_t cap, sl_batch_fn on_ba
     }
     return (*bp = sl_batch_new(s, cap)) != NULL;
 }
+
+bool sl_carry_append(char **buf, size_t *len, size_t *cap, size_t limit, bool *overflow,
+                     const char *s, size_t n) {
+    if (*len + n > limit) {
+        *overflow = true;
+        n = limit - *len;
+    }
+    if (*cap - *len < n) {
+        size_t c = *cap ? *cap : 256;
+        while (c - *len < n)
+            c *= 2;
+        char *p = realloc(*buf, c);
+        if (!p) return false;
+        *buf = p;
+        *cap = c;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    return true;
+}

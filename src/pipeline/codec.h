@@ -90,6 +90,12 @@ bool sl_batch_widen(sl_batch *b, sl_schema *s);
 /* Whether two schemas have the same names and declared types. */
 bool sl_schema_same(const sl_schema *a, const sl_schema *b);
 
+/* The parsers' carry buffer (a record cut by the end of a chunk): appends s[0..n) to *buf
+ * (*len used, *cap allocated), keeping at most limit bytes; past it the rest is dropped and
+ * *overflow set (the line is then too long). False when out of memory. */
+bool sl_carry_append(char **buf, size_t *len, size_t *cap, size_t limit, bool *overflow,
+                     const char *s, size_t n);
+
 /* Internal to the pipeline's parsers (codec.c, jsonl.c): one JSON object at a time. */
 typedef struct sl_json_reader sl_json_reader;
 sl_json_reader *sl_json_reader_new(const sl_schema *hint); /* hint may be NULL; not copied */

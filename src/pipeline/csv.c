@@ -325,23 +325,9 @@ static bool find_end(sl_csv *p, const char *s, size_t n, size_t *k) {
 
 /* Appends to carry, keeping at most max_line + 2 bytes (room for a CRLF). */
 static bool carry_append(sl_csv *p, const char *s, size_t n) {
-    size_t limit = p->max_line + 2;
-    if (p->carry_len + n > limit) {
-        p->overflow = true;
-        n = limit - p->carry_len;
-    }
-    if (p->carry_cap - p->carry_len < n) {
-        size_t cap = p->carry_cap ? p->carry_cap : 256;
-        while (cap - p->carry_len < n)
-            cap *= 2;
-        char *c = realloc(p->carry, cap);
-        if (!c) return fail(p, "csv: out of memory");
-        p->carry = c;
-        p->carry_cap = cap;
-    }
-    memcpy(p->carry + p->carry_len, s, n);
-    p->carry_len += n;
-    return true;
+    return sl_carry_append(&p->carry, &p->carry_len, &p->carry_cap, p->max_line + 2, &p->overflow,
+                           s, n) ||
+           fail(p, "csv: out of memory");
 }
 
 /* ---- Records ----------------------------------------------------------------------------- */

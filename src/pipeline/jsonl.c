@@ -144,23 +144,10 @@ static bool take_line(sl_jsonl *p, const char *s, size_t n, uint64_t pos, sl_bat
 }
 
 static bool carry_append(sl_jsonl *p, const char *s, size_t n) {
-    size_t limit = p->max_line + 1; /* room for a CR */
-    if (p->carry_len + n > limit) {
-        p->overflow = true;
-        n = limit - p->carry_len;
-    }
-    if (p->carry_cap - p->carry_len < n) {
-        size_t cap = p->carry_cap ? p->carry_cap : 256;
-        while (cap - p->carry_len < n)
-            cap *= 2;
-        char *c = realloc(p->carry, cap);
-        if (!c) return oom(p);
-        p->carry = c;
-        p->carry_cap = cap;
-    }
-    memcpy(p->carry + p->carry_len, s, n);
-    p->carry_len += n;
-    return true;
+    /* room for a CR */
+    return sl_carry_append(&p->carry, &p->carry_len, &p->carry_cap, p->max_line + 1, &p->overflow,
+                           s, n) ||
+           oom(p);
 }
 
 bool sl_jsonl_feed(sl_jsonl *p, const char *data, size_t len, sl_batch **bp) {
