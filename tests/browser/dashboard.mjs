@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import {chromium} from 'playwright-core';
+import {allowLoadFailure, check, closeContext, finish, group, launch, must, setOutput, shot, text,
+  watch} from './harness.mjs';
 
 const URL_ = (process.env.SLUICE_URL || '').replace(/\/+$/, '');
 const TOKEN = process.env.SLUICE_TOKEN || '';
@@ -26,27 +27,9 @@ if (!URL_ || !TOKEN || !BUILD || !TCP_PORT || !TCP_PORT2) {
 }
 const OUT = path.join(BUILD, 'browser');
 fs.mkdirSync(OUT, {recursive: true});
+setOutput(OUT);
 const TIMEOUT = Number(process.env.BROWSER_TIMEOUT_MS || 15000);
 const PIPE = 'air-quality';
-
-let passed = 0, failed = 0;
-const t0 = Date.now();
-
-function check(cond, what, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${what}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${what}${detail !== undefined ? `: ${detail}` : ''}`);
-  }
-  return cond;
-}
-
-class Abort extends Error {}
-function must(cond, what, detail) {
-  if (!check(cond, what, detail)) throw new Abort(what);
-}
 
 async function api(method, p, body, type = 'application/json') {
   const r = await fetch(URL_ + p, {
@@ -120,65 +103,10 @@ async function sinkRecords(name) {
   return s ? s.records : -1;
 }
 
-// ---- console messages: any error or uncaught exception fails, but for the failed loads the
-// current step expects (a 400 or 409 upload), and requests aborted when a page is closed.
-const problems = [];
-let allowed = null; // {status, path}
-let closing = false;
-
-function watch(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
-    const text = msg.text();
-    const loc = msg.location() || {};
-    if (allowed && /Failed to load resource/.test(text) && text.includes(`status of ${allowed.status}`) &&
-        (loc.url || '').includes(allowed.path)) return;
-    if (msg.type() === 'warning') {
-      console.log(`note ${label}: console warning: ${text}`);
-      return;
-    }
-    problems.push(`${label}: console ${msg.type()}: ${text}${loc.url ? ` (${loc.url})` : ''}`);
-  });
-  page.on('pageerror', (err) => problems.push(`${label}: uncaught exception: ${err.message}`));
-  page.on('requestfailed', (req) => {
-    if (closing && /ABORTED/.test(req.failure()?.errorText || '')) return;
-    problems.push(`${label}: request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
-  });
-}
-
-async function shot(page, name) {
-  const file = path.join(OUT, name);
-  await page.evaluate(() => window.scrollTo(0, 0)); // a full-page shot of a scrolled page repeats the sticky bar
-  await page.screenshot({path: file, fullPage: true});
-  console.log(`     screenshot ${path.relative(process.cwd(), file)}`);
-}
-
-async function group(name, page, fn) {
-  console.log(`# ${name}`);
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof Abort)) check(false, `${name}: no exception`, e.message.split('\n')[0]);
-    console.log(`     (the rest of "${name}" skipped)`);
-    if (page) {
-      try {
-        await shot(page, `failed-${name.replace(/\W+/g, '-')}.png`);
-      } catch (_) { /* the page may be gone */ }
-    }
-  }
-}
-
-const text = async (loc) => ((await loc.textContent()) || '').trim();
 const waitText = (page, id, want) => page.waitForFunction(([i, w]) => {
   const e = document.getElementById(i);
   return e && e.textContent.trim() === w;
 }, [id, want], {timeout: TIMEOUT});
-
-async function closeContext(ctx) {
-  closing = true;
-  await ctx.close();
-  closing = false;
-}
 
 // ---- the pipeline, through the API ----------------------------------------------------------
 
@@ -369,7 +297,7 @@ async function testConsole(browser) {
     const good = YAML.replace(`name: ${PIPE}`, 'name: aq-filter').replace(`:${TCP_PORT}`, `:${TCP_PORT2}`)
       .replace('aq.db', 'aq-filter.db')
       .replace('sinks:', 'stages:\n  - {type: filter, where: is_anomaly == true}\nsinks:');
-    allowed = {status: 400, path: '/api/pipelines/aq-filter'};
+    allowLoadFailure({status: 400, path: '/api/pipelines/aq-filter'});
     await page.fill('#pipe-yaml', good.replace('table: readings', 'tabel: readings'));
     await page.click('#pipe-submit');
     await page.locator('#pipe-error').waitFor({state: 'visible'});
@@ -377,7 +305,7 @@ async function testConsole(browser) {
     check(/^400: \S+:\d+: .*unknown setting "tabel"/.test(err), 'a bad file shows the 400 message with FILE:LINE', err);
     check((await api('GET', '/api/pipelines/aq-filter')).status === 404, 'and is not kept');
     await shot(page, 'console-pipelines-error.png');
-    allowed = null;
+    allowLoadFailure(null);
 
     // A good one, with a filter stage, started from the form.
     await page.fill('#pipe-yaml', good);
@@ -399,14 +327,14 @@ async function testConsole(browser) {
     await shot(page, 'console-pipelines.png');
 
     // Replacing a running pipeline's file: 409.
-    allowed = {status: 409, path: '/api/pipelines/aq-filter'};
+    allowLoadFailure({status: 409, path: '/api/pipelines/aq-filter'});
     await page.fill('#pipe-name', 'aq-filter');
     await page.uncheck('#pipe-start');
     await page.click('#pipe-submit');
     await page.locator('#pipe-error').waitFor({state: 'visible'});
     check(/^409: .*stop it first/.test(await text(page.locator('#pipe-error-text'))), 'replacing it while it runs shows the 409',
       await text(page.locator('#pipe-error-text')));
-    allowed = null;
+    allowLoadFailure(null);
 
     // Delete (after a confirm()).
     page.once('dialog', (dlg) => dlg.accept());
@@ -426,10 +354,7 @@ async function testConsole(browser) {
 
 // ---- main ---------------------------------------------------------------------------------------
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch();
 try {
   console.log(`dashboard: ${browser.version()} against ${URL_}`);
   await setup();
@@ -438,6 +363,4 @@ try {
 } finally {
   await browser.close();
 }
-check(problems.length === 0, 'no errors in the pages\' consoles', `\n  ${problems.join('\n  ')}`);
-console.log(`dashboard: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-process.exit(failed ? 1 : 0);
+finish('dashboard');

@@ -9,7 +9,8 @@
 // Prints one line per check and ends with `browser: N passed, N failed`; exits 1 on a failure.
 import fs from 'node:fs';
 import path from 'node:path';
-import {chromium} from 'playwright-core';
+import {allowLoadFailure, check, finish, group, launch, must, setOutput, shot, text, watch}
+  from './harness.mjs';
 
 const URL_ = (process.env.SLUICE_URL || '').replace(/\/+$/, '');
 const TOKEN = process.env.SLUICE_TOKEN || '';
@@ -21,27 +22,8 @@ if (!URL_ || !TOKEN || !BUILD) {
 const OUT = path.join(BUILD, 'browser');
 const ECHO_WASM = path.join(BUILD, 'functions', 'echo.wasm');
 fs.mkdirSync(OUT, {recursive: true});
+setOutput(OUT);
 const TIMEOUT = Number(process.env.BROWSER_TIMEOUT_MS || 15000);
-
-let passed = 0, failed = 0;
-const t0 = Date.now();
-
-function check(cond, what, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${what}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${what}${detail !== undefined ? `: ${detail}` : ''}`);
-  }
-  return cond;
-}
-
-class Abort extends Error {}
-// Like check, but a failure ends the group of dependent steps it is in.
-function must(cond, what, detail) {
-  if (!check(cond, what, detail)) throw new Abort(what);
-}
 
 // The management API, from node (to compare what the console shows with the server's state).
 async function api(method, p, body) {
@@ -58,53 +40,6 @@ async function api(method, p, body) {
   return {status: r.status, json, text};
 }
 
-// ---- console messages: any error or uncaught exception fails, except the expected failed
-// loads of the phase we are in (a wrong token's 401, the PCA page's 400).
-const problems = [];
-let allowed = null; // {status, path} of a failed resource load the current phase expects
-
-function watch(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
-    const text = msg.text();
-    const loc = msg.location() || {};
-    if (allowed && /Failed to load resource/.test(text) && text.includes(`status of ${allowed.status}`) &&
-        (loc.url || '').includes(allowed.path)) {
-      return;
-    }
-    if (msg.type() === 'warning') {
-      console.log(`note ${label}: console warning: ${text}`);
-      return;
-    }
-    problems.push(`${label}: console ${msg.type()}: ${text}${loc.url ? ` (${loc.url})` : ''}`);
-  });
-  page.on('pageerror', (err) => problems.push(`${label}: uncaught exception: ${err.message}`));
-  page.on('requestfailed', (req) => {
-    // A navigation away aborts nothing we wait for; anything else failing is a problem.
-    problems.push(`${label}: request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
-  });
-}
-
-async function shot(page, name) {
-  const file = path.join(OUT, name);
-  await page.screenshot({path: file, fullPage: true});
-  console.log(`     screenshot ${path.relative(process.cwd(), file)}`);
-}
-
-async function group(name, page, fn) {
-  console.log(`# ${name}`);
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof Abort)) check(false, `${name}: no exception`, e.message.split('\n')[0]);
-    console.log(`     (the rest of "${name}" skipped)`);
-    try {
-      await shot(page, `failed-${name.replace(/\W+/g, '-')}.png`);
-    } catch (_) { /* the page may be gone */ }
-  }
-}
-
-const text = async (loc) => ((await loc.textContent()) || '').trim();
 
 // Clicks a function in the console's list and waits for its detail view.
 async function selectFn(page, name) {
@@ -138,14 +73,14 @@ async function testConsole(browser) {
     await shot(page, 'console-token.png');
 
     // A wrong token: the 401 makes it ask again, with a message.
-    allowed = {status: 401, path: '/api/'};
+    allowLoadFailure({status: 401, path: '/api/'});
     await page.fill('#token-input', 'f'.repeat(64));
     await page.click('#token-submit');
     await page.locator('#token-error').waitFor({state: 'visible'});
     check(await page.locator('#token-dialog').isVisible(), 'a wrong token (401) asks for the token again');
     check(/reject/i.test(await text(page.locator('#token-error'))), 'with a message saying it was rejected',
       await text(page.locator('#token-error')));
-    allowed = null;
+    allowLoadFailure(null);
 
     await page.fill('#token-input', TOKEN);
     await page.click('#token-submit');
@@ -346,7 +281,7 @@ async function testPca(browser) {
     check((await page.locator('#plot svg circle.point').count()) === 4, 'typed data: 4 points, 4 circles');
 
     // Bad input: the function's 400 and its message.
-    allowed = {status: 400, path: '/fn/pca'};
+    allowLoadFailure({status: 400, path: '/fn/pca'});
     for (const [bad, msg] of [['1,2,abc,4', 'pca: value 3 is not a finite decimal number: "abc"'],
       ['1,2,3', 'pca: odd number of values (3)'], ['1,2', 'pca: need at least 2 points, got 1']]) {
       await page.fill('#points', bad);
@@ -361,7 +296,7 @@ async function testPca(browser) {
       await page.click('#run');
       await page.locator('#plot svg').waitFor();
     }
-    allowed = null;
+    allowLoadFailure(null);
     check(apiCalls.length === 0, 'the PCA page makes no /api/ request (no token)', apiCalls.join(' '));
   });
   await ctx.close();
@@ -369,10 +304,7 @@ async function testPca(browser) {
 
 // ---- main -----------------------------------------------------------------------------------
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch();
 try {
   console.log(`browser: ${browser.version()} against ${URL_}`);
   await testPca(browser);
@@ -380,6 +312,4 @@ try {
 } finally {
   await browser.close();
 }
-check(problems.length === 0, 'no errors in the pages\' consoles', `\n  ${problems.join('\n  ')}`);
-console.log(`browser: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-process.exit(failed ? 1 : 0);
+finish('browser');
