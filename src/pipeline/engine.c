@@ -171,6 +171,14 @@ void sl_pipeline_free(sl_pipeline *p) {
     free(p);
 }
 
+/* "stage 2 (window)": how messages name the i-th entry of a list. */
+static const char *section_label(char *buf, size_t len, const char *kind, size_t i,
+                                 const json_t *s) {
+    const char *type = json_string_value(json_object_get(s, "type"));
+    snprintf(buf, len, "%s %zu (%s)", kind, i + 1, type ? type : "?");
+    return buf;
+}
+
 sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_registry *registry,
                               char *err, size_t errlen) {
     sl_pipeline *p = calloc(1, sizeof *p);
@@ -256,11 +264,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
     for (size_t i = 0; i < json_array_size(stages); i++) {
         json_t *s = json_array_get(stages, i);
         char what[96];
-        snprintf(what, sizeof what, "stage %zu (%s)", i + 1,
-                 json_string_value(json_object_get(s, "type"))
-                     ? json_string_value(json_object_get(s, "type"))
-                     : "?");
-        c.what = what;
+        c.what = section_label(what, sizeof what, "stage", i, s);
         if (!json_is_object(s)) {
             sl_conf_fail(&c, p->conf, "each stage must be a mapping with type:");
             goto fail;
@@ -285,11 +289,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
     for (size_t i = 0; i < json_array_size(sinks); i++) {
         json_t *s = json_array_get(sinks, i);
         char what[96];
-        snprintf(what, sizeof what, "sink %zu (%s)", i + 1,
-                 json_string_value(json_object_get(s, "type"))
-                     ? json_string_value(json_object_get(s, "type"))
-                     : "?");
-        c.what = what;
+        c.what = section_label(what, sizeof what, "sink", i, s);
         if (!json_is_object(s) || p->nsinks == MAX_SINKS) {
             sl_conf_fail(&c, json_is_object(s) ? s : p->conf,
                          "each sink must be a mapping with type: (at most %d sinks)", MAX_SINKS);

@@ -252,8 +252,11 @@ static bool start_job(sl_req *r) {
             pthread_mutex_unlock(&e->lock);
             return false;
         }
-        r->job.run = run_job;
-        MHD_suspend_connection(r->conn);
+    }
+    r->job.run = run_job;
+    MHD_suspend_connection(r->conn);
+    if (e->config.concurrency) {
+        /* still under the lock: the slot or the queue place was checked above */
         if (run_now) {
             e->running++;
         } else {
@@ -263,9 +266,6 @@ static bool start_job(sl_req *r) {
             e->nwaiting++;
         }
         pthread_mutex_unlock(&e->lock);
-    } else {
-        r->job.run = run_job;
-        MHD_suspend_connection(r->conn);
     }
     sl_fnstats_in_flight(e->stats, 1);
     if (run_now) sl_workers_submit(r->srv->workers, &r->job);
@@ -338,7 +338,6 @@ void sl_gateway_handle(sl_req *r) {
         }
         return;
     }
-    r->started_at = now();
     if (start_job(r)) return;
     sl_fnstats_record(e->stats, &(sl_fnstats_event){.request_id = r->request_id,
                                                     .version = e->sha256,

@@ -58,7 +58,6 @@ typedef struct sl_req {
     sl_fn_entry *entry;
     char *fn_ref, *path_rest, *stage;
     sl_job job;
-    double started_at;
 } sl_req;
 
 /* Building responses. Each returns the MHD_Response (status in r->status) or NULL. */
