@@ -165,6 +165,7 @@ void sl_pipeline_free(sl_pipeline *p) {
     for (size_t i = 0; i < p->nsinks; i++)
         p->sinks[i].sink->ops->close(p->sinks[i].sink);
     sl_deadletter_close(p->dead);
+    sl_parse_opts_free(&p->flow.parse);
     sl_queue_destroy(&p->q_in);
     sl_queue_destroy(&p->q_out);
     json_decref(p->conf);
@@ -245,9 +246,9 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         sl_conf_fail(&c, p->conf, "a parser: mapping is required (type: csv or json)");
         goto fail;
     }
-    if (!sl_feed_check(&c, parser)) goto fail;
-    p->flow = (sl_flow){.parser = parser,
-                        .file = p->file,
+    sl_parse_opts parse = {0};
+    if (!sl_feed_prepare(&c, parser, &parse)) goto fail;
+    p->flow = (sl_flow){.parse = parse,
                         .dead = p->dead,
                         .out = &p->q_in,
                         .batch_size = (uint32_t)batch,

@@ -36,19 +36,30 @@ bool sl_queue_push(sl_queue *q, sl_msg msg, const _Atomic bool *abort);
 bool sl_queue_pop(sl_queue *q, sl_msg *out);
 void sl_queue_close(sl_queue *q);
 
+/* The parser: section, read and checked once at load (sl_feed_prepare). */
+typedef struct sl_parse_opts {
+    bool json;   /* json lines, else csv */
+    bool header; /* csv: the first line names the columns */
+    char delim;
+    size_t max_line;
+    char **names; /* csv: declared columns */
+    sl_ftype *types;
+    uint32_t ncols;
+} sl_parse_opts;
+
 struct sl_flow {
-    json_t *parser;   /* the parser: section of the pipeline file */
-    const char *file; /* for messages */
+    sl_parse_opts parse;
     sl_deadletter *dead;
     sl_queue *out; /* to the stage thread */
     uint32_t batch_size;
     int linger_ms;
     _Atomic bool stopping;
     _Atomic uint64_t records, bad; /* parsed, and sent to the dead letter */
-    _Atomic uint64_t next_stream;  /* numbering streams that cannot be replayed */
 };
 
-/* Checks the parser section once at load (the same checks sl_feed_new relies on). */
-bool sl_feed_check(const sl_conf_ctx *c, const json_t *parser);
+/* Reads and checks the parser section into *o (once, at load: every stream's parser is made
+ * from it); false with the message in c->err. */
+bool sl_feed_prepare(const sl_conf_ctx *c, const json_t *parser, sl_parse_opts *o);
+void sl_parse_opts_free(sl_parse_opts *o);
 
 #endif

@@ -18,9 +18,6 @@ struct sl_feed {
     uint64_t last_end; /* where the last batch handed on ended */
     bool needs_header; /* CSV with a header, resumed past it: sl_feed_header gives it */
     uint64_t start;
-    char **names; /* declared columns */
-    sl_ftype *types;
-    uint32_t ncols;
 };
 
 bool sl_flow_stopping(const sl_flow *flow) {
@@ -111,29 +108,34 @@ static void free_columns(char **names, sl_ftype *types, uint32_t n) {
     free(types);
 }
 
-bool sl_feed_check(const sl_conf_ctx *c, const json_t *parser) {
+bool sl_feed_prepare(const sl_conf_ctx *c, const json_t *parser, sl_parse_opts *o) {
     bool ok = true;
+    *o = (sl_parse_opts){0};
     const char *type = sl_conf_str(c, parser, "type", NULL, &ok);
     if (!ok) return false;
-    if (!strcmp(type, "json")) return sl_conf_only(c, parser, JSON_KEYS);
-    if (strcmp(type, "csv"))
+    o->json = !strcmp(type, "json");
+    if (!o->json && strcmp(type, "csv"))
         return sl_conf_fail(c, parser, "unknown parser \"%s\" (known: csv, json)", type);
-    if (!sl_conf_only(c, parser, CSV_KEYS)) return false;
-    bool header = sl_conf_bool(c, parser, "header", false, &ok);
+    if (!sl_conf_only(c, parser, o->json ? JSON_KEYS : CSV_KEYS)) return false;
+    o->max_line = (size_t)sl_conf_int(c, parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
+    if (o->json) return ok;
+    o->header = sl_conf_bool(c, parser, "header", false, &ok);
     const char *delim = sl_conf_str(c, parser, "delimiter", ",", &ok);
-    sl_conf_int(c, parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
     if (!ok) return false;
     if (strlen(delim) != 1 || strchr("\"\r\n", delim[0]))
         return sl_conf_fail(c, parser,
                             "\"delimiter\" must be one character (not a quote or line break)");
-    char **names;
-    sl_ftype *types;
-    uint32_t n;
-    ok = read_columns(c, parser, &names, &types, &n);
-    free_columns(names, types, n);
-    if (ok && !header && !n)
-        return sl_conf_fail(c, parser, "a CSV parser needs header: true or a columns: list");
+    o->delim = delim[0];
+    ok = read_columns(c, parser, &o->names, &o->types, &o->ncols);
+    if (ok && !o->header && !o->ncols)
+        ok = sl_conf_fail(c, parser, "a CSV parser needs header: true or a columns: list");
+    if (!ok) sl_parse_opts_free(o);
     return ok;
+}
+
+void sl_parse_opts_free(sl_parse_opts *o) {
+    free_columns(o->names, o->types, o->ncols);
+    *o = (sl_parse_opts){0};
 }
 
 sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
@@ -142,12 +144,9 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
     f->flow = flow;
     f->last_end = start;
     char err[256];
-    sl_conf_ctx c = {.file = flow->file, .what = "parser", .err = err, .errlen = sizeof err};
-    bool ok = true;
-    const char *type = sl_conf_str(&c, flow->parser, "type", "csv", &ok);
-    size_t max_line = (size_t)sl_conf_int(&c, flow->parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
-    if (!strcmp(type, "json")) {
-        sl_jsonl_opts o = {.max_line = max_line,
+    const sl_parse_opts *po = &flow->parse;
+    if (po->json) {
+        sl_jsonl_opts o = {.max_line = po->max_line,
                            .batch_max = flow->batch_size,
                            .on_batch = hand_on,
                            .on_bad = on_bad,
@@ -155,13 +154,12 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
         f->jsonl = sl_jsonl_new(&o, err, sizeof err);
         if (f->jsonl && start) sl_jsonl_seek(f->jsonl, start, 1);
     } else {
-        read_columns(&c, flow->parser, &f->names, &f->types, &f->ncols);
-        sl_csv_opts o = {.delim = sl_conf_str(&c, flow->parser, "delimiter", ",", &ok)[0],
-                         .header = sl_conf_bool(&c, flow->parser, "header", false, &ok),
-                         .names = (const char *const *)f->names,
-                         .types = f->types,
-                         .ncols = f->ncols,
-                         .max_line = max_line,
+        sl_csv_opts o = {.delim = po->delim,
+                         .header = po->header,
+                         .names = (const char *const *)po->names,
+                         .types = po->types,
+                         .ncols = po->ncols,
+                         .max_line = po->max_line,
                          .batch_cap = flow->batch_size,
                          .batch_max = flow->batch_size,
                          .on_batch = hand_on,
@@ -176,7 +174,6 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
     }
     if (!f->csv && !f->jsonl) {
         fprintf(stderr, "sluice: parser: %s\n", err);
-        free_columns(f->names, f->types, f->ncols);
         free(f);
         return NULL;
     }
@@ -221,6 +218,5 @@ void sl_feed_end(sl_feed *f) {
     sl_batch_free(f->batch);
     sl_csv_free(f->csv);
     sl_jsonl_free(f->jsonl);
-    free_columns(f->names, f->types, f->ncols);
     free(f);
 }
