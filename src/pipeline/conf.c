@@ -269,3 +269,12 @@ bool sl_conf_only(const sl_conf_ctx *c, const json_t *map, const char *const *kn
     }
     return true;
 }
+
+bool sl_conf_path(const sl_conf_ctx *c, const json_t *section, const char *path, char *out,
+                  size_t len) {
+    const char *slash = c->file ? strrchr(c->file, '/') : NULL;
+    int n = path[0] == '/' || !slash
+                ? snprintf(out, len, "%s", path)
+                : snprintf(out, len, "%.*s/%s", (int)(slash - c->file), c->file, path);
+    return (n >= 0 && (size_t)n < len) || sl_conf_fail(c, section, "path too long: %.80s", path);
+}

@@ -45,6 +45,11 @@ double sl_conf_num(const sl_conf_ctx *c, const json_t *map, const char *key, dou
 bool sl_conf_bool(const sl_conf_ctx *c, const json_t *map, const char *key, bool def, bool *ok);
 /* Durations: a number of milliseconds, or a string "250ms", "10s", "5m", "1h". */
 int64_t sl_conf_ms(const sl_conf_ctx *c, const json_t *map, const char *key, int64_t def, bool *ok);
+/* A path from the file as the pipeline means it: relative to the pipeline file's folder
+ * (absolute ones as they are), written to out (len bytes). False, with a message naming
+ * section, when it does not fit. */
+bool sl_conf_path(const sl_conf_ctx *c, const json_t *section, const char *path, char *out,
+                  size_t len);
 /* Fails on members not in `known` (NULL-terminated), naming the first unknown one: typos in
  * a pipeline file are errors, not silently ignored settings. */
 bool sl_conf_only(const sl_conf_ctx *c, const json_t *map, const char *const *known);

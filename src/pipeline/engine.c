@@ -103,7 +103,6 @@ typedef struct sink_slot {
 
 struct sl_pipeline {
     char name[128];
-    char file[PATH_MAX], dir[PATH_MAX];
     json_t *conf;
     sl_engine *engine;
     sl_source *source;
@@ -188,10 +187,6 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         return NULL;
     }
     p->engine = engine;
-    snprintf(p->file, sizeof p->file, "%s", path);
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    snprintf(p->dir, sizeof p->dir, "%s", dirname(tmp));
     if (!sl_queue_init(&p->q_in, 8) || !sl_queue_init(&p->q_out, 8)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -225,11 +220,9 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         dl_path = sl_conf_str(&c, dl, "path", NULL, &ok);
         if (!ok) goto fail;
     }
-    char dl_full[2 * PATH_MAX];
-    if (dl_path && dl_path[0] != '/') {
-        snprintf(dl_full, sizeof dl_full, "%s/%s", p->dir, dl_path);
-        dl_path = dl_full;
-    }
+    char dl_full[PATH_MAX];
+    if (dl_path && !sl_conf_path(&c, dl, dl_path, dl_full, sizeof dl_full)) goto fail;
+    if (dl_path) dl_path = dl_full;
     if (!(p->dead = sl_deadletter_open(dl_path, err, errlen))) goto fail;
 
     json_t *src = json_object_get(p->conf, "source");
@@ -238,7 +231,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         sl_conf_fail(&c, p->conf, "a source: mapping is required (type: tcp, file or stdin)");
         goto fail;
     }
-    if (!(p->source = sl_source_open(&c, src, p->dir, p->name))) goto fail;
+    if (!(p->source = sl_source_open(&c, src, p->name))) goto fail;
 
     json_t *parser = json_object_get(p->conf, "parser");
     c.what = "parser";
@@ -260,8 +253,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         sl_conf_fail(&c, p->conf, "stages: must be a list");
         goto fail;
     }
-    sl_stage_env env = {
-        .registry = registry, .engine = engine, .pipeline = p->name, .base_dir = p->dir};
+    sl_stage_env env = {.registry = registry, .engine = engine, .pipeline = p->name};
     for (size_t i = 0; i < json_array_size(stages); i++) {
         json_t *s = json_array_get(stages, i);
         char what[96];

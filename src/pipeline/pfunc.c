@@ -121,10 +121,7 @@ sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_st
             goto fail;
         }
     } else {
-        if (module[0] == '/' || !env->base_dir)
-            snprintf(f->path, sizeof f->path, "%s", module);
-        else
-            snprintf(f->path, sizeof f->path, "%s/%s", env->base_dir, module);
+        if (!sl_conf_path(c, section, module, f->path, sizeof f->path)) goto fail;
         bytes = read_file(f->path, &len);
         if (!bytes) {
             sl_conf_fail(c, section, "cannot read module %s", f->path);

@@ -87,15 +87,11 @@ sl_sink *sl_sink_file_open(const sl_conf_ctx *c, const json_t *section) {
     f->sync = sync;
     f->fd = 1;
     if (!is_stdout) {
-        /* relative paths are relative to the pipeline file, like everything in it */
-        char full[2 * PATH_MAX];
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", c->file);
-        char *slash = strrchr(dir, '/');
-        if (path[0] != '/' && slash)
-            *slash = 0, snprintf(full, sizeof full, "%s/%s", dir, path);
-        else
-            snprintf(full, sizeof full, "%s", path);
+        char full[PATH_MAX];
+        if (!sl_conf_path(c, section, path, full, sizeof full)) {
+            free(f);
+            return NULL;
+        }
         f->fd = open(full, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (f->fd < 0) {
             sl_conf_fail(c, section, "cannot open %s: %s", full, strerror(errno));

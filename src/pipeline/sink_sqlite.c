@@ -389,15 +389,11 @@ sl_sink *sl_sink_sqlite_open(const sl_conf_ctx *c, const json_t *section) {
     if (!s) return sl_conf_fail(c, section, "out of memory"), NULL;
     s->base.ops = &SQLITE_OPS;
     snprintf(s->base.name, sizeof s->base.name, "sqlite");
-    /* Like file sources: relative to the pipeline file's folder. */
-    const char *slash = c->file ? strrchr(c->file, '/') : NULL;
-    if (path[0] != '/' && slash && strcmp(path, ":memory:") != 0) {
-        int dir = (int)(slash - c->file);
-        size_t n = (size_t)dir + strlen(path) + 2;
-        if ((s->path = malloc(n))) snprintf(s->path, n, "%.*s/%s", dir, c->file, path);
-    } else {
+    char full[PATH_MAX];
+    if (strcmp(path, ":memory:") == 0)
         s->path = strdup(path);
-    }
+    else if (sl_conf_path(c, section, path, full, sizeof full))
+        s->path = strdup(full);
     s->table = strdup(table);
     s->key = *key ? strdup(key) : NULL;
     s->busy_ms = (int)busy;

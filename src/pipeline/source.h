@@ -58,11 +58,11 @@ struct sl_source {
     const sl_source_ops *ops;
 };
 
-/* name: the pipeline's (an http source answers on /ingest/NAME). */
-sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir,
-                          const char *name);
-sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir);
-sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir);
+/* name: the pipeline's (an http source answers on /ingest/NAME). Relative paths in section
+ * resolve against the pipeline file's folder (sl_conf_path). */
+sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *name);
+sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section);
+sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section);
 sl_source *sl_source_stdin_open(const sl_conf_ctx *c, const json_t *section);
 /* A file source that follows path and keeps its position in offsets (the spool's reader). */
 sl_source *sl_source_follow_new(const char *path, const char *offsets, int64_t poll_ms);
@@ -83,8 +83,7 @@ void sl_spool_join(sl_spool *sp);
 void sl_spool_committed(sl_spool *sp, uint64_t pos);
 void sl_spool_free(sl_spool *sp);
 
-sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name,
-                               const char *base_dir);
+sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name);
 /* POST /ingest/NAME on `sluice serve`: feeds body to the running pipeline NAME whose http
  * source has no listen: of its own. Returns the HTTP status; answer gets the JSON body. May
  * wait while the pipeline is full (call it off the network threads). */

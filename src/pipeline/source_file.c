@@ -140,7 +140,7 @@ static void file_free(sl_source *src) {
 
 static const sl_source_ops FILE_OPS = {"file", file_run, file_committed, NULL, file_free};
 
-sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir) {
+sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section) {
     static const char *const KEYS[] = {"type", "path", "follow", "offsets", "poll", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *path = ok ? sl_conf_str(c, section, "path", NULL, &ok) : NULL;
@@ -156,12 +156,11 @@ sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section, cons
     s->base.ops = &FILE_OPS;
     s->follow = follow;
     s->poll_ms = poll_ms > 0 ? poll_ms : 1;
-    const char *dir = base_dir ? base_dir : ".";
-    snprintf(s->path, sizeof s->path, "%s%s%s", path[0] == '/' ? "" : dir,
-             path[0] == '/' ? "" : "/", path);
-    if (offsets[0])
-        snprintf(s->offsets, sizeof s->offsets, "%s%s%s", offsets[0] == '/' ? "" : dir,
-                 offsets[0] == '/' ? "" : "/", offsets);
+    if (!sl_conf_path(c, section, path, s->path, sizeof s->path) ||
+        (offsets[0] && !sl_conf_path(c, section, offsets, s->offsets, sizeof s->offsets))) {
+        free(s);
+        return NULL;
+    }
     return &s->base;
 }
 

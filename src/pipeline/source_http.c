@@ -249,8 +249,7 @@ static void http_free(sl_source *src) {
 
 static const sl_source_ops HTTP_OPS = {"http", http_run, http_committed, NULL, http_free};
 
-sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name,
-                               const char *base_dir) {
+sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name) {
     static const char *const KEYS[] = {"type", "listen", "max_body", "spool", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *listen = ok ? sl_conf_str(c, section, "listen", "", &ok) : NULL;
@@ -270,13 +269,9 @@ sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, cons
     pthread_cond_init(&s->idle, NULL);
     if (spool[0]) {
         char dir[PATH_MAX], err[300];
-        snprintf(dir, sizeof dir, "%s%s%s",
-                 spool[0] == '/' ? ""
-                 : base_dir      ? base_dir
-                                 : ".",
-                 spool[0] == '/' ? "" : "/", spool);
-        if (!(s->spool = sl_spool_open(dir, err, sizeof err))) {
-            sl_conf_fail(c, section, "%s", err);
+        bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
+        if (!fits || !(s->spool = sl_spool_open(dir, err, sizeof err))) {
+            if (fits) sl_conf_fail(c, section, "%s", err);
             http_free(&s->base);
             return NULL;
         }

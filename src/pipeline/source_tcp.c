@@ -214,7 +214,7 @@ static void tcp_free(sl_source *src) {
 
 static const sl_source_ops TCP_OPS = {"tcp", tcp_run, tcp_committed, NULL, tcp_free};
 
-sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir) {
+sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     static const char *const KEYS[] = {"type", "listen", "max_clients", "spool", NULL};
     bool ok = sl_conf_only(c, section, KEYS);
     const char *listen = ok ? sl_conf_str(c, section, "listen", NULL, &ok) : NULL;
@@ -231,13 +231,9 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section, const
     s->max_clients = max_clients;
     if (spool[0]) {
         char dir[PATH_MAX], err[300];
-        snprintf(dir, sizeof dir, "%s%s%s",
-                 spool[0] == '/' ? ""
-                 : base_dir      ? base_dir
-                                 : ".",
-                 spool[0] == '/' ? "" : "/", spool);
-        if (!(s->spool = sl_spool_open(dir, err, sizeof err))) {
-            sl_conf_fail(c, section, "%s", err);
+        bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
+        if (!fits || !(s->spool = sl_spool_open(dir, err, sizeof err))) {
+            if (fits) sl_conf_fail(c, section, "%s", err);
             free(s);
             return NULL;
         }
@@ -245,15 +241,14 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section, const
     return &s->base;
 }
 
-sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *base_dir,
-                          const char *name) {
+sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *name) {
     bool ok = true;
     const char *type = sl_conf_str(c, section, "type", NULL, &ok);
     if (!ok) return NULL;
-    if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section, base_dir);
-    if (!strcmp(type, "file")) return sl_source_file_open(c, section, base_dir);
+    if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section);
+    if (!strcmp(type, "file")) return sl_source_file_open(c, section);
     if (!strcmp(type, "stdin")) return sl_source_stdin_open(c, section);
-    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name, base_dir);
+    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name);
     sl_conf_fail(c, section, "unknown source type \"%s\" (known: tcp, http, file, stdin)", type);
     return NULL;
 }

@@ -57,7 +57,6 @@ typedef struct sl_stage_env {
     struct sl_registry *registry; /* for `function: NAME@ALIAS` (NULL: files only) */
     sl_engine *engine;            /* for function stages */
     const char *pipeline;         /* the pipeline's name */
-    const char *base_dir; /* relative module paths resolve against the pipeline file's folder */
 } sl_stage_env;
 
 /* Makes the stage a `stages:` entry describes; NULL with "FILE:LINE: ..." in c->err. */
