@@ -41,6 +41,7 @@ bool sl_queue_init(sl_queue *q, size_t cap) {
 }
 
 void sl_queue_destroy(sl_queue *q) {
+    if (!q->items) return; /* never made (a pipeline that failed to load) */
     sl_msg m;
     while (q->n && sl_queue_pop(q, &m))
         sl_batch_free(m.batch);
@@ -187,10 +188,6 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         return NULL;
     }
     p->engine = engine;
-    if (!sl_queue_init(&p->q_in, 8) || !sl_queue_init(&p->q_out, 8)) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
     if (!(p->conf = sl_conf_load(path, err, errlen))) goto fail;
     sl_conf_ctx c = {.file = path, .what = "pipeline", .err = err, .errlen = errlen};
     static const char *const TOP[] = {"name",          "source",      "parser",     "stages",
@@ -198,14 +195,21 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
                                       "queue_batches", NULL};
     if (!sl_conf_only(&c, p->conf, TOP)) goto fail;
     bool ok = true;
+    /* without name:, the file's name without its .yaml */
     char base[PATH_MAX];
     snprintf(base, sizeof base, "%s", path);
-    const char *fallback = basename(base);
+    char *fallback = basename(base), *ext = strrchr(fallback, '.');
+    if (ext && (!strcmp(ext, ".yaml") || !strcmp(ext, ".yml"))) *ext = 0;
     const char *name = sl_conf_str(&c, p->conf, "name", fallback, &ok);
     snprintf(p->name, sizeof p->name, "%s", name ? name : "pipeline");
     int64_t batch = sl_conf_int(&c, p->conf, "batch_size", 1024, 1, 1 << 20, &ok);
+    int64_t depth = sl_conf_int(&c, p->conf, "queue_batches", 8, 1, 1024, &ok);
     int64_t linger = sl_conf_ms(&c, p->conf, "linger", 50, &ok);
     if (!ok) goto fail;
+    if (!sl_queue_init(&p->q_in, (size_t)depth) || !sl_queue_init(&p->q_out, (size_t)depth)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
 
     /* dead letter first: parsers, stages and sinks write to it */
     json_t *dl = json_object_get(p->conf, "dead_letter");

@@ -31,7 +31,32 @@ typedef struct hosted {
     sl_pipeline *p; /* loaded (running or not) */
     bool running;
     char error[512];
+    /* its first sqlite sink, for the dashboard ("" = none): read from the file when it is
+     * created or replaced, not on every poll */
+    char db[PATH_MAX], table[128];
 } hosted;
+
+/* Finds x's first sqlite sink in its file: the database (resolved as the pipeline resolves
+ * it) and the table (the sink's default: the pipeline's name). */
+static void find_sink(const char *yaml, hosted *x) {
+    char err[512];
+    json_t *conf = sl_conf_load(yaml, err, sizeof err);
+    sl_conf_ctx c = {.file = yaml, .what = "sink", .err = err, .errlen = sizeof err};
+    const char *name = json_string_value(json_object_get(conf, "name"));
+    x->db[0] = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(conf, "sinks"), i, s) {
+        const char *type = json_string_value(json_object_get(s, "type"));
+        const char *db = json_string_value(json_object_get(s, "path"));
+        if (!type || strcmp(type, "sqlite") || !db) continue;
+        const char *table = json_string_value(json_object_get(s, "table"));
+        if (!sl_conf_path(&c, s, db, x->db, sizeof x->db)) x->db[0] = 0;
+        snprintf(x->table, sizeof x->table, "%s", table ? table : name ? name : x->name);
+        break;
+    }
+    json_decref(conf);
+}
 
 struct sl_phost {
     pthread_mutex_t lock;
@@ -124,6 +149,9 @@ sl_phost *sl_phost_open(const char *data_dir, sl_engine *engine, sl_registry *re
         snprintf(x->name, sizeof x->name, "%.*s", (int)(len - 5), e->d_name);
         if (!sl_registry_name_ok(x->name)) continue;
         h->n++;
+        char yaml[PATH_MAX + 128];
+        path_of(h, x->name, ".yaml", yaml, sizeof yaml);
+        find_sink(yaml, x);
         char mark[PATH_MAX + 128];
         path_of(h, x->name, ".running", mark, sizeof mark);
         if (access(mark, F_OK) == 0 && !start(h, x))
@@ -156,19 +184,7 @@ static json_t *describe(const hosted *x) {
 }
 
 /* Rows of the pipeline's first sqlite sink after rowid `after` (for the dashboard). */
-static int records(sl_phost *h, hosted *x, const char *query, json_t **out) {
-    char yaml[PATH_MAX + 128], err[512];
-    path_of(h, x->name, ".yaml", yaml, sizeof yaml);
-    json_t *conf = sl_conf_load(yaml, err, sizeof err);
-    const char *db = NULL, *table = NULL;
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(conf, "sinks"), i, s) {
-        if (!db && !strcmp(json_string_value(json_object_get(s, "type")) ?: "", "sqlite")) {
-            db = json_string_value(json_object_get(s, "path"));
-            table = json_string_value(json_object_get(s, "table"));
-        }
-    }
+static int records(hosted *x, const char *query, json_t **out) {
     long long after = 0, limit = 1000;
     /* ?after=ROWID&limit=N: whole parameters only, numbers only */
     char q[256];
@@ -181,7 +197,6 @@ static int records(sl_phost *h, hosted *x, const char *query, json_t **out) {
         if (eq) *eq = 0;
         if (!strcmp(kv, "after") || !strcmp(kv, "limit")) {
             if (!number || (!strcmp(kv, "limit") && (v < 1 || v > 100000))) {
-                json_decref(conf);
                 *out = json_pack("{s:s}", "error",
                                  "after must be a row id (>= 0) and limit from 1 to 100000");
                 return 400;
@@ -189,30 +204,21 @@ static int records(sl_phost *h, hosted *x, const char *query, json_t **out) {
             *(kv[0] == 'a' ? &after : &limit) = v;
         }
     }
-    if (!db) {
-        json_decref(conf);
+    if (!x->db[0]) {
         *out = json_pack("{s:s}", "error", "the pipeline has no sqlite sink");
         return 404;
     }
-    char dbpath[2 * PATH_MAX];
-    if (db[0] == '/')
-        snprintf(dbpath, sizeof dbpath, "%s", db);
-    else
-        snprintf(dbpath, sizeof dbpath, "%s/%s", h->dir, db);
-    char tname[128];
-    snprintf(tname, sizeof tname, "%s", table ? table : "records");
-    json_decref(conf);
     sqlite3 *sq = NULL;
     json_t *rows = json_array();
     int status = 200;
-    if (sqlite3_open_v2(dbpath, &sq, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(x->db, &sq, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         sqlite3_close(sq);
         *out = json_pack("{s:o, s:I}", "records", rows, "last", (json_int_t)after);
         return 200; /* nothing written yet */
     }
     sqlite3_busy_timeout(sq, 1000);
     char *sql = sqlite3_mprintf(
-        "SELECT rowid, * FROM \"%w\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2", tname);
+        "SELECT rowid, * FROM \"%w\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2", x->table);
     sqlite3_stmt *st = NULL;
     long long last = after;
     if (sql && sqlite3_prepare_v2(sq, sql, -1, &st, NULL) == SQLITE_OK) {
@@ -317,6 +323,7 @@ int sl_phost_api(sl_phost *h, const char *method, char **seg, int nseg, const ch
             unload(x);
         }
         x->error[0] = 0;
+        find_sink(path, x);
         sl_log("pipeline %s %s", name, created ? "created" : "replaced");
         status = created ? 201 : 200;
         *out = describe(x);
@@ -343,7 +350,7 @@ int sl_phost_api(sl_phost *h, const char *method, char **seg, int nseg, const ch
         stop(h, x, true);
         *out = describe(x);
     } else if (nseg == 2 && get && !strcmp(seg[1], "records")) {
-        status = records(h, x, query, out);
+        status = records(x, query, out);
     } else {
         status = nseg <= 2 ? 405 : 404;
         *out = json_pack("{s:s}", "error", "no such pipeline route (see docs/api.md)");

@@ -257,7 +257,7 @@ SPID=$!
 PIDS+=("$SPID")
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
 TOKEN=$(cat "$T/serve/token")
-printf 'name: hosted\nsource: {type: http}\nparser: {type: csv, columns: [n:int]}\nsinks: [{type: sqlite, path: hosted.db, table: t}]\nlinger: 20ms\n' > "$T/p10.yaml"
+printf 'name: hosted\nsource: {type: http}\nparser: {type: csv, columns: [n:int]}\nsinks: [{type: sqlite, path: hosted.db}]\nlinger: 20ms\n' > "$T/p10.yaml"
 curl -s -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" --data-binary @"$T/p10.yaml" "http://127.0.0.1:$PORT/api/pipelines/hosted"
 expect "ingest before the pipeline runs" "$(curl -s -o /dev/null -w '%{http_code}' -d 1 "http://127.0.0.1:$PORT/ingest/hosted")" 404
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/pipelines/hosted/start"
