@@ -168,7 +168,9 @@ static void run_job(sl_job *job, void *local) {
     worker_local *wl = local;
     sl_fn_entry *e = r->entry;
     header_list hl = {0};
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header, &hl);
+    /* only an event shows the guest the headers: raw input needs no list of them */
+    if (e->config.input == SL_INPUT_EVENT)
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND, add_header, &hl);
     const char *q = r->query;
     sl_http_request hr = {
         .method = r->method,
