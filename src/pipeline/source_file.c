@@ -20,6 +20,8 @@
 
 #include "pipeline/source.h"
 
+#define READ_BUF (1 << 16)
+
 typedef struct file_source {
     sl_source base;
     char path[PATH_MAX];
@@ -84,16 +86,19 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         atomic_store(&s->committed, start);
     }
     sl_feed *feed = sl_feed_new(flow, start);
-    if (!feed) {
+    /* Per run, on the heap: several pipelines' file sources run this at once. */
+    char *buf = malloc(READ_BUF);
+    if (!feed || !buf) {
         snprintf(err, errlen, "out of memory");
+        if (feed) sl_feed_end(feed);
+        free(buf);
         if (fd > 0) close(fd);
         return false;
     }
-    static char buf[1 << 16];
     bool ok = true;
     if (start && sl_feed_wants_header(feed)) {
         /* the header line, from the top of the file, then back to where we resume */
-        ssize_t n = pread(fd, buf, sizeof buf, 0);
+        ssize_t n = pread(fd, buf, READ_BUF, 0);
         char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
         if (nl) sl_feed_header(feed, buf, (size_t)(nl - buf + 1));
     }
@@ -105,7 +110,7 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             if (!sl_feed_flush(feed)) break;
             continue;
         }
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = read(fd, buf, READ_BUF);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             snprintf(err, errlen, "reading %s: %s", s->is_stdin ? "stdin" : s->path,
@@ -128,6 +133,7 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         }
     }
     sl_feed_end(feed);
+    free(buf);
     if (fd > 0) close(fd);
     return ok;
 }

@@ -22,6 +22,7 @@
 #include "pipeline/source.h"
 
 #define MAX_CLIENTS 1024
+#define READ_BUF    (1 << 16)
 
 typedef struct tcp_source {
     sl_source base;
@@ -102,15 +103,23 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     if (lfd < 0) return false;
     struct pollfd fds[MAX_CLIENTS + 1];
     sl_feed *feeds[MAX_CLIENTS + 1] = {0};
-    static partial parts[MAX_CLIENTS + 1];
+    /* Per run, on the heap: several pipelines' tcp sources run this at once. */
+    partial *parts = calloc(MAX_CLIENTS + 1, sizeof *parts);
+    char *buf = malloc(READ_BUF);
+    if (!parts || !buf) {
+        snprintf(err, errlen, "tcp source: out of memory");
+        free(parts), free(buf);
+        close(lfd);
+        return false;
+    }
     if (s->spool && !sl_spool_start(s->spool, flow)) {
         snprintf(err, errlen, "tcp source: cannot start the spool's reader");
+        free(parts), free(buf);
         close(lfd);
         return false;
     }
     int nfds = 1;
     fds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
-    static char buf[1 << 16];
     bool dirty = false; /* some feed holds a partly filled batch */
     struct timespec now, last_flush;
     clock_gettime(CLOCK_MONOTONIC, &last_flush);
@@ -146,7 +155,7 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         }
         for (int i = 1; i < nfds; i++) {
             if (!fds[i].revents) continue;
-            ssize_t r = read(fds[i].fd, buf, sizeof buf);
+            ssize_t r = read(fds[i].fd, buf, READ_BUF);
             if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (r > 0) {
                 dirty = true;
@@ -182,7 +191,7 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             long left = 1000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
             struct pollfd p = {.fd = fds[i].fd, .events = POLLIN};
             if (left <= 0 || poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) break;
-            ssize_t r = read(fds[i].fd, buf, sizeof buf);
+            ssize_t r = read(fds[i].fd, buf, READ_BUF);
             if (r <= 0) break;
             if (s->spool)
                 spool_bytes(s->spool, &parts[i], buf, (size_t)r);
@@ -199,6 +208,8 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         sl_spool_sync(s->spool);
         sl_spool_join(s->spool); /* what it did not read stays spooled for the next run */
     }
+    free(parts);
+    free(buf);
     return true;
 }
 

@@ -220,8 +220,7 @@ static int cmp_float(const void *a, const void *b) {
 }
 
 json_t *sl_fnstats_json(sl_fnstats *fs) {
-    static float sorted[NRECENT];
-    static pthread_mutex_t sorted_lock = PTHREAD_MUTEX_INITIALIZER;
+    float sorted[NRECENT]; /* 4 KiB: on this thread's stack, so no two readers share it */
     json_t *errors = json_object();
     pthread_mutex_lock(&fs->lock);
     uint64_t total = 0;
@@ -231,14 +230,12 @@ json_t *sl_fnstats_json(sl_fnstats *fs) {
             json_object_set_new(errors, OUTCOME_NAMES[o], json_integer((json_int_t)fs->count[o]));
     }
     size_t n = fs->nrecent < NRECENT ? (size_t)fs->nrecent : NRECENT;
-    pthread_mutex_lock(&sorted_lock);
     memcpy(sorted, fs->recent, n * sizeof *sorted);
     double mean = total ? fs->sum / (double)total * 1e3 : 0, max = fs->max * 1e3;
     int64_t in_flight = fs->in_flight, instances = fs->instances, memory = fs->memory;
     pthread_mutex_unlock(&fs->lock);
     qsort(sorted, n, sizeof *sorted, cmp_float);
     double p50 = n ? sorted[(n - 1) / 2] * 1e3 : 0, p99 = n ? sorted[(n - 1) * 99 / 100] * 1e3 : 0;
-    pthread_mutex_unlock(&sorted_lock);
     return json_pack("{s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:I}", "function", fs->name,
                      "invocations", (json_int_t)total, "errors", errors, "duration_ms", "mean",
                      mean, "p50", p50, "p99", p99, "max", max, "in_flight", (json_int_t)in_flight,

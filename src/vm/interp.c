@@ -864,8 +864,6 @@ const void *const *sl_interp_handlers(void) {
 
 /* ---- entry from the embedder ------------------------------------------------------------ */
 
-static sl_word exit_word; /* the return address of every activation: the `exit` op */
-
 static sl_status trap_status(sl_error *err, sl_trap t) {
     sl_fail(err, SL_ERR_TRAP, -1, "%s", sl_trap_message(t));
     if (err) err->trap = t;
@@ -903,7 +901,6 @@ static sl_status call_host(sl_store *s, sl_func *f, sl_slot *slots, sl_error *er
 
 sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err) {
     if (f->host) return call_host(s, f, slots, err);
-    if (!exit_word.h) exit_word.h = sl_interp_handlers()[SL_I_exit];
     const sl_code *c = f->code;
     sl_slot *fp = s->sp;
     uint32_t saved_depth = s->depth;
@@ -913,7 +910,7 @@ sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err)
     memcpy(fp, slots, c->nparams * sizeof *fp);
     for (uint32_t i = c->nparams; i < c->nlocals; i++)
         fp[i].u64 = 0;
-    s->frames[saved_depth] = (sl_frame){.pc = &exit_word, .fp = fp, .inst = NULL};
+    s->frames[saved_depth] = (sl_frame){.pc = &s->exit_word, .fp = fp, .inst = NULL};
     s->trap_message[0] = 0;
 
     sl_exec ex;

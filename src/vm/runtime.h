@@ -176,7 +176,8 @@ struct sl_store {
     sl_frame *frames;           /* call stack */
     uint32_t depth;
 
-    sl_exec *exec; /* innermost running activation */
+    sl_exec *exec;     /* innermost running activation */
+    sl_word exit_word; /* the return address of every activation: the interpreter's `exit` op */
     char trap_message[256];
     int32_t exit_code;
 

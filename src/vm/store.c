@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "vm/ops.h"
 #include "vm/runtime.h"
 
 #define DEFAULT_CALL_DEPTH  20000u
@@ -51,6 +52,7 @@ sl_store *sl_store_new(sl_engine *engine, const sl_store_limits *limits) {
     if (!s->limits.max_call_depth) s->limits.max_call_depth = DEFAULT_CALL_DEPTH;
     if (!s->limits.stack_slots) s->limits.stack_slots = DEFAULT_STACK_SLOTS;
     s->fuel = INT64_MAX;
+    s->exit_word.h = sl_interp_handlers()[SL_I_exit];
     /* The stacks are reserved, not committed: the kernel backs only the pages touched, so a
      * store that runs small functions costs a few pages however large the limits. */
     size_t stack_bytes = (size_t)s->limits.stack_slots * sizeof(sl_slot);
