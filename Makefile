@@ -31,36 +31,52 @@ ifeq ($(NOPOLL),1)
 CFLAGS   += -DSL_NO_POLL
 endif
 
-# libsluice.a is the VM and WASI (what embedders link: libc only); libsluice-serve.a is the
-# server (src/serve: gateway, registry, invocation), which needs jansson, SQLite and libcrypto.
+# One static library per layer (docs/architecture.md); each uses only those to its left:
+#   vm+wasi (libsluice.a) <- base <- fn <- { serve, pipeline } <- cli
+# `make layers` checks that no #include goes the wrong way.
 LIB_SRC  := $(sort $(wildcard src/vm/*.c src/wasi/*.c))
+BASE_SRC := $(sort $(wildcard src/base/*.c))
+FN_SRC   := $(sort $(wildcard src/fn/*.c))
 SERVE_SRC:= $(sort $(wildcard src/serve/*.c))
 PIPE_SRC := $(sort $(wildcard src/pipeline/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 NET_SRC  := $(sort $(wildcard src/cli/net/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+BASE_OBJ := $(BASE_SRC:%.c=$(BUILD)/obj/%.o)
+FN_OBJ   := $(FN_SRC:%.c=$(BUILD)/obj/%.o)
 SERVE_OBJ:= $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
 PIPE_OBJ := $(PIPE_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  := $(NET_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libsluice.a
+BASE_LIB := $(BUILD)/libsluice-base.a
+FN_LIB   := $(BUILD)/libsluice-fn.a
 SERVE_LIB:= $(BUILD)/libsluice-serve.a
 PIPE_LIB := $(BUILD)/libsluice-pipeline.a
-SERVE_LDLIBS := -ljansson -lsqlite3 -lcrypto
+LAYER_LIBS := $(LIB) $(BASE_LIB) $(FN_LIB) $(SERVE_LIB) $(PIPE_LIB)
+# What a program using a layer links, in order (the layer first, then those to its left),
+# and the system libraries that layer may need.
+BASE_LINK    := $(BASE_LIB) $(LIB)
+BASE_LDLIBS  := -lcrypto
+FN_LINK      := $(FN_LIB) $(BASE_LINK)
+FN_LDLIBS    := -ljansson $(BASE_LDLIBS)
+SERVE_LINK   := $(SERVE_LIB) $(FN_LINK)
+SERVE_LDLIBS := -lmicrohttpd -lsqlite3 $(FN_LDLIBS)
+PIPE_LINK    := $(PIPE_LIB) $(FN_LINK)
+PIPE_LDLIBS  := -lyaml -lpq -lsqlite3 -lmicrohttpd -lcurl $(FN_LDLIBS)
 SLUICE   := $(BUILD)/sluice
 # The network half of the command (serve, deploy, functions, ...): `sluice` runs it for those
 # subcommands. It is linked dynamically, since libmicrohttpd and libcurl need libraries
 # Debian ships only as shared objects (p11-kit, GSSAPI); `sluice run` stays static and fast.
 SLUICE_NET := $(BUILD)/sluice-net
-NET_LDLIBS := -lmicrohttpd -lcurl
-PIPE_LDLIBS := -lyaml -lpq
+NET_LDLIBS := -lcurl
 
 # Tools for building guest functions (Debian: clang, wasi-libc, libclang-rt-14-dev-wasm32).
 WASM_CC     ?= clang
 WASM_CFLAGS ?= --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-all
 
 .PHONY: all deps check test run clean sanitize format format-check
-all: $(SLUICE) $(SLUICE_NET) $(LIB) $(SERVE_LIB) $(PIPE_LIB)
+all: $(SLUICE) $(SLUICE_NET) $(LAYER_LIBS)
 
 deps:
 	@bash scripts/install-deps.sh
@@ -70,25 +86,21 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
-
+$(BASE_LIB): $(BASE_OBJ)
+$(FN_LIB): $(FN_OBJ)
 $(SERVE_LIB): $(SERVE_OBJ)
-	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
-
-# libsluice-pipeline.a: pipelines (src/pipeline: records, parsers, stages, sinks, scheduler).
 $(PIPE_LIB): $(PIPE_OBJ)
+$(LAYER_LIBS):
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 $(SLUICE): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
-# serve hosts pipelines and pipelines run functions as serve does: the two libraries refer to
-# each other, hence the group.
-$(SLUICE_NET): $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) -Wl,--start-group $(PIPE_LIB) $(SERVE_LIB) -Wl,--end-group $(LIB) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
+# The cli is the one layer that sees both serve and pipeline: it plugs the pipeline host into
+# the server (src/cli/net/serve_cmd.c).
+$(SLUICE_NET): $(NET_OBJ) $(SERVE_LIB) $(PIPE_LIB) $(FN_LINK)
+	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(SERVE_LIB) $(PIPE_LINK) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
 # same unit/spec/WASI tests again under the sanitizers.
@@ -122,4 +134,4 @@ check-run: $(CHECK_TARGETS)
 check-san-run: $(SAN_CHECK_TARGETS)
 	@echo "check (ASan+UBSan): all test targets passed"
 
--include $(LIB_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(PIPE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(NET_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BASE_OBJ:.o=.d) $(FN_OBJ:.o=.d) $(SERVE_OBJ:.o=.d) $(PIPE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(NET_OBJ:.o=.d)

@@ -9,13 +9,13 @@ BENCH_PIPE_BASELINE := $(BENCH_PIPE_DIR)/baseline
 BENCH_PIPE_LOAD     := $(BENCH_PIPE_DIR)/load
 BENCH_PIPE_OBJ      := $(BUILD)/obj/bench/pipeline/baseline.o $(BUILD)/obj/bench/pipeline/load.o
 
-$(BENCH_PIPE_BASELINE): $(BUILD)/obj/bench/pipeline/baseline.o $(PIPE_LIB) $(LIB)
+$(BENCH_PIPE_BASELINE): $(BUILD)/obj/bench/pipeline/baseline.o $(PIPE_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(PIPE_LIB) $(LIB) -lsqlite3 -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(PIPE_LINK) $(PIPE_LDLIBS) $(LDLIBS)
 
-$(BENCH_PIPE_LOAD): $(BUILD)/obj/bench/pipeline/load.o $(PIPE_LIB) $(LIB)
+$(BENCH_PIPE_LOAD): $(BUILD)/obj/bench/pipeline/load.o $(PIPE_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(PIPE_LIB) $(LIB) -lsqlite3 -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(PIPE_LINK) $(PIPE_LDLIBS) $(LDLIBS)
 
 .PHONY: bench-pipeline
 bench-pipeline: all $(BENCH_PIPE_BASELINE) $(BENCH_PIPE_LOAD)

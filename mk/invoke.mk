@@ -1,4 +1,4 @@
-# Running functions (src/serve/invoke.c, handler.c): `make test-invoke` builds the guests in
+# Running functions (src/fn/invoke.c, handler.c): `make test-invoke` builds the guests in
 # tests/invoke/guests to $(BUILD)/tests/invoke/ and runs the tests in tests/invoke/.
 
 INVOKE_GUEST_SRC := $(sort $(wildcard tests/invoke/guests/*.c))
@@ -11,9 +11,9 @@ $(BUILD)/tests/invoke/%.wasm: tests/invoke/guests/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_CFLAGS) -Wall -Wextra -Werror $< -o $@
 
-$(INVOKE_TESTS): $(INVOKE_OBJ) $(SERVE_LIB) $(LIB)
+$(INVOKE_TESTS): $(INVOKE_OBJ) $(FN_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(INVOKE_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(INVOKE_OBJ) $(FN_LINK) $(FN_LDLIBS) $(LDLIBS)
 
 ifeq ($(SAN),1)
 INVOKE_ENV := ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=1

@@ -19,13 +19,13 @@ PIPELINE_UNIT_ENV :=
 endif
 
 # check.c's helpers need libsluice.a; the tests compare with jansson.
-$(PIPELINE_UNIT_TESTS): $(PIPELINE_UNIT_OBJ) $(PIPE_LIB) $(LIB)
+$(PIPELINE_UNIT_TESTS): $(PIPELINE_UNIT_OBJ) $(PIPE_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(PIPELINE_UNIT_OBJ) $(PIPE_LIB) $(LIB) -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(PIPELINE_UNIT_OBJ) $(PIPE_LINK) $(PIPE_LDLIBS) $(LDLIBS)
 
-$(PIPELINE_BENCH): $(PIPELINE_BENCH_OBJ) $(PIPE_LIB)
+$(PIPELINE_BENCH): $(PIPELINE_BENCH_OBJ) $(PIPE_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(PIPELINE_BENCH_OBJ) $(PIPE_LIB) -ljansson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(PIPELINE_BENCH_OBJ) $(PIPE_LINK) $(PIPE_LDLIBS) $(LDLIBS)
 
 .PHONY: test-pipeline-units bench-pipeline-codec
 test-pipeline-units: $(PIPELINE_UNIT_TESTS)

@@ -13,9 +13,9 @@ else
 REGISTRY_ENV :=
 endif
 
-$(REGISTRY_TESTS): $(REGISTRY_OBJ) $(SERVE_LIB) $(LIB)
+$(REGISTRY_TESTS): $(REGISTRY_OBJ) $(SERVE_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(REGISTRY_OBJ) $(SERVE_LIB) $(LIB) $(SERVE_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(REGISTRY_OBJ) $(SERVE_LINK) $(SERVE_LDLIBS) $(LDLIBS)
 
 .PHONY: test-registry
 test-registry: $(REGISTRY_TESTS)

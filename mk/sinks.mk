@@ -14,7 +14,6 @@ SINKS_OBJ    := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/sinks/*.
                 $(BUILD)/obj/tests/unit/check.o
 SINKS_TESTS  := $(BUILD)/tests/sinks-tests
 SINKS_ARGS   ?=
-SINKS_LDLIBS := -lyaml -lpq -lcurl -ljansson -lsqlite3 -lcrypto
 
 ifeq ($(SAN),1)
 SINKS_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
@@ -22,9 +21,9 @@ else
 SINKS_ENV :=
 endif
 
-$(SINKS_TESTS): $(SINKS_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB)
+$(SINKS_TESTS): $(SINKS_OBJ) $(PIPE_LINK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(SINKS_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB) $(SINKS_LDLIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(SINKS_OBJ) $(PIPE_LINK) $(PIPE_LDLIBS) $(LDLIBS)
 
 .PHONY: test-sinks
 test-sinks: $(SINKS_TESTS)

@@ -180,7 +180,7 @@ static const char *section_label(char *buf, size_t len, const char *kind, size_t
     return buf;
 }
 
-sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_registry *registry,
+sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_resolver *functions,
                               char *err, size_t errlen) {
     sl_pipeline *p = calloc(1, sizeof *p);
     if (!p) {
@@ -257,7 +257,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_reg
         sl_conf_fail(&c, p->conf, "stages: must be a list");
         goto fail;
     }
-    sl_stage_env env = {.registry = registry, .engine = engine, .pipeline = p->name};
+    sl_stage_env env = {.functions = functions, .engine = engine, .pipeline = p->name};
     for (size_t i = 0; i < json_array_size(stages); i++) {
         json_t *s = json_array_get(stages, i);
         char what[96];
@@ -304,6 +304,14 @@ fail:
 }
 
 /* ---- Threads ------------------------------------------------------------------------------- */
+
+int sl_pipeline_ingest(sl_pipeline *p, const char *body, size_t len, char *answer, size_t alen) {
+    if (!p->source->ops->ingest) {
+        snprintf(answer, alen, "{\"error\":\"pipeline %s has no http source\"}", p->name);
+        return 404;
+    }
+    return p->source->ops->ingest(p->source, body, len, answer, alen);
+}
 
 static void *source_main(void *arg) {
     sl_pipeline *p = arg;

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/handler.h"
-#include "serve/registry.h"
-#include "serve/invoke.h"
+#include "fn/handler.h"
+#include "base/file.h"
+#include "fn/resolve.h"
+#include "fn/invoke.h"
 
 struct sl_pfunc {
     sl_engine *engine;
@@ -21,30 +22,6 @@ struct sl_pfunc {
     sl_warm *warm; /* made on the first call (on the stage thread) */
     char path[PATH_MAX];
 };
-
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *buf = NULL;
-    size_t cap = 0, n;
-    *len = 0;
-    do {
-        if (*len + 65536 > cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            uint8_t *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = p;
-        }
-        n = fread(buf + *len, 1, cap - *len, f);
-        *len += n;
-    } while (n > 0);
-    fclose(f);
-    return buf;
-}
 
 void sl_pfunc_free(sl_pfunc *f) {
     if (!f) return;
@@ -66,18 +43,18 @@ sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_st
         return NULL;
     }
     /* a deployed function brings its own defaults */
-    sl_fn_version v = {0};
-    char rerr[512];
+    sl_fn_resolved v = {0};
+    sl_error rerr = {0};
     if (ok && ref[0]) {
-        if (!env->registry) {
+        if (!env->functions) {
             sl_conf_fail(c, section,
                          "\"function: %s\" needs the registry: run the pipeline under sluice "
                          "serve, or give sluice pipeline run --data DIR",
                          ref);
             return NULL;
         }
-        if (sl_registry_resolve(env->registry, ref, &v, rerr, sizeof rerr) != SL_REG_OK) {
-            sl_conf_fail(c, section, "function %s: %s", ref, rerr);
+        if (!env->functions->resolve(env->functions->ctx, ref, &v, &rerr)) {
+            sl_conf_fail(c, section, "function %s: %s", ref, rerr.message);
             return NULL;
         }
     }
@@ -90,41 +67,39 @@ sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_st
     bool keep = sl_conf_bool(c, section, "keep_state", false, &ok);
     json_t *params = json_object_get(section, "params");
     if (!ok) {
-        sl_fn_version_clear(&v);
+        sl_fn_resolved_clear(&v);
         return NULL;
     }
     if (strcmp(kind, "handler") && strcmp(kind, "command")) {
-        sl_fn_version_clear(&v);
+        sl_fn_resolved_clear(&v);
         sl_conf_fail(c, section, "\"kind\" must be handler or command, not \"%s\"", kind);
         return NULL;
     }
     if (params && !json_is_object(params)) {
-        sl_fn_version_clear(&v);
+        sl_fn_resolved_clear(&v);
         sl_conf_fail(c, section, "\"params\" must be a mapping (name: value)");
         return NULL;
     }
     sl_pfunc *f = calloc(1, sizeof *f);
     if (!f) {
-        sl_fn_version_clear(&v);
+        sl_fn_resolved_clear(&v);
         sl_conf_fail(c, section, "out of memory");
         return NULL;
     }
     f->engine = env->engine;
     f->handler = !strcmp(kind, "handler");
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = NULL;
     sl_error err = {0};
     if (ref[0]) {
-        snprintf(f->path, sizeof f->path, "%s@%.12s", v.function, v.sha256);
-        if (sl_registry_load_blob(env->registry, v.sha256, &bytes, &len, rerr, sizeof rerr)) {
-            sl_conf_fail(c, section, "function %s: %s", ref, rerr);
-            goto fail;
-        }
+        snprintf(f->path, sizeof f->path, "%s@%.12s", v.function, v.version);
+        bytes = v.bytes, len = v.len;
+        v.bytes = NULL;
     } else {
         if (!sl_conf_path(c, section, module, f->path, sizeof f->path)) goto fail;
-        bytes = read_file(f->path, &len);
+        bytes = (uint8_t *)sl_read_file(f->path, 0, &len, &err);
         if (!bytes) {
-            sl_conf_fail(c, section, "cannot read module %s", f->path);
+            sl_conf_fail(c, section, "cannot read module %s", err.message);
             goto fail;
         }
     }
@@ -171,10 +146,10 @@ sl_pfunc *sl_pfunc_open(const sl_conf_ctx *c, const json_t *section, const sl_st
             goto fail;
         }
     }
-    sl_fn_version_clear(&v);
+    sl_fn_resolved_clear(&v);
     return f;
 fail:
-    sl_fn_version_clear(&v);
+    sl_fn_resolved_clear(&v);
     sl_pfunc_free(f);
     return NULL;
 }

@@ -1,7 +1,7 @@
 /*
  * pfunc.h - a Wasm function as a pipeline step: the module, its kind, its parameters, and a
  * warm instance, called with JSON and answering JSON. The same ABI and runners as
- * `sluice serve` (docs/abi.md, src/serve/handler.c and invoke.c): a handler is instantiated
+ * `sluice serve` (docs/abi.md, src/fn/handler.c and invoke.c): a handler is instantiated
  * once and restored from its snapshot before each call (unless `keep_state: true`); a
  * command runs in a fresh instance per call, with the parameters as --name value arguments.
  */

@@ -10,19 +10,24 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "fn/resolve.h"
 #include "sluice.h"
 
 typedef struct sl_pipeline sl_pipeline;
 
 /* Loads and checks the file, compiles its functions and opens its sinks and dead letter;
  * NULL with "FILE:LINE: ..." in err. The engine must outlive the pipeline. */
-struct sl_registry;
-/* registry (may be NULL) lets function stages name a deployed function, `function: NAME@ALIAS`,
- * instead of a module file. */
-sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, struct sl_registry *registry,
+/* functions (may be NULL) lets function stages name a deployed function,
+ * `function: NAME@ALIAS`, instead of a module file; it must outlive the pipeline. */
+sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_resolver *functions,
                               char *err, size_t errlen);
 /* Starts the source, stage and sink threads. */
 bool sl_pipeline_start(sl_pipeline *p, char *err, size_t errlen);
+/* Records pushed into a running pipeline whose source takes them (an http source without a
+ * listen: of its own; POST /ingest/NAME on `sluice serve`). Returns the HTTP status and puts
+ * the JSON answer in `answer`; 404 when the source takes no pushed records. May wait while
+ * the pipeline is full: call it off the network threads. */
+int sl_pipeline_ingest(sl_pipeline *p, const char *body, size_t len, char *answer, size_t alen);
 /* Asks the source to stop reading; what was read still flows to the sinks. */
 void sl_pipeline_stop(sl_pipeline *p);
 /* Waits until the pipeline has ended: its input ended (a file without follow, stdin) or it

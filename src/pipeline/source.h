@@ -52,6 +52,10 @@ typedef struct sl_source_ops {
     /* Unblocks run() when the pipeline stops (e.g. closes a listening socket); may be NULL. */
     void (*wake)(sl_source *s);
     void (*free)(sl_source *s);
+    /* Records pushed in by the host (POST /ingest/NAME on `sluice serve`), or NULL when the
+     * source reads its own input. Returns the HTTP status; answer gets the JSON body. May
+     * wait while the pipeline is full. */
+    int (*ingest)(sl_source *s, const char *body, size_t len, char *answer, size_t alen);
 } sl_source_ops;
 
 struct sl_source {
@@ -84,9 +88,5 @@ void sl_spool_committed(sl_spool *sp, uint64_t pos);
 void sl_spool_free(sl_spool *sp);
 
 sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name);
-/* POST /ingest/NAME on `sluice serve`: feeds body to the running pipeline NAME whose http
- * source has no listen: of its own. Returns the HTTP status; answer gets the JSON body. May
- * wait while the pipeline is full (call it off the network threads). */
-int sl_http_ingest(const char *name, const char *body, size_t len, char *answer, size_t alen);
 
 #endif

@@ -144,7 +144,7 @@ static void file_free(sl_source *src) {
     free(s);
 }
 
-static const sl_source_ops FILE_OPS = {"file", file_run, file_committed, NULL, file_free};
+static const sl_source_ops FILE_OPS = {"file", file_run, file_committed, NULL, file_free, NULL};
 
 sl_source *sl_source_file_open(const sl_conf_ctx *c, const json_t *section) {
     static const char *const KEYS[] = {"type", "path", "follow", "offsets", "poll", NULL};
@@ -181,7 +181,7 @@ sl_source *sl_source_follow_new(const char *path, const char *offsets, int64_t p
     return &s->base;
 }
 
-static const sl_source_ops STDIN_OPS = {"stdin", file_run, file_committed, NULL, file_free};
+static const sl_source_ops STDIN_OPS = {"stdin", file_run, file_committed, NULL, file_free, NULL};
 
 sl_source *sl_source_stdin_open(const sl_conf_ctx *c, const json_t *section) {
     static const char *const KEYS[] = {"type", NULL};

@@ -34,12 +34,7 @@ typedef struct http_source {
     int busy;        /* requests inside ingest(): the flow must outlive them */
     pthread_mutex_t lock;
     pthread_cond_t idle;
-    struct http_source *next; /* hosted sources, by pipeline name */
 } http_source;
-
-/* Hosted sources: the server's /ingest/NAME finds them here. */
-static pthread_mutex_t hosted_lock = PTHREAD_MUTEX_INITIALIZER;
-static http_source *hosted;
 
 static int ingest_into(sl_flow *flow, int64_t max_body, const char *body, size_t len, char *answer,
                        size_t alen);
@@ -102,14 +97,12 @@ static int ingest_into(sl_flow *flow, int64_t max_body, const char *body, size_t
     return n == 0 && nbad > 0 ? 400 : 202;
 }
 
-int sl_http_ingest(const char *name, const char *body, size_t len, char *answer, size_t alen) {
-    pthread_mutex_lock(&hosted_lock);
-    http_source *s = hosted;
-    while (s && strcmp(s->name, name) != 0)
-        s = s->next;
-    pthread_mutex_unlock(&hosted_lock);
-    if (!s) {
-        snprintf(answer, alen, "{\"error\":\"no running pipeline %s has an http source\"}", name);
+/* POST /ingest/NAME: the host found this pipeline by its name (src/pipeline/host.c). */
+static int http_ingest(sl_source *src, const char *body, size_t len, char *answer, size_t alen) {
+    http_source *s = (http_source *)src;
+    if (s->listen[0]) {
+        snprintf(answer, alen, "{\"error\":\"the pipeline's http source listens on %s\"}",
+                 s->listen);
         return 404;
     }
     return ingest(s, body, len, answer, alen);
@@ -207,24 +200,10 @@ static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
             snprintf(err, errlen, "http source: cannot listen on %s", s->listen);
             return false;
         }
-    } else {
-        pthread_mutex_lock(&hosted_lock);
-        s->next = hosted;
-        hosted = s;
-        pthread_mutex_unlock(&hosted_lock);
     }
     while (!sl_flow_stopping(flow))
         usleep(50000);
     if (d) MHD_stop_daemon(d); /* waits for requests in progress */
-    if (!s->listen[0]) {
-        pthread_mutex_lock(&hosted_lock);
-        for (http_source **p = &hosted; *p; p = &(*p)->next)
-            if (*p == s) {
-                *p = s->next;
-                break;
-            }
-        pthread_mutex_unlock(&hosted_lock);
-    }
     pthread_mutex_lock(&s->lock);
     s->flow = NULL; /* no new request gets in; wait for those inside */
     while (s->busy)
@@ -247,7 +226,8 @@ static void http_free(sl_source *src) {
     free(s);
 }
 
-static const sl_source_ops HTTP_OPS = {"http", http_run, http_committed, NULL, http_free};
+static const sl_source_ops HTTP_OPS = {"http", http_run,  http_committed,
+                                       NULL,   http_free, http_ingest};
 
 sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, const char *name) {
     static const char *const KEYS[] = {"type", "listen", "max_body", "spool", NULL};

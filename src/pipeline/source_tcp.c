@@ -223,7 +223,7 @@ static void tcp_free(sl_source *src) {
     free(src);
 }
 
-static const sl_source_ops TCP_OPS = {"tcp", tcp_run, tcp_committed, NULL, tcp_free};
+static const sl_source_ops TCP_OPS = {"tcp", tcp_run, tcp_committed, NULL, tcp_free, NULL};
 
 sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     static const char *const KEYS[] = {"type", "listen", "max_clients", "spool", NULL};

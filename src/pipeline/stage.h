@@ -13,6 +13,7 @@
 #include "pipeline/conf.h"
 #include "pipeline/deadletter.h"
 #include "pipeline/record.h"
+#include "fn/resolve.h"
 #include "sluice.h"
 
 /* Counters per stage, read by the stats API and /metrics (written by the stage thread). */
@@ -52,11 +53,10 @@ struct sl_stage {
 };
 
 /* Everything a stage may need from its pipeline. */
-struct sl_registry;
 typedef struct sl_stage_env {
-    struct sl_registry *registry; /* for `function: NAME@ALIAS` (NULL: files only) */
-    sl_engine *engine;            /* for function stages */
-    const char *pipeline;         /* the pipeline's name */
+    const sl_fn_resolver *functions; /* for `function: NAME@ALIAS` (NULL: files only) */
+    sl_engine *engine;               /* for function stages */
+    const char *pipeline;            /* the pipeline's name */
 } sl_stage_env;
 
 /* Makes the stage a `stages:` entry describes; NULL with "FILE:LINE: ..." in c->err. */

@@ -11,8 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "serve/fn_config.h"
-#include "serve/phost.h"
+#include "fn/config.h"
 #include "serve/server_impl.h"
 
 #define MAX_SEGMENTS 6
@@ -430,27 +429,44 @@ static bool is(const sl_req *r, const char *method) {
     return !strcmp(r->method, method);
 }
 
+/* Splits what follows /api/ into segments (in path, a copy); -1 when there are too many. */
+static int split_path(const sl_req *r, char path[1024], char *seg[MAX_SEGMENTS + 1]) {
+    snprintf(path, 1024, "%s", r->path + 4);
+    char *save = NULL;
+    int n = 0;
+    for (char *s = strtok_r(path, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+        if (n == MAX_SEGMENTS) return -1;
+        seg[n++] = s;
+    }
+    return n;
+}
+
+/* /api/pipelines/...: the path is split again here, on the worker (the network thread's
+ * copy is gone once it returns). */
+static void run_pipelines_api(sl_req *r) {
+    char path[1024], *seg[MAX_SEGMENTS + 1] = {0};
+    int n = split_path(r, path, seg);
+    json_t *out = NULL;
+    int status = r->srv->cfg.pipelines->api(r->srv->pipelines, r->method, seg + 1, n - 1, r->query,
+                                            (const char *)r->body, r->body_len, &out);
+    sl_resp_json(r, (unsigned)status, out);
+}
+
 void sl_api_handle(sl_req *r) {
     if (!authorized(r)) return;
     /* /api/functions/NAME/... split into segments */
-    char path[1024];
-    snprintf(path, sizeof path, "%s", r->path + 4);
-    char *seg[MAX_SEGMENTS + 1] = {0}, *save = NULL;
-    int n = 0;
-    for (char *s = strtok_r(path, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-        if (n == MAX_SEGMENTS) {
-            n = -1;
-            break;
-        }
-        seg[n++] = s;
-    }
+    char path[1024], *seg[MAX_SEGMENTS + 1] = {0};
+    int n = split_path(r, path, seg);
     bool get = is(r, "GET"), post = is(r, "POST"), put = is(r, "PUT"), del = is(r, "DELETE");
     bool known = true, allowed = true;
     if (n >= 1 && !strcmp(seg[0], "pipelines")) {
-        json_t *out = NULL;
-        int status = sl_phost_api(r->srv->phost, r->method, seg + 1, n - 1, r->query,
-                                  (const char *)r->body, r->body_len, &out);
-        sl_resp_json(r, (unsigned)status, out);
+        if (!r->srv->pipelines) {
+            sl_resp_error(r, 404, "not_found", "this server hosts no pipelines");
+            return;
+        }
+        /* loading a pipeline compiles its functions and stopping one drains it: on a
+         * worker, never on a network thread */
+        sl_gateway_offload(r, run_pipelines_api);
         return;
     }
     if (n < 1 || strcmp(seg[0], "functions") != 0)

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "serve/sha256.h"
+#include "base/sha256.h"
 
 #define TMP_PREFIX ".tmp-"
 

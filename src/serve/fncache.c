@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/fn_config.h"
+#include "fn/config.h"
 
 #define MAX_REFS 4096 /* cached refs; beyond it the cache starts over */
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "serve/invoke.h"
+#include "fn/invoke.h"
 
 /* Outcomes counted per function: the invocation outcomes, then the gateway's own. */
 typedef enum sl_outcome {

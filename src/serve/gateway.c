@@ -11,8 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "pipeline/source.h"
-#include "serve/handler.h"
+#include "fn/handler.h"
 #include "serve/server_impl.h"
 
 #define NO_LIMIT_BODY ((size_t)1 << 30) /* max_request 0 still stops at 1 GiB */
@@ -355,19 +354,32 @@ void sl_gateway_handle(sl_req *r) {
     }
 }
 
-/* ---- /ingest/NAME: records for a hosted pipeline (src/pipeline/source_http.c) ------------------
- */
+/* ---- work that may wait, off the network threads ------------------------------------------- */
 
-static void run_ingest(sl_job *job, void *local) {
+static void run_offloaded(sl_job *job, void *local) {
     (void)local;
     sl_req *r = (sl_req *)((char *)job - offsetof(sl_req, job));
-    char answer[512];
-    int status = sl_http_ingest(r->path + 8, r->body ? (const char *)r->body : "", r->body_len,
-                                answer, sizeof answer);
-    char *body = strdup(answer);
-    sl_resp_bytes(r, (unsigned)status, "application/json", body, body ? strlen(body) : 0);
+    r->offloaded(r); /* sets the response */
     job->run = NULL;
     MHD_resume_connection(r->conn); /* r may be freed from here on */
+}
+
+void sl_gateway_offload(sl_req *r, void (*fn)(sl_req *r)) {
+    r->offloaded = fn;
+    r->job.run = run_offloaded;
+    MHD_suspend_connection(r->conn);
+    sl_workers_submit(r->srv->workers, &r->job);
+}
+
+/* ---- /ingest/NAME: records for a hosted pipeline (src/pipeline/host.c) --------------------- */
+
+static void run_ingest(sl_req *r) {
+    char answer[512];
+    int status = r->srv->cfg.pipelines->ingest(r->srv->pipelines, r->path + 8,
+                                               r->body ? (const char *)r->body : "", r->body_len,
+                                               answer, sizeof answer);
+    char *body = strdup(answer);
+    sl_resp_bytes(r, (unsigned)status, "application/json", body, body ? strlen(body) : 0);
 }
 
 void sl_gateway_ingest(sl_req *r) {
@@ -375,10 +387,12 @@ void sl_gateway_ingest(sl_req *r) {
         sl_resp_error(r, 405, "method_not_allowed", "POST records to %s", r->path);
         return;
     }
+    if (!r->srv->pipelines) {
+        sl_resp_error(r, 404, "not_found", "this server hosts no pipelines");
+        return;
+    }
     /* the pipeline may be full and make the request wait: not on a network thread */
-    r->job.run = run_ingest;
-    MHD_suspend_connection(r->conn);
-    sl_workers_submit(r->srv->workers, &r->job);
+    sl_gateway_offload(r, run_ingest);
 }
 
 void sl_gateway_done(sl_req *r) {

@@ -18,9 +18,11 @@
 
 #include <sqlite3.h>
 
+#include "base/error.h"
+#include "base/name.h"
 #include "serve/blobs.h"
-#include "serve/fn_config.h"
-#include "serve/sha256.h"
+#include "fn/config.h"
+#include "base/sha256.h"
 #include "serve/token.h"
 #include "sluice.h"
 
@@ -284,16 +286,7 @@ const char *sl_registry_token(const sl_registry *reg) {
 /* ---- Names and references ---------------------------------------------------------------- */
 
 bool sl_registry_name_ok(const char *name) {
-    if (!name) return false;
-    size_t n = strlen(name);
-    if (n == 0 || n > SL_REG_NAME_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok =
-            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '_' || c == '-'));
-        if (!ok) return false;
-    }
-    return true;
+    return sl_name_ok(name);
 }
 
 static sl_reg_status check_name(const char *what, const char *name, char *err, size_t errlen) {
@@ -820,4 +813,31 @@ sl_reg_status sl_registry_load_blob(sl_registry *reg, const char *sha256, uint8_
                     sha256 ? sha256 : "(null)");
     /* Blobs are immutable files: reading one needs no lock. */
     return sl_blob_read(reg->blobs, sha256, bytes, len, err, errlen) ? SL_REG_OK : SL_REG_ERROR;
+}
+
+/* ---- the registry as a resolver (fn/resolve.h) --------------------------------------------- */
+
+static bool resolve_for(void *ctx, const char *ref, sl_fn_resolved *out, sl_error *err) {
+    sl_registry *reg = ctx;
+    memset(out, 0, sizeof *out);
+    sl_fn_version v = {0};
+    char msg[sizeof err->message];
+    sl_reg_status s = sl_registry_resolve(reg, ref, &v, msg, sizeof msg);
+    if (s == SL_REG_OK)
+        s = sl_registry_load_blob(reg, v.sha256, &out->bytes, &out->len, msg, sizeof msg);
+    if (s != SL_REG_OK) {
+        sl_fn_version_clear(&v);
+        sl_errorf(err, s == SL_REG_ERROR ? SL_ERR_NOMEM : SL_ERR_ARGUMENT, "%s", msg);
+        return false;
+    }
+    snprintf(out->function, sizeof out->function, "%s", v.function);
+    snprintf(out->version, sizeof out->version, "%s", v.sha256);
+    out->config = v.config; /* the strings move to out */
+    memset(&v.config, 0, sizeof v.config);
+    sl_fn_version_clear(&v);
+    return true;
+}
+
+sl_fn_resolver sl_registry_resolver(sl_registry *reg) {
+    return (sl_fn_resolver){.ctx = reg, .resolve = resolve_for};
 }

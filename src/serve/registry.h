@@ -31,9 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "serve/invoke.h" /* sl_input_mode, sl_output_mode */
+#include "base/name.h"
+#include "fn/config.h"  /* sl_fn_config */
+#include "fn/resolve.h" /* sl_fn_resolver */
 
-#define SL_REG_NAME_MAX   63 /* function and alias names */
+#define SL_REG_NAME_MAX   SL_NAME_MAX /* function and alias names (base/name.h) */
 #define SL_REG_SHA_LEN    64
 #define SL_REG_MIN_PREFIX 8 /* shortest SHA-256 prefix a ref may use */
 
@@ -45,34 +47,6 @@ typedef enum sl_reg_status {
     SL_REG_AMBIGUOUS, /* a SHA-256 prefix matches several versions (409) */
     SL_REG_ERROR,     /* SQLite, the file system, OpenSSL or memory failed (500) */
 } sl_reg_status;
-
-typedef enum sl_fn_kind { SL_FN_COMMAND, SL_FN_HANDLER } sl_fn_kind;
-
-/* A version's configuration. Strings are NUL-terminated; none may contain CR or LF. For
- * add_version the caller owns them; in a version returned by the registry they belong to the
- * sl_fn_version (freed by sl_fn_version_clear). */
-typedef struct sl_fn_config {
-    sl_fn_kind kind;        /* command (WASI _start per request) or handler */
-    sl_input_mode input;    /* raw body or API-gateway JSON event on stdin */
-    sl_output_mode output;  /* raw body or integration JSON on stdout */
-    const char *const *env; /* "KEY=VALUE" (KEY non-empty, no '='); none by default */
-    uint32_t nenv;
-    const char *const *dirs; /* preopened directories "HOST[::GUEST]"; none by default */
-    uint32_t ndirs;
-    uint32_t timeout_ms;             /* 0 = no limit */
-    uint32_t memory_mib;             /* per linear memory; 0 = no limit beyond Wasm's */
-    uint64_t max_request;            /* request body bytes; 0 = no limit */
-    uint64_t max_response;           /* response body bytes; 0 = no limit */
-    const char *content_type;        /* for raw output; NULL = sniff */
-    const char *const *cors_origins; /* allowed origins ("*" = any); none by default */
-    uint32_t ncors;
-    bool keep_state;      /* handler kind: no snapshot restore between requests */
-    uint32_t concurrency; /* requests running at once (and as many queued); 0 = no limit */
-} sl_fn_config;
-
-/* The defaults: command, raw in, raw out, no env or dirs, 10 s, 128 MiB, 6 MiB requests and
- * responses, content type sniffed, no CORS. */
-sl_fn_config sl_fn_config_default(void);
 
 typedef struct sl_fn_version {
     char function[SL_REG_NAME_MAX + 1];
@@ -148,6 +122,9 @@ sl_reg_status sl_registry_resolve(sl_registry *reg, const char *ref, sl_fn_versi
 sl_reg_status sl_registry_list_versions(sl_registry *reg, const char *fn, sl_fn_version **out,
                                         size_t *n, char *err, size_t errlen);
 /* The module bytes of a version (full SHA-256), malloc'd; checked against the digest. */
+/* The registry as the resolver pipelines use for `function: NAME@REF` (fn/resolve.h). */
+sl_fn_resolver sl_registry_resolver(sl_registry *reg);
+
 sl_reg_status sl_registry_load_blob(sl_registry *reg, const char *sha256, uint8_t **bytes,
                                     size_t *len, char *err, size_t errlen);
 

@@ -9,8 +9,6 @@
  */
 #include "serve/server_impl.h"
 
-#include "serve/phost.h"
-
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -20,23 +18,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-void sl_log(const char *fmt, ...) {
-    char line[2048];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ sluice: ", ts.tv_nsec / 1000000);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof line - n, fmt, ap);
-    va_end(ap);
-    n = strlen(line);
-    if (n < sizeof line - 1) line[n++] = '\n';
-    fwrite(line, 1, n, stderr); /* one write per line, so threads do not interleave */
-}
 
 /* ---- Responses ----------------------------------------------------------------------------- */
 
@@ -111,7 +92,7 @@ static void metrics_handle(sl_req *r) {
         return;
     }
     sl_fnstats_prometheus(r->srv->stats, out);
-    sl_phost_prometheus(r->srv->phost, out);
+    if (r->srv->pipelines) r->srv->cfg.pipelines->prometheus(r->srv->pipelines, out);
     fputs("# HELP sluice_http_requests_total HTTP requests answered, by route and status.\n"
           "# TYPE sluice_http_requests_total counter\n",
           out);
@@ -342,7 +323,10 @@ sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen
     if (!(srv->workers =
               sl_workers_new(threads, sl_gateway_worker_new, sl_gateway_worker_free, srv)))
         goto oom;
-    if (!(srv->phost = sl_phost_open(cfg->data_dir, srv->engine, srv->reg))) goto oom;
+    srv->functions = sl_registry_resolver(srv->reg);
+    if (cfg->pipelines &&
+        !(srv->pipelines = cfg->pipelines->open(cfg->data_dir, srv->engine, &srv->functions)))
+        goto oom;
     /* Two HTTP threads when there are cores for them: parsing and routing then keep up with
      * the workers (see docs/serve.md for the figures). */
     unsigned net = cfg->net_threads ? cfg->net_threads : threads >= 2 ? 2 : 1;
@@ -389,7 +373,7 @@ void sl_server_stop(sl_server *srv) {
     }
     sl_workers_free(srv->workers); /* runs what is still queued */
     if (srv->httpd) MHD_stop_daemon(srv->httpd);
-    sl_phost_close(srv->phost); /* drains every pipeline */
+    if (srv->pipelines) srv->cfg.pipelines->close(srv->pipelines); /* drains them */
     sl_fncache_free(srv->cache);
     sl_fnstats_set_free(srv->stats);
     sl_engine_free(srv->engine);

@@ -12,6 +12,7 @@
 #include "serve/fncache.h"
 #include "serve/fnstats.h"
 #include "serve/registry.h"
+#include "base/log.h"
 #include "serve/server.h"
 #include "serve/workers.h"
 
@@ -28,7 +29,8 @@ struct sl_server {
     sl_fnstats_set *stats;
     sl_fncache *cache;
     sl_workers *workers;
-    struct sl_phost *phost; /* hosted pipelines */
+    void *pipelines;          /* cfg.pipelines->open's answer, or NULL */
+    sl_fn_resolver functions; /* the registry, for the pipelines' function stages */
     struct MHD_Daemon *httpd;
     uint16_t port;
     atomic_bool stopping;
@@ -58,6 +60,7 @@ typedef struct sl_req {
     sl_fn_entry *entry;
     char *fn_ref, *path_rest, *stage;
     sl_job job;
+    void (*offloaded)(struct sl_req *r); /* what sl_gateway_offload runs on the worker */
 } sl_req;
 
 /* Building responses. Each returns the MHD_Response (status in r->status) or NULL. */
@@ -75,7 +78,9 @@ void sl_gateway_begin(sl_req *r);  /* on the first call: resolve, check limits *
 void sl_gateway_handle(sl_req *r); /* with the whole body */
 void sl_gateway_done(sl_req *r);   /* the request is over: release what it held */
 void sl_gateway_ingest(sl_req *r); /* POST /ingest/NAME: records for a hosted pipeline */
-void sl_gateway_ingest(sl_req *r); /* POST /ingest/NAME: records for a hosted pipeline */
+/* Suspends r's connection and runs fn(r) on a worker, which sets the response; for work that
+ * may wait (pipelines' routes), never done on a network thread. */
+void sl_gateway_offload(sl_req *r, void (*fn)(sl_req *r));
 void sl_api_handle(sl_req *r);
 void sl_static_handle(sl_req *r);
 void *sl_gateway_worker_new(void *srv);

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "serve/sha256.h"
+#include "base/sha256.h"
 
 static bool read_token(const char *path, char token[SL_TOKEN_HEX_LEN + 1], char *err,
                        size_t errlen) {

@@ -1,5 +1,5 @@
 /*
- * test_handler.c - warm handler functions (src/serve/handler.c): the ABI, isolation by
+ * test_handler.c - warm handler functions (src/fn/handler.c): the ABI, isolation by
  * snapshot restore, kept state, and every failure mapped to its status with the instance
  * still serving afterwards.
  */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../unit/check.h"
-#include "serve/handler.h"
+#include "fn/handler.h"
 
 /* Answers "<calls><input>"; the first input byte picks a misbehaviour: t traps, s spins,
  * n answers 404, b returns a pointer outside memory, x a status that is not HTTP. */

@@ -1,5 +1,5 @@
 /*
- * test_invoke.c - command functions run as HTTP requests (src/serve/invoke.c): input and
+ * test_invoke.c - command functions run as HTTP requests (src/fn/invoke.c): input and
  * output modes, and every way a guest can fail mapped to its status. The guests are the C
  * programs in tests/invoke/guests, built to $GUESTS/NAME.wasm by mk/invoke.mk.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../unit/check.h"
-#include "serve/invoke.h"
+#include "fn/invoke.h"
 
 static sl_module *guest(sl_engine *engine, const char *name) {
     const char *dir = getenv("GUESTS");

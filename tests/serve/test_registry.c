@@ -15,9 +15,9 @@
 #include <sqlite3.h>
 
 #include "../unit/check.h"
-#include "serve/fn_config.h"
+#include "fn/config.h"
 #include "serve/registry.h"
-#include "serve/sha256.h"
+#include "base/sha256.h"
 
 /* ---- Helpers ----------------------------------------------------------------------------- */
 

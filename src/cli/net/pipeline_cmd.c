@@ -8,7 +8,7 @@
 
 #include "cli/net/net.h"
 #include "pipeline/pipeline.h"
-#include "serve/invoke.h"
+#include "fn/invoke.h"
 #include "serve/registry.h"
 
 static const char USAGE[] =
@@ -58,7 +58,9 @@ int cmd_pipeline(int argc, char **argv) {
         sl_engine_free(engine);
         return NET_EXIT_FAILED;
     }
-    sl_pipeline *p = engine ? sl_pipeline_load(argv[2], engine, reg, err, sizeof err) : NULL;
+    sl_fn_resolver functions = reg ? sl_registry_resolver(reg) : (sl_fn_resolver){0};
+    sl_pipeline *p =
+        engine ? sl_pipeline_load(argv[2], engine, reg ? &functions : NULL, err, sizeof err) : NULL;
     if (!p) {
         fprintf(stderr, "sluice pipeline: %s\n", engine ? err : "out of memory");
         sl_registry_close(reg);

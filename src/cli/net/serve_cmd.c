@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli/net/net.h"
+#include "base/log.h"
+#include "pipeline/host.h"
 #include "serve/server.h"
 
 static const char USAGE[] =
@@ -49,6 +51,28 @@ static void on_signal(int sig) {
     stop_signal = sig;
 }
 
+/* The pipeline host (src/pipeline/host.h) as the server's hosted service: the cli is the one
+ * layer that sees both. */
+static void *pipelines_open(const char *data_dir, sl_engine *engine, const sl_fn_resolver *fns) {
+    return sl_phost_open(data_dir, engine, fns);
+}
+static void pipelines_close(void *h) {
+    sl_phost_close(h);
+}
+static int pipelines_api(void *h, const char *method, char **seg, int nseg, const char *query,
+                         const char *body, size_t body_len, json_t **out) {
+    return sl_phost_api(h, method, seg, nseg, query, body, body_len, out);
+}
+static int pipelines_ingest(void *h, const char *name, const char *body, size_t len, char *answer,
+                            size_t alen) {
+    return sl_phost_ingest(h, name, body, len, answer, alen);
+}
+static void pipelines_prometheus(void *h, FILE *out) {
+    sl_phost_prometheus(h, out);
+}
+static const sl_server_hosted PIPELINES = {pipelines_open, pipelines_close, pipelines_api,
+                                           pipelines_ingest, pipelines_prometheus};
+
 static bool parse_count(const char *s, unsigned *out) {
     char *end;
     long v = strtol(s, &end, 10);
@@ -59,7 +83,9 @@ static bool parse_count(const char *s, unsigned *out) {
 
 int cmd_serve(int argc, char **argv) {
     const char *data = getenv("SLUICE_DATA");
-    sl_server_config cfg = {.listen = "127.0.0.1:8080", .data_dir = data ? data : "sluice-data"};
+    sl_server_config cfg = {.listen = "127.0.0.1:8080",
+                            .data_dir = data ? data : "sluice-data",
+                            .pipelines = &PIPELINES};
     const char *web = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

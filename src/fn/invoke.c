@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "serve/invoke.h"
+#include "fn/invoke.h"
 #include "sluice_wasi.h"
 
 /* ---- the event ---------------------------------------------------------------------------- */

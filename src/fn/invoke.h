@@ -8,8 +8,8 @@
  * configuration and a parsed request, and gets back a response with an HTTP status, even
  * when the guest traps, runs too long or answers garbage.
  */
-#ifndef SL_SERVE_INVOKE_H
-#define SL_SERVE_INVOKE_H
+#ifndef SL_FN_INVOKE_H
+#define SL_FN_INVOKE_H
 
 #include "sluice.h"
 #include "sluice_wasi.h"

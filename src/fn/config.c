@@ -1,7 +1,8 @@
 /*
- * fn_config.c - checking a version's configuration, and its JSON form (jansson).
+ * config.c - checking a version's configuration, and its JSON form (jansson).
  */
-#include "serve/fn_config.h"
+#include "fn/config.h"
+#include "fn/resolve.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -304,4 +305,11 @@ void sl_fn_config_free(sl_fn_config *cfg) {
     cfg->env = cfg->dirs = cfg->cors_origins = NULL;
     cfg->nenv = cfg->ndirs = cfg->ncors = 0;
     cfg->content_type = NULL;
+}
+
+void sl_fn_resolved_clear(sl_fn_resolved *r) {
+    if (!r) return;
+    sl_fn_config_free(&r->config);
+    free(r->bytes);
+    memset(r, 0, sizeof *r);
 }

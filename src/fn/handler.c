@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/handler.h"
+#include "fn/handler.h"
 #include "sluice_wasi.h"
 
 struct sl_warm {

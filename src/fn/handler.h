@@ -6,10 +6,10 @@
  * leaks from one request to the next while no request pays for instantiation. A function
  * configured to keep state skips the restore (but a request that trapped is always undone).
  */
-#ifndef SL_SERVE_HANDLER_H
-#define SL_SERVE_HANDLER_H
+#ifndef SL_FN_HANDLER_H
+#define SL_FN_HANDLER_H
 
-#include "serve/invoke.h"
+#include "fn/invoke.h"
 
 typedef struct sl_warm sl_warm;
 

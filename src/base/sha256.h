@@ -1,8 +1,8 @@
 /*
  * sha256.h - SHA-256 digests as lowercase hex (OpenSSL EVP), for content-addressed blobs.
  */
-#ifndef SL_SERVE_SHA256_H
-#define SL_SERVE_SHA256_H
+#ifndef SL_BASE_SHA256_H
+#define SL_BASE_SHA256_H
 
 #include <stdbool.h>
 #include <stddef.h>

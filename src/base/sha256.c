@@ -1,7 +1,7 @@
 /*
  * sha256.c - SHA-256 through OpenSSL's EVP interface.
  */
-#include "serve/sha256.h"
+#include "base/sha256.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,82 @@
+/* file.c - reading and atomically writing whole files (file.h). */
+#include "base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+
+char *sl_read_file(const char *path, size_t max, size_t *len, sl_error *err) {
+    bool is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        sl_errorf(err, SL_ERR_ARGUMENT, "%s: %s", path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    sl_buf b = {0};
+    int e = 0;
+    for (;;) {
+        if (!sl_buf_reserve(&b, b.cap > 65536 ? b.cap - b.len - 1 : 65536)) {
+            e = ENOMEM;
+            break;
+        }
+        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            e = errno;
+            break;
+        }
+        if (n == 0) break;
+        b.len += (size_t)n;
+        if (max && b.len > max) {
+            e = EFBIG;
+            break;
+        }
+    }
+    if (!is_stdin) close(fd);
+    if (e) {
+        sl_buf_free(&b);
+        if (e == EFBIG)
+            sl_errorf(err, SL_ERR_LIMIT, "%s: larger than %zu bytes", path, max);
+        else
+            sl_errorf(err, e == ENOMEM ? SL_ERR_NOMEM : SL_ERR_ARGUMENT, "%s: %s", path,
+                      strerror(e));
+        errno = e;
+        return NULL;
+    }
+    b.data[b.len] = 0;
+    return sl_buf_take(&b, len);
+}
+
+bool sl_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                          sl_error *err) {
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "%s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return sl_errorf(err, SL_ERR_ARGUMENT, "%s: %s", tmp, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        p += n, left -= (size_t)n;
+    }
+    int e = left ? errno : fdatasync(fd) ? errno : 0;
+    if (close(fd) && !e) e = errno;
+    if (!e && rename(tmp, path)) e = errno;
+    if (e) {
+        unlink(tmp);
+        return sl_errorf(err, SL_ERR_ARGUMENT, "%s: %s", path, strerror(e));
+    }
+    return true;
+}
