@@ -94,8 +94,8 @@ $(LAYER_LIBS):
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SLUICE): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+$(SLUICE): $(CLI_OBJ) $(BASE_LINK)
+	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(BASE_LINK) $(LDLIBS)
 
 # The cli is the one layer that sees both serve and pipeline: it plugs the pipeline host into
 # the server (src/cli/net/serve_cmd.c).

@@ -24,7 +24,8 @@ char *sl_read_file(const char *path, size_t max, size_t *len, sl_error *err) {
     sl_buf b = {0};
     int e = 0;
     for (;;) {
-        if (!sl_buf_reserve(&b, b.cap > 65536 ? b.cap - b.len - 1 : 65536)) {
+        /* room for at least as much again as was read (and 64 KiB to start): reads stay few */
+        if (!sl_buf_reserve(&b, b.len > 65536 ? b.len : 65536)) {
             e = ENOMEM;
             break;
         }

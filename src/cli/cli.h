@@ -24,9 +24,6 @@ enum {
 
 /* Each takes the arguments after the subcommand name (argv[0] is the subcommand) and
  * returns the process exit code. */
-/* The whole file, malloc'd; NULL with errno set if it cannot be read. */
-uint8_t *cli_read_file(const char *path, size_t *len);
-
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

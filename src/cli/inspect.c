@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "cli/cli.h"
 #include "sluice.h"
 #include "vm/module.h"
@@ -12,7 +13,7 @@
 
 /* Read a whole file; NULL (with a message printed) if it can't be. */
 static uint8_t *slurp(const char *path, size_t *len) {
-    uint8_t *buf = cli_read_file(path, len);
+    uint8_t *buf = (uint8_t *)sl_read_file(path, 0, len, NULL);
     if (!buf) fprintf(stderr, "sluice: %s: %s\n", path, strerror(errno));
     return buf;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "cli/cli.h"
 #include "sluice.h"
 #include "sluice_wasi.h"
@@ -347,7 +348,7 @@ int cmd_run(int argc, char **argv) {
     int code = parse_opts(argc, argv, &o);
     if (code == 0) {
         size_t len;
-        uint8_t *bytes = cli_read_file(o.file, &len);
+        uint8_t *bytes = (uint8_t *)sl_read_file(o.file, 0, &len, NULL);
         if (!bytes) {
             fprintf(stderr, "sluice: %s: cannot read: %s\n", o.file, strerror(errno));
             code = SL_EXIT_USAGE;

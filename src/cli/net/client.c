@@ -1,6 +1,7 @@
 /* client.c - what the client commands share: the command line (options, the server's URL,
  * the token), calls of the management API and their errors. The commands themselves are in
  * client_manage.c and client_invoke.c. */
+#include "base/file.h"
 #include "cli/net/client.h"
 
 #include <errno.h>
@@ -278,7 +279,7 @@ static int load_token(client *c) {
     if (!path) return oom(c), NET_EXIT_USAGE;
     char *data;
     size_t len;
-    if (!client_read_file(path, &data, &len)) {
+    if (!(data = sl_read_file(path, 0, &len, NULL))) {
         fprintf(stderr,
                 "sluice %s: no API token: cannot read %s (data directory from %s): %s\n"
                 "  give --token T, set SLUICE_TOKEN, or point --data DIR or SLUICE_DATA at the "
@@ -301,41 +302,6 @@ static int load_token(client *c) {
     free(path);
     c->token = data;
     return NET_EXIT_OK;
-}
-
-bool client_read_file(const char *path, char **data, size_t *len) {
-    bool is_stdin = !strcmp(path, "-");
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) return false;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    int err = buf ? 0 : ENOMEM;
-    while (!err) {
-        if (n + 1 >= cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b) {
-                err = ENOMEM;
-                break;
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) err = errno ? errno : EIO;
-            break;
-        }
-    }
-    if (!is_stdin) fclose(f);
-    if (err) {
-        free(buf);
-        errno = err;
-        return false;
-    }
-    buf[n] = 0;
-    *data = buf;
-    *len = n;
-    return true;
 }
 
 /* The "error" member of a JSON answer, or NULL. */

@@ -100,8 +100,6 @@ int client_api_json(client *c, const char *method, const char *path, const json_
  * be reached; returns the exit code. */
 int client_report(const client *c, const char *url, bool reached, const net_reply *rep);
 
-/* Reads a whole file ("-" is stdin) into a malloc'd buffer; false with errno set. */
-bool client_read_file(const char *path, char **data, size_t *len);
 
 /* A string of printf-formatted text, malloc'd; NULL when out of memory. */
 char *client_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

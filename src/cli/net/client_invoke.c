@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "cli/net/client.h"
 #include "cli/net/net.h"
 
@@ -54,7 +55,7 @@ static bool load_body(client *c, char **data, size_t *len) {
     const char *a = c->body_arg;
     if (a[0] == '@' || !strcmp(a, "-")) {
         const char *file = a[0] == '@' ? a + 1 : "-";
-        if (client_read_file(file, data, len)) return true;
+        if ((*data = sl_read_file(file, 0, len, NULL))) return true;
         fprintf(stderr, "sluice invoke: cannot read %s: %s\n", strcmp(file, "-") ? file : "stdin",
                 strerror(errno));
         return false;

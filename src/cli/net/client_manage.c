@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/file.h"
 #include "cli/net/client.h"
 #include "cli/net/net.h"
 
@@ -115,7 +116,7 @@ static int run_deploy(client *c) {
     const char *name = c->pos[0], *file = c->pos[1];
     char *wasm;
     size_t len;
-    if (!client_read_file(file, &wasm, &len)) {
+    if (!(wasm = sl_read_file(file, 0, &len, NULL))) {
         fprintf(stderr, "sluice deploy: cannot read %s: %s\n", file, strerror(errno));
         return NET_EXIT_USAGE;
     }
