@@ -121,7 +121,15 @@ def show(data):
 
 
 def run_test(opts, name, wasm):
-    """Runs one test; returns (name, None) when it passed or (name, reason, stderr)."""
+    """Runs one test; returns (name, None, b"") when it passed or (name, reason, stderr)."""
+    try:
+        return run_one(opts, name, wasm)
+    except OSError as e:
+        # Copying the test's directory or starting sluice failed: that test fails, the rest run.
+        return name, f"cannot run: {e}", b""
+
+
+def run_one(opts, name, wasm):
     try:
         spec = load_spec(wasm)
     except (ValueError, json.JSONDecodeError) as e:
