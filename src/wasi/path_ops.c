@@ -180,10 +180,12 @@ WASI_FN(path_open) {
     if (fdflags & W_FDFLAG_NONBLOCK) flags |= O_NONBLOCK;
     if (fdflags & W_FDFLAG_RSYNC) flags |= O_RSYNC;
     if (fdflags & W_FDFLAG_SYNC) flags |= O_SYNC;
-    /* The host access mode follows the rights asked for; directories are always read-only. */
+    /* The host access mode follows the rights asked for, O_DIRECTORY or not: write rights on a
+     * directory are refused by the host's open (EISDIR, as wasmtime and POSIX do), where
+     * opening it read-only regardless handed out a descriptor claiming rights it cannot use. */
     bool rd = base & (R_FD_READ | R_FD_READDIR);
     bool wr = base & (R_FD_WRITE | R_FD_ALLOCATE | R_FD_FILESTAT_SET_SIZE);
-    if ((oflags & W_O_DIRECTORY) || !wr)
+    if (!wr)
         flags |= O_RDONLY;
     else
         flags |= rd ? O_RDWR : O_WRONLY;

@@ -20,11 +20,16 @@ WASI_FN(sched_yield) {
     return W_ESUCCESS;
 }
 
-/* A closed descriptor is EBADF; an open one is simply not a socket. */
+/* A closed descriptor is EBADF. The guest's files, directories, pipes and terminals are not
+ * sockets, so the calls fail with ENOTSOCK, as shutdown(2), recv(2) and friends (and wasmtime)
+ * report it: a guest probing a descriptor learns what it is. Only a host socket inherited as
+ * stdio is one; the sandbox offers no socket operations on it, hence ENOTSUP. */
 static int no_socket(sl_wasi *w, uint32_t fd) {
     int e;
-    if (!wasi_fd_get(w, fd, 0, &e)) return e;
-    return W_ENOTSUP;
+    wasi_fd *f = wasi_fd_get(w, fd, 0, &e);
+    if (!f) return e;
+    if (f->filetype == W_FT_STREAM || f->filetype == W_FT_DGRAM) return W_ENOTSUP;
+    return W_ENOTSOCK;
 }
 
 WASI_FN(sock_accept) {

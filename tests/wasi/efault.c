@@ -70,8 +70,39 @@ int main(void) {
     /* stdin cannot be written, stdout cannot be read */
     CHECK(raw_fd_write(0, (int32_t)(uintptr_t)iov, 1, ok) == __WASI_ERRNO_NOTCAPABLE);
     CHECK(raw_fd_read(1, (int32_t)(uintptr_t)iov, 1, ok) == __WASI_ERRNO_NOTCAPABLE);
-    /* no network, no signals */
-    CHECK(__wasi_sock_shutdown(1, __WASI_SDFLAGS_RD) == __WASI_ERRNO_NOTSUP);
+    /* A directory opens with read rights, with O_DIRECTORY or without, but never for writing:
+     * that is EISDIR, as the host's open(2) says (it used to be opened read-only instead,
+     * O_DIRECTORY hiding the write rights asked for). O_DIRECTORY on a file is ENOTDIR. */
+    const __wasi_rights_t rw = __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE;
+    CHECK(__wasi_path_open(3, 0, ".", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READ, 0, 0, &fd) ==
+              0 &&
+          __wasi_fd_close(fd) == 0);
+    CHECK(__wasi_path_open(3, 0, ".", __WASI_OFLAGS_DIRECTORY, rw, 0, 0, &fd) ==
+          __WASI_ERRNO_ISDIR);
+    CHECK(__wasi_path_open(3, 0, "sub", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_WRITE, 0, 0,
+                           &fd) == __WASI_ERRNO_ISDIR);
+    CHECK(__wasi_path_open(3, 0, "sub/", 0, rw, 0, 0, &fd) == __WASI_ERRNO_ISDIR);
+    CHECK(__wasi_path_open(3, 0, ".", 0, rw, 0, 0, &fd) == __WASI_ERRNO_ISDIR);
+    CHECK(__wasi_path_open(3, 0, "sub/inner.txt", __WASI_OFLAGS_DIRECTORY, rw, 0, 0, &fd) ==
+          __WASI_ERRNO_NOTDIR);
+    CHECK(__wasi_path_open(3, 0, "sub/inner.txt", 0, rw, 0, 0, &fd) == 0 &&
+          __wasi_fd_close(fd) == 0);
+
+    /* No network: stdio, a preopen and files are no sockets (ENOTSOCK, as shutdown(2) and
+     * recv(2) say), a closed descriptor is EBADF. No signals either. */
+    CHECK(__wasi_sock_shutdown(1, __WASI_SDFLAGS_RD) == __WASI_ERRNO_NOTSOCK);
+    CHECK(__wasi_sock_shutdown(3, __WASI_SDFLAGS_WR) == __WASI_ERRNO_NOTSOCK);
+    CHECK(__wasi_sock_shutdown(99, __WASI_SDFLAGS_WR) == __WASI_ERRNO_BADF);
+    __wasi_fd_t conn;
+    CHECK(__wasi_sock_accept(3, 0, &conn) == __WASI_ERRNO_NOTSOCK);
+    CHECK(__wasi_sock_accept(99, 0, &conn) == __WASI_ERRNO_BADF);
+    char byte;
+    __wasi_iovec_t riov = {.buf = (uint8_t *)&byte, .buf_len = 1};
+    __wasi_ciovec_t siov = {.buf = (const uint8_t *)text, .buf_len = 1};
+    __wasi_size_t moved;
+    __wasi_roflags_t roflags;
+    CHECK(__wasi_sock_recv(0, &riov, 1, 0, &moved, &roflags) == __WASI_ERRNO_NOTSOCK);
+    CHECK(__wasi_sock_send(1, &siov, 1, 0, &moved) == __WASI_ERRNO_NOTSOCK);
     CHECK(raw_proc_raise(15) == __WASI_ERRNO_NOSYS);
     CHECK(__wasi_sched_yield() == 0);
     struct pollfd bad = {.fd = 42, .events = POLLIN};
