@@ -123,10 +123,18 @@ clean:
 
 -include $(sort $(wildcard mk/*.mk))
 
+# The test targets are independent (each picks free ports and its own temporary folders), so
+# `make check` (scripts/check.sh) runs them CHECK_JOBS at a time, each target's output printed
+# whole when it ends, and closes with "check: N passed, N failed" (test targets).
+CHECK_JOBS ?= 2
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory check-run
-	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan check-san-run
+	@CHECK_JOBS=$(CHECK_JOBS) MAKE="$(MAKE)" bash scripts/check.sh
+
+.PHONY: check-list check-san-list
+check-list:
+	@echo $(CHECK_TARGETS)
+check-san-list:
+	@echo $(SAN_CHECK_TARGETS)
 
 .PHONY: check-run check-san-run
 check-run: $(CHECK_TARGETS)

@@ -23,10 +23,12 @@ bool sl_grow(void *items, size_t *cap, size_t need, size_t elem) {
 }
 
 bool sl_buf_reserve(sl_buf *b, size_t more) {
+    bool fresh = !b->data;
     if (more > SIZE_MAX - b->len - 1 || !sl_grow(&b->data, &b->cap, b->len + more + 1, 1)) {
         b->failed = true;
         return false;
     }
+    if (fresh) b->data[0] = 0; /* terminated from the start, even while empty */
     return true;
 }
 
