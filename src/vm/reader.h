@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sluice.h"
+
 typedef struct sl_reader {
     const uint8_t *base; /* start of the module: offsets are pos - base */
     const uint8_t *pos, *end;
@@ -233,6 +235,42 @@ static inline bool sl_rd_name(sl_reader *r, const uint8_t **out, uint32_t *len) 
     *out = r->pos;
     *len = n;
     r->pos += n;
+    return true;
+}
+
+/* ---- Vectors and types ------------------------------------------------------------------ */
+
+/* A vector length: each element takes at least one byte, which bounds the allocation. */
+static inline bool sl_rd_count(sl_reader *r, uint32_t *n) {
+    const uint8_t *at = r->pos;
+    if (!sl_rd_u32(r, n)) return false;
+    if (*n > sl_rd_left(r)) return sl_rd_fail_at(r, at, "length out of bounds");
+    return true;
+}
+
+static inline bool sl_is_numtype(uint8_t t) {
+    return t >= SL_F64 && t <= SL_I32;
+}
+static inline bool sl_is_reftype(uint8_t t) {
+    return t == SL_FUNCREF || t == SL_EXTERNREF;
+}
+
+static inline bool sl_rd_valtype(sl_reader *r, uint8_t *out) {
+    const uint8_t *at = r->pos;
+    uint8_t t;
+    if (!sl_rd_u8(r, &t)) return false;
+    if (sl_is_numtype(t) || sl_is_reftype(t)) {
+        *out = t;
+        return true;
+    }
+    if (t == SL_V128) return sl_rd_fail_at(r, at, "v128 (SIMD) is not supported yet");
+    return sl_rd_fail_at(r, at, "malformed value type");
+}
+
+static inline bool sl_rd_reftype(sl_reader *r, uint8_t *out) {
+    const uint8_t *at = r->pos;
+    if (!sl_rd_u8(r, out)) return false;
+    if (!sl_is_reftype(*out)) return sl_rd_fail_at(r, at, "malformed reference type");
     return true;
 }
 

@@ -1,0 +1,118 @@
+/*
+ * opcodes.c - the instruction table generated from opcodes.def, and the one routine that
+ * decodes an instruction's immediates (for decode.c, validate.c and compile.c).
+ */
+#include "vm/opcodes.h"
+
+#define SIG_COUNT(t) (SL_SIG_##t != 0 && SL_SIG_##t != SL_SIG_SPECIAL)
+#define SIG_TYPE(t)  (SL_SIG_##t == SL_SIG_SPECIAL ? 0 : SL_SIG_##t)
+const sl_opinfo sl_opinfo_table[SL_OPCODE_LIMIT] = {
+#define OPF(op, text, prefix, code, imm_, in1, in2, in3, out_)                                     \
+    [SL_OP_##op] = {.name = text,                                                                  \
+                    .imm = SL_IMM_##imm_,                                                          \
+                    .special = SL_SIG_##in1 == SL_SIG_SPECIAL,                                     \
+                    .nin = SIG_COUNT(in1) + SIG_COUNT(in2) + SIG_COUNT(in3),                       \
+                    .in = {SIG_TYPE(in1), SIG_TYPE(in2), SIG_TYPE(in3)},                           \
+                    .out = SIG_TYPE(out_)},
+#include "vm/opcodes.def"
+#undef OPF
+};
+
+static bool zero_byte(sl_reader *r) {
+    const uint8_t *at = r->pos;
+    uint8_t b;
+    if (!sl_rd_u8(r, &b)) return false;
+    if (b != 0) return sl_rd_fail_at(r, at, "zero byte expected");
+    return true;
+}
+
+/* The opcode, as an id. Ids without a line in the table are left for the caller to reject. */
+static bool read_opcode(sl_reader *r, uint32_t *id) {
+    uint8_t byte;
+    if (!sl_rd_u8(r, &byte)) return false;
+    if (byte != SL_OP_PREFIX_FC && byte != SL_OP_PREFIX_FD) {
+        *id = byte;
+        return true;
+    }
+    uint32_t sub;
+    if (!sl_rd_u32(r, &sub)) return false;
+    /* keep an FC sub-opcode out of the FD range, and any id within an unsigned int */
+    uint32_t range = byte == SL_OP_PREFIX_FC ? 0x100 : 0x200;
+    *id = sub >= range ? (uint32_t)SL_OPCODE_LIMIT : (uint32_t)SL_OPCODE_ID(byte, sub);
+    return true;
+}
+
+bool sl_read_instr(sl_reader *r, sl_instr *in) {
+    const uint8_t *at = r->pos;
+    uint32_t id;
+    if (!read_opcode(r, &id)) return false;
+    if (id >= SL_OPCODE_LIMIT || !sl_opinfo_table[id].name) {
+        if (*at == SL_OP_PREFIX_FD)
+            return sl_rd_fail_at(r, at, "SIMD instructions are not supported yet");
+        return sl_rd_fail_at(r, at, "illegal opcode");
+    }
+    const sl_opinfo *info = &sl_opinfo_table[id];
+    in->op = (uint16_t)id;
+    in->info = info;
+    uint8_t t;
+    switch ((enum sl_imm)info->imm) {
+    case SL_IMM_NONE: return true;
+    case SL_IMM_BLOCK: return sl_rd_s33(r, &in->blocktype);
+    case SL_IMM_LABEL:
+    case SL_IMM_FUNC:
+    case SL_IMM_LOCAL:
+    case SL_IMM_GLOBAL:
+    case SL_IMM_TABLE:
+    case SL_IMM_ELEM:
+    case SL_IMM_DATA: return sl_rd_u32(r, &in->a);
+    case SL_IMM_CALL_INDIRECT:
+    case SL_IMM_ELEM_TABLE:
+    case SL_IMM_TABLE_TABLE: return sl_rd_u32(r, &in->a) && sl_rd_u32(r, &in->b);
+    case SL_IMM_DATA_MEMORY: return sl_rd_u32(r, &in->a) && zero_byte(r);
+    case SL_IMM_MEMORY: return zero_byte(r);
+    case SL_IMM_MEMORY2: return zero_byte(r) && zero_byte(r);
+    case SL_IMM_BR_TABLE: {
+        uint32_t label;
+        if (!sl_rd_count(r, &in->a)) return false;
+        in->items = r->pos;
+        for (uint32_t i = 0; i <= in->a; i++)
+            if (!sl_rd_u32(r, &label)) return false;
+        return true;
+    }
+    case SL_IMM_SELECT_T:
+        if (!sl_rd_count(r, &in->a)) return false;
+        in->items = r->pos;
+        for (uint32_t i = 0; i < in->a; i++)
+            if (!sl_rd_valtype(r, &t)) return false;
+        return true;
+    case SL_IMM_REFTYPE:
+        if (!sl_rd_reftype(r, &t)) return false;
+        in->a = t;
+        return true;
+    case SL_IMM_I32: {
+        int32_t v;
+        if (!sl_rd_s32(r, &v)) return false;
+        in->bits = (uint32_t)v;
+        return true;
+    }
+    case SL_IMM_I64: {
+        int64_t v;
+        if (!sl_rd_s64(r, &v)) return false;
+        in->bits = (uint64_t)v;
+        return true;
+    }
+    case SL_IMM_F32: {
+        uint32_t v;
+        if (!sl_rd_f32(r, &v)) return false;
+        in->bits = v;
+        return true;
+    }
+    case SL_IMM_F64: return sl_rd_f64(r, &in->bits);
+    case SL_IMM_MEM1:
+    case SL_IMM_MEM2:
+    case SL_IMM_MEM4:
+    case SL_IMM_MEM8:
+    case SL_IMM_MEM16: return sl_rd_u32(r, &in->a) && sl_rd_u32(r, &in->b);
+    }
+    return sl_rd_fail_at(r, at, "illegal opcode"); /* a kind this switch forgot */
+}
