@@ -162,7 +162,7 @@ static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
 }
 
 static uint32_t emit_word(comp *c, sl_word w) {
-    if (!grow((void **)&c->code, &c->cap, sizeof *c->code, c->n + 1)) {
+    if (c->n >= c->cap && !grow((void **)&c->code, &c->cap, sizeof *c->code, c->n + 1)) {
         c->oom = true;
         return 0; /* the compile fails; index 0 keeps later patches in bounds */
     }
@@ -502,7 +502,7 @@ static void pop_cond(comp *c, cond *cd) {
         c->def_h == c->h - 1) {
         int op = c->def_op;
         if (op == SL_I_i32_eqz) cd->br = -2;
-        for (int i = 0; i < 10 && cd->br == -1; i++) {
+        for (int i = 0; i < NUM_CMP_BRANCHES && cd->br == -1; i++) {
             if (op == brs[i].cmp) cd->br = i;
             if (op == brs[i].cmp_imm) cd->br = i, cd->imm = true;
         }
@@ -631,7 +631,7 @@ static int mirror_cmp(int br) {
     case SL_I_i32_ge_u: want = SL_I_i32_le_u; break;
     default: return br; /* eq, ne */
     }
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < NUM_CMP_BRANCHES; i++)
         if (brs[i].cmp == want) return i;
     return br;
 }
@@ -644,7 +644,7 @@ static bool fuse_increment(comp *c, const cond *cd) {
         /* a plain test: `x != 0` (br_if), or `x == 0` after an eqz */
         int want = cd->br == -1 ? SL_I_i32_ne : SL_I_i32_eq;
         mirrored = *cd;
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < NUM_CMP_BRANCHES; i++)
             if (brs[i].cmp == want) mirrored.br = i;
         mirrored.imm = true;
         mirrored.b = 0;
@@ -950,7 +950,9 @@ static void compile_store(comp *c, int sop, uint64_t offset) {
 }
 
 static void compile_instr(comp *c, const sl_instr *in) {
-    uint64_t imm[2] = {in->a, in->b};
+    /* the instruction's index immediates, for the ops that take them as operands */
+#define IDX1 ((const uint64_t[]){in->a})
+#define IDX2 ((const uint64_t[]){in->a, in->b})
     uint32_t np, nr;
     switch (in->op) {
     case SL_OP_UNREACHABLE:
@@ -1015,10 +1017,10 @@ static void compile_instr(comp *c, const sl_instr *in) {
     case SL_OP_LOCAL_GET: push(c, V_LOCAL, in->a, 0); break;
     case SL_OP_LOCAL_SET: set_local(c, in->a, false); break;
     case SL_OP_LOCAL_TEE: set_local(c, in->a, true); break;
-    case SL_OP_GLOBAL_GET: produce(c, SL_I_global_get, 1, imm, 0); break;
-    case SL_OP_GLOBAL_SET: consume(c, SL_I_global_set, 1, imm, 1); break;
-    case SL_OP_TABLE_GET: produce(c, SL_I_table_get, 1, imm, 1); break;
-    case SL_OP_TABLE_SET: consume(c, SL_I_table_set, 1, imm, 2); break;
+    case SL_OP_GLOBAL_GET: produce(c, SL_I_global_get, 1, IDX1, 0); break;
+    case SL_OP_GLOBAL_SET: consume(c, SL_I_global_set, 1, IDX1, 1); break;
+    case SL_OP_TABLE_GET: produce(c, SL_I_table_get, 1, IDX1, 1); break;
+    case SL_OP_TABLE_SET: consume(c, SL_I_table_set, 1, IDX1, 2); break;
     case SL_OP_MEMORY_SIZE: produce(c, SL_I_memory_size, 0, NULL, 0); break;
     case SL_OP_MEMORY_GROW: produce(c, SL_I_memory_grow, 0, NULL, 1); break;
     case SL_OP_I32_CONST:
@@ -1027,21 +1029,19 @@ static void compile_instr(comp *c, const sl_instr *in) {
     case SL_OP_F64_CONST: push(c, V_CONST, 0, in->bits); break;
     case SL_OP_REF_NULL: push(c, V_CONST, 0, 0); break;
     case SL_OP_REF_IS_NULL: unop(c, SL_I_ref_is_null); break;
-    case SL_OP_REF_FUNC: produce(c, SL_I_ref_func, 1, imm, 0); break;
-    case SL_OP_MEMORY_INIT: consume(c, SL_I_memory_init, 1, imm, 3); break;
-    case SL_OP_DATA_DROP: consume(c, SL_I_data_drop, 1, imm, 0); break;
+    case SL_OP_REF_FUNC: produce(c, SL_I_ref_func, 1, IDX1, 0); break;
+    case SL_OP_MEMORY_INIT: consume(c, SL_I_memory_init, 1, IDX1, 3); break;
+    case SL_OP_DATA_DROP: consume(c, SL_I_data_drop, 1, IDX1, 0); break;
     case SL_OP_MEMORY_COPY: consume(c, SL_I_memory_copy, 0, NULL, 3); break;
     case SL_OP_MEMORY_FILL: consume(c, SL_I_memory_fill, 0, NULL, 3); break;
-    case SL_OP_TABLE_INIT:
-        imm[0] = in->b; /* table */
-        imm[1] = in->a; /* elem */
-        consume(c, SL_I_table_init, 2, imm, 3);
+    case SL_OP_TABLE_INIT: /* the op takes the table first */
+        consume(c, SL_I_table_init, 2, (const uint64_t[]){in->b, in->a}, 3);
         break;
-    case SL_OP_ELEM_DROP: consume(c, SL_I_elem_drop, 1, imm, 0); break;
-    case SL_OP_TABLE_COPY: consume(c, SL_I_table_copy, 2, imm, 3); break;
-    case SL_OP_TABLE_GROW: produce(c, SL_I_table_grow, 1, imm, 2); break;
-    case SL_OP_TABLE_SIZE: produce(c, SL_I_table_size, 1, imm, 0); break;
-    case SL_OP_TABLE_FILL: consume(c, SL_I_table_fill, 1, imm, 3); break;
+    case SL_OP_ELEM_DROP: consume(c, SL_I_elem_drop, 1, IDX1, 0); break;
+    case SL_OP_TABLE_COPY: consume(c, SL_I_table_copy, 2, IDX2, 3); break;
+    case SL_OP_TABLE_GROW: produce(c, SL_I_table_grow, 1, IDX1, 2); break;
+    case SL_OP_TABLE_SIZE: produce(c, SL_I_table_size, 1, IDX1, 0); break;
+    case SL_OP_TABLE_FILL: consume(c, SL_I_table_fill, 1, IDX1, 3); break;
     /* Same bits, other type: the slot already holds the result. */
     case SL_OP_I32_WRAP_I64:
     case SL_OP_I32_REINTERPRET_F32:
@@ -1065,6 +1065,8 @@ static void compile_instr(comp *c, const sl_instr *in) {
     }
     }
 }
+#undef IDX1
+#undef IDX2
 
 static sl_status compile_body(comp *c, uint32_t fidx, sl_code *out, sl_error *err) {
     const sl_module *m = c->m;

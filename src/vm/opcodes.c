@@ -1,6 +1,6 @@
 /*
  * opcodes.c - the instruction table generated from opcodes.def, and the one routine that
- * decodes an instruction's immediates (for decode.c, validate.c and compile.c).
+ * reads an instruction with its immediates (for decode.c, validate.c and compile.c).
  */
 #include "vm/opcodes.h"
 
@@ -18,6 +18,9 @@ const sl_opinfo sl_opinfo_table[SL_OPCODE_LIMIT] = {
 #undef OPF
 };
 
+/* Byte opcodes index the table directly. */
+_Static_assert(SL_OPCODE_LIMIT > 0xFF, "opcodes.def has prefixed instructions");
+
 static bool zero_byte(sl_reader *r) {
     const uint8_t *at = r->pos;
     uint8_t b;
@@ -26,36 +29,31 @@ static bool zero_byte(sl_reader *r) {
     return true;
 }
 
-/* The opcode, as an id. Ids without a line in the table are left for the caller to reject. */
-static bool read_opcode(sl_reader *r, uint32_t *id) {
-    uint8_t byte;
-    if (!sl_rd_u8(r, &byte)) return false;
-    if (byte != SL_OP_PREFIX_FC && byte != SL_OP_PREFIX_FD) {
-        *id = byte;
-        return true;
-    }
-    uint32_t sub;
-    if (!sl_rd_u32(r, &sub)) return false;
-    /* keep an FC sub-opcode out of the FD range, and any id within an unsigned int */
-    uint32_t range = byte == SL_OP_PREFIX_FC ? 0x100 : 0x200;
-    *id = sub >= range ? (uint32_t)SL_OPCODE_LIMIT : (uint32_t)SL_OPCODE_ID(byte, sub);
-    return true;
+static bool illegal(sl_reader *r, const uint8_t *at) {
+    if (*at == SL_OP_PREFIX_FD)
+        return sl_rd_fail_at(r, at, "SIMD instructions are not supported yet");
+    return sl_rd_fail_at(r, at, "illegal opcode");
 }
 
 bool sl_read_instr(sl_reader *r, sl_instr *in) {
     const uint8_t *at = r->pos;
-    uint32_t id;
-    if (!read_opcode(r, &id)) return false;
-    if (id >= SL_OPCODE_LIMIT || !sl_opinfo_table[id].name) {
-        if (*at == SL_OP_PREFIX_FD)
-            return sl_rd_fail_at(r, at, "SIMD instructions are not supported yet");
-        return sl_rd_fail_at(r, at, "illegal opcode");
+    uint8_t byte;
+    if (!sl_rd_u8(r, &byte)) return false;
+    uint32_t id = byte;
+    if (byte == SL_OP_PREFIX_FC || byte == SL_OP_PREFIX_FD) {
+        uint32_t sub;
+        if (!sl_rd_u32(r, &sub)) return false;
+        /* an FC sub-opcode must not reach into the FD range */
+        if (sub >= (byte == SL_OP_PREFIX_FC ? 0x100u : 0x200u)) return illegal(r, at);
+        id = SL_OPCODE_ID(byte, sub);
+        if (id >= SL_OPCODE_LIMIT) return illegal(r, at);
     }
     const sl_opinfo *info = &sl_opinfo_table[id];
     in->op = (uint16_t)id;
     in->info = info;
     uint8_t t;
     switch ((enum sl_imm)info->imm) {
+    case SL_IMM_ILLEGAL: return illegal(r, at);
     case SL_IMM_NONE: return true;
     case SL_IMM_BLOCK: return sl_rd_s33(r, &in->blocktype);
     case SL_IMM_LABEL:
@@ -114,5 +112,5 @@ bool sl_read_instr(sl_reader *r, sl_instr *in) {
     case SL_IMM_MEM8:
     case SL_IMM_MEM16: return sl_rd_u32(r, &in->a) && sl_rd_u32(r, &in->b);
     }
-    return sl_rd_fail_at(r, at, "illegal opcode"); /* a kind this switch forgot */
+    return illegal(r, at); /* a kind this switch forgot */
 }

@@ -41,6 +41,7 @@ union sl_opcode_bound {
 /* What follows an opcode (the IMM column). The memargs are ordered by their natural
  * alignment, 2**(kind - SL_IMM_MEM1) bytes: the largest alignment the validator accepts. */
 enum sl_imm {
+    SL_IMM_ILLEGAL, /* no instruction has this id: the zero of sl_opinfo_table's gaps */
     SL_IMM_NONE,
     SL_IMM_BLOCK,         /* block type: s33 (-0x40 empty, negative a value type, else a type) */
     SL_IMM_LABEL,         /* u32 label depth */
@@ -111,7 +112,8 @@ typedef struct sl_instr {
 
 /* Read one instruction, its opcode and every immediate, checking only the encoding: an
  * unknown opcode, a bad LEB128, a non-zero reserved byte, an unknown value type or the end
- * of the code fail with the reader's error (at the opcode for an unknown one). */
+ * of the code fail with the reader's error (at the opcode for an unknown one). Only the
+ * fields of the instruction's immediate kind are set. */
 bool sl_read_instr(sl_reader *r, sl_instr *in);
 
 #endif

@@ -3,9 +3,11 @@
  *
  * Module-level rules first (limits, indices, constant expressions, exports, start), then
  * every function body with the operand-stack + control-stack algorithm of the spec's
- * appendix. The instructions of a body are decoded here for the first time, so the few
- * structural errors found on the way (unknown opcodes, non-zero reserved bytes, missing data
- * count section) are reported as SL_ERR_MALFORMED; everything else is SL_ERR_INVALID.
+ * appendix. Instructions are read with sl_read_instr (opcodes.c); an instruction with a fixed
+ * signature is typed from its line of opcodes.def, the others (OPS lines) by check_special.
+ * The decoder already checked the encoding, so the few structural errors found here (an
+ * invalid block type, `else` without `if`, a missing data count section) are reported as
+ * SL_ERR_MALFORMED; everything else is SL_ERR_INVALID.
  *
  * Constant expressions are checked with the same machinery in a restricted mode, re-reading
  * them from the module bytes at sl_constexpr.offset.
@@ -127,7 +129,7 @@ static bool reserve(val *v, void **arr, uint32_t *cap, uint32_t need, size_t siz
     return true;
 }
 
-static bool push(val *v, uint8_t t) {
+static bool push_slow(val *v, uint8_t t) {
     if (v->nvals >= MAX_STACK) {
         v->status = SL_ERR_LIMIT;
         sl_fail(v->err, SL_ERR_LIMIT, v->instr - v->m->bytes,
@@ -136,6 +138,14 @@ static bool push(val *v, uint8_t t) {
         return false;
     }
     if (!reserve(v, (void **)&v->vals, &v->capvals, v->nvals + 1, 1)) return false;
+    v->vals[v->nvals++] = t;
+    return true;
+}
+
+/* Most pushes fit in the array: one compare. The limit still holds, as push_slow grows the
+ * array only below MAX_STACK and its sizes (64 doubled) reach MAX_STACK exactly. */
+static inline bool push(val *v, uint8_t t) {
+    if (v->nvals >= v->capvals) return push_slow(v, t);
     v->vals[v->nvals++] = t;
     return true;
 }
@@ -358,7 +368,7 @@ static bool check_constexpr_op(val *v, uint16_t op) {
 /* The instructions of OPS lines: typed by what the module, the locals or the operands say. */
 static bool check_special(val *v, const sl_instr *in, bool *done) {
     sl_module *m = v->m;
-    uint32_t a = in->a, b = in->b, np = 0, nr = 0;
+    uint32_t np = 0, nr = 0;
     const uint8_t *params = NULL, *results = NULL;
     uint8_t t1, t2;
     switch (in->op) {
@@ -395,9 +405,9 @@ static bool check_special(val *v, const sl_instr *in, bool *done) {
     }
     case SL_OP_BR:
     case SL_OP_BR_IF: {
-        if (a >= v->nctrls) return invalid(v, "unknown label %u", a);
+        if (in->a >= v->nctrls) return invalid(v, "unknown label %u", in->a);
         if (in->op == SL_OP_BR_IF && !pop(v, SL_I32, NULL)) return false;
-        label_types(&v->ctrls[v->nctrls - 1 - a], &nr, &results);
+        label_types(&v->ctrls[v->nctrls - 1 - in->a], &nr, &results);
         if (!pop_n(v, nr, results)) return false;
         if (in->op == SL_OP_BR) {
             set_unreachable(v);
@@ -413,17 +423,17 @@ static bool check_special(val *v, const sl_instr *in, bool *done) {
         return true;
     }
     case SL_OP_CALL: {
-        if (a >= m->nfuncs) return invalid(v, "unknown function %u", a);
-        const sl_functype *ft = sl_module_functype(m, a);
+        if (in->a >= m->nfuncs) return invalid(v, "unknown function %u", in->a);
+        const sl_functype *ft = sl_module_functype(m, in->a);
         return pop_n(v, ft->nparams, ft->types) && push_n(v, ft->nresults, ft->types + ft->nparams);
     }
     case SL_OP_CALL_INDIRECT: {
-        if (!need_table(v, b)) return false;
-        if (a >= m->ntypes) return invalid(v, "unknown type %u", a);
-        if (m->tables[b].elem != SL_FUNCREF)
+        if (!need_table(v, in->b)) return false;
+        if (in->a >= m->ntypes) return invalid(v, "unknown type %u", in->a);
+        if (m->tables[in->b].elem != SL_FUNCREF)
             return invalid(v, "type mismatch: call_indirect through %s table %u",
-                           type_name(m->tables[b].elem), b);
-        const sl_functype *ft = &m->types[a].ft;
+                           type_name(m->tables[in->b].elem), in->b);
+        const sl_functype *ft = &m->types[in->a].ft;
         return pop(v, SL_I32, NULL) && pop_n(v, ft->nparams, ft->types) &&
                push_n(v, ft->nresults, ft->types + ft->nparams);
     }
@@ -437,14 +447,14 @@ static bool check_special(val *v, const sl_instr *in, bool *done) {
                            type_name(t1));
         return push(v, t1 == T_ANY ? t2 : t1);
     case SL_OP_SELECT_T:
-        if (a != 1) return invalid(v, "invalid result arity: select must have one type");
+        if (in->a != 1) return invalid(v, "invalid result arity: select must have one type");
         t1 = in->items[0]; /* the reader checked it is a value type */
         return pop(v, SL_I32, NULL) && pop(v, t1, NULL) && pop(v, t1, NULL) && push(v, t1);
     case SL_OP_LOCAL_GET:
     case SL_OP_LOCAL_SET:
     case SL_OP_LOCAL_TEE:
-        if (a >= v->nlocals) return invalid(v, "unknown local %u", a);
-        t1 = v->locals[a];
+        if (in->a >= v->nlocals) return invalid(v, "unknown local %u", in->a);
+        t1 = v->locals[in->a];
         if (in->op == SL_OP_LOCAL_GET) return push(v, t1);
         if (!pop(v, t1, NULL)) return false;
         return in->op == SL_OP_LOCAL_SET || push(v, t1);
@@ -452,21 +462,21 @@ static bool check_special(val *v, const sl_instr *in, bool *done) {
     case SL_OP_GLOBAL_SET:
         if (v->constexpr_mode) {
             /* constant expressions only see imported, immutable globals */
-            if (a >= m->nimported_globals) return invalid(v, "unknown global %u", a);
-            if (m->globals[a].type.mut) return invalid(v, "constant expression required");
+            if (in->a >= m->nimported_globals) return invalid(v, "unknown global %u", in->a);
+            if (m->globals[in->a].type.mut) return invalid(v, "constant expression required");
         }
-        if (a >= m->nglobals) return invalid(v, "unknown global %u", a);
-        t1 = m->globals[a].type.type;
+        if (in->a >= m->nglobals) return invalid(v, "unknown global %u", in->a);
+        t1 = m->globals[in->a].type.type;
         if (in->op == SL_OP_GLOBAL_GET) return push(v, t1);
-        if (!m->globals[a].type.mut) return invalid(v, "global is immutable: global %u", a);
+        if (!m->globals[in->a].type.mut) return invalid(v, "global is immutable: global %u", in->a);
         return pop(v, t1, NULL);
     case SL_OP_TABLE_GET:
-        if (!need_table(v, a)) return false;
-        return pop(v, SL_I32, NULL) && push(v, m->tables[a].elem);
+        if (!need_table(v, in->a)) return false;
+        return pop(v, SL_I32, NULL) && push(v, m->tables[in->a].elem);
     case SL_OP_TABLE_SET:
-        if (!need_table(v, a)) return false;
-        return pop(v, m->tables[a].elem, NULL) && pop(v, SL_I32, NULL);
-    case SL_OP_REF_NULL: return push(v, (uint8_t)a);
+        if (!need_table(v, in->a)) return false;
+        return pop(v, m->tables[in->a].elem, NULL) && pop(v, SL_I32, NULL);
+    case SL_OP_REF_NULL: return push(v, (uint8_t)in->a);
     case SL_OP_REF_IS_NULL:
         if (!pop(v, T_ANY, &t1)) return false;
         if (!is_ref(t1))
@@ -474,29 +484,31 @@ static bool check_special(val *v, const sl_instr *in, bool *done) {
                            type_name(t1));
         return push(v, SL_I32);
     case SL_OP_REF_FUNC:
-        if (a >= m->nfuncs) return invalid(v, "unknown function %u", a);
-        if (!v->constexpr_mode && !sl_func_declared(m, a))
-            return invalid(v, "undeclared function reference %u", a);
+        if (in->a >= m->nfuncs) return invalid(v, "unknown function %u", in->a);
+        if (!v->constexpr_mode && !sl_func_declared(m, in->a))
+            return invalid(v, "undeclared function reference %u", in->a);
         return push(v, SL_FUNCREF);
     case SL_OP_TABLE_INIT:
-        if (!need_table(v, b) || !need_elem(v, a)) return false;
-        if (m->elems[a].type != m->tables[b].elem)
+        if (!need_table(v, in->b) || !need_elem(v, in->a)) return false;
+        if (m->elems[in->a].type != m->tables[in->b].elem)
             return invalid(v, "type mismatch: table.init of %s segment %u into %s table %u",
-                           type_name(m->elems[a].type), a, type_name(m->tables[b].elem), b);
+                           type_name(m->elems[in->a].type), in->a, type_name(m->tables[in->b].elem),
+                           in->b);
         return pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL);
     case SL_OP_TABLE_COPY:
-        if (!need_table(v, a) || !need_table(v, b)) return false;
-        if (m->tables[a].elem != m->tables[b].elem)
+        if (!need_table(v, in->a) || !need_table(v, in->b)) return false;
+        if (m->tables[in->a].elem != m->tables[in->b].elem)
             return invalid(v, "type mismatch: table.copy from %s table %u to %s table %u",
-                           type_name(m->tables[b].elem), b, type_name(m->tables[a].elem), a);
+                           type_name(m->tables[in->b].elem), in->b,
+                           type_name(m->tables[in->a].elem), in->a);
         return pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL);
     case SL_OP_TABLE_GROW:
-        return need_table(v, a) && pop(v, SL_I32, NULL) && pop(v, m->tables[a].elem, NULL) &&
-               push(v, SL_I32);
-    case SL_OP_TABLE_SIZE: return need_table(v, a) && push(v, SL_I32);
+        return need_table(v, in->a) && pop(v, SL_I32, NULL) &&
+               pop(v, m->tables[in->a].elem, NULL) && push(v, SL_I32);
+    case SL_OP_TABLE_SIZE: return need_table(v, in->a) && push(v, SL_I32);
     case SL_OP_TABLE_FILL:
-        return need_table(v, a) && pop(v, SL_I32, NULL) && pop(v, m->tables[a].elem, NULL) &&
-               pop(v, SL_I32, NULL);
+        return need_table(v, in->a) && pop(v, SL_I32, NULL) &&
+               pop(v, m->tables[in->a].elem, NULL) && pop(v, SL_I32, NULL);
     }
     /* an OPS line of opcodes.def without a case here */
     return malformed(v, "illegal opcode");
