@@ -244,7 +244,8 @@ static uint64_t off(const comp *c, uint32_t height) {
 }
 
 static void push(comp *c, uint8_t kind, uint32_t local, uint64_t val) {
-    if (!grow((void **)&c->stack, &c->stackcap, sizeof *c->stack, c->h + 1)) {
+    if (c->h >= c->stackcap &&
+        !grow((void **)&c->stack, &c->stackcap, sizeof *c->stack, c->h + 1)) {
         c->oom = true;
         return;
     }

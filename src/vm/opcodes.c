@@ -51,8 +51,12 @@ bool sl_read_instr(sl_reader *r, sl_instr *in) {
     const sl_opinfo *info = &sl_opinfo_table[id];
     in->op = (uint16_t)id;
     in->info = info;
-    uint8_t t;
-    switch ((enum sl_imm)info->imm) {
+    /* the usual instructions first, without a switch's jump: none, one index, a memarg */
+    uint8_t kind = info->imm, t;
+    if (kind == SL_IMM_NONE) return true;
+    if (kind >= SL_IMM_LOCAL && kind <= SL_IMM_DATA) return sl_rd_u32(r, &in->a);
+    if (sl_imm_is_memarg(kind)) return sl_rd_u32(r, &in->a) && sl_rd_u32(r, &in->b);
+    switch ((enum sl_imm)kind) {
     case SL_IMM_ILLEGAL: return illegal(r, at);
     case SL_IMM_NONE: return true;
     case SL_IMM_BLOCK: return sl_rd_s33(r, &in->blocktype);

@@ -38,37 +38,39 @@ union sl_opcode_bound {
 };
 #define SL_OPCODE_LIMIT sizeof(union sl_opcode_bound)
 
-/* What follows an opcode (the IMM column). The memargs are ordered by their natural
- * alignment, 2**(kind - SL_IMM_MEM1) bytes: the largest alignment the validator accepts. */
+/* What follows an opcode (the IMM column). A memarg's natural alignment, the largest the
+ * validator accepts, is 2**(kind - SL_IMM_MEM1) bytes. */
 enum sl_imm {
     SL_IMM_ILLEGAL, /* no instruction has this id: the zero of sl_opinfo_table's gaps */
     SL_IMM_NONE,
+    /* one u32 index; the most frequent kinds are contiguous so sl_read_instr tests ranges */
+    SL_IMM_LOCAL,
+    SL_IMM_GLOBAL,
+    SL_IMM_LABEL, /* a label depth */
+    SL_IMM_FUNC,
+    SL_IMM_TABLE,
+    SL_IMM_ELEM, /* an elem segment */
+    SL_IMM_DATA, /* a data segment */
+    /* memarg (u32 alignment exponent, u32 offset), by natural alignment: 2**(kind - MEM1) */
+    SL_IMM_MEM1,
+    SL_IMM_MEM2,
+    SL_IMM_MEM4,
+    SL_IMM_MEM8,
+    SL_IMM_MEM16,         /* v128 accesses */
+    SL_IMM_I32,           /* s32 LEB128 */
+    SL_IMM_I64,           /* s64 LEB128 */
+    SL_IMM_F32,           /* 4 bytes */
+    SL_IMM_F64,           /* 8 bytes */
     SL_IMM_BLOCK,         /* block type: s33 (-0x40 empty, negative a value type, else a type) */
-    SL_IMM_LABEL,         /* u32 label depth */
     SL_IMM_BR_TABLE,      /* vector of u32 labels, then the default label */
-    SL_IMM_FUNC,          /* u32 function index */
     SL_IMM_CALL_INDIRECT, /* u32 type index, u32 table index */
-    SL_IMM_LOCAL,         /* u32 local index */
-    SL_IMM_GLOBAL,        /* u32 global index */
-    SL_IMM_TABLE,         /* u32 table index */
     SL_IMM_ELEM_TABLE,    /* u32 elem segment, u32 table (table.init) */
     SL_IMM_TABLE_TABLE,   /* u32 destination table, u32 source table (table.copy) */
-    SL_IMM_ELEM,          /* u32 elem segment index */
-    SL_IMM_DATA,          /* u32 data segment index */
     SL_IMM_DATA_MEMORY,   /* u32 data segment index, memory index (memory.init) */
     SL_IMM_MEMORY,        /* memory index (a zero byte in Wasm 2.0) */
     SL_IMM_MEMORY2,       /* destination and source memory (memory.copy) */
     SL_IMM_SELECT_T,      /* vector of value types */
     SL_IMM_REFTYPE,       /* one reference type byte */
-    SL_IMM_I32,           /* s32 LEB128 */
-    SL_IMM_I64,           /* s64 LEB128 */
-    SL_IMM_F32,           /* 4 bytes */
-    SL_IMM_F64,           /* 8 bytes */
-    SL_IMM_MEM1,          /* memarg (u32 alignment exponent, u32 offset) of a 1-byte access */
-    SL_IMM_MEM2,
-    SL_IMM_MEM4,
-    SL_IMM_MEM8,
-    SL_IMM_MEM16, /* v128 accesses */
 };
 
 static inline bool sl_imm_is_memarg(uint8_t imm) {

@@ -103,7 +103,8 @@ static inline bool sl_rd_uleb(sl_reader *r, unsigned bits, uint64_t *out) {
     const uint8_t *start = r->pos;
     /* most immediates are one byte: no loop, and no limits to check for bits >= 7 */
     if (bits >= 7 && start < r->end && !(*start & 0x80)) {
-        *out = *r->pos++;
+        *out = *start;
+        r->pos = start + 1;
         return true;
     }
     unsigned maxbytes = (bits + 6) / 7;
@@ -134,7 +135,8 @@ static inline bool sl_rd_uleb(sl_reader *r, unsigned bits, uint64_t *out) {
 static inline bool sl_rd_sleb(sl_reader *r, unsigned bits, int64_t *out) {
     const uint8_t *start = r->pos;
     if (bits >= 7 && start < r->end && !(*start & 0x80)) { /* one byte, as in sl_rd_uleb */
-        *out = (int64_t)((uint64_t)*r->pos++ << 57) >> 57;
+        *out = (int64_t)((uint64_t)*start << 57) >> 57;
+        r->pos = start + 1;
         return true;
     }
     unsigned maxbytes = (bits + 6) / 7;
