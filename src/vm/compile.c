@@ -99,18 +99,19 @@ static brinfo brs[NUM_CMP_BRANCHES];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void build_tables(void) {
+    int16_t imm_variant[SL_NUM_OPS] = {0}; /* 0: none (op 0 has no _imm variant) */
+#define N_I(name) imm_variant[SL_I_##name] = SL_I_##name##_imm;
+    SL_IMM_OPS(N_I)
 #define OPF(name, text, prefix, code, imm, in1, in2, in3, out)
 #define OPS(name, text, prefix, code, imm)
 #define OPL(name, text, prefix, code, imm, in1, in2, in3, out, op)                                 \
-    numtab[SL_OP_##name] = (numinfo){SL_I_##op, -1, sl_opinfo_table[SL_OP_##name].nin};
+    numtab[SL_OP_##name] =                                                                         \
+        (numinfo){SL_I_##op, imm_variant[SL_I_##op] ? imm_variant[SL_I_##op] : -1,                 \
+                  sl_opinfo_table[SL_OP_##name].nin};
 #include "vm/opcodes.def"
 #undef OPF
 #undef OPS
 #undef OPL
-#define N_I(name)                                                                                  \
-    for (size_t c = 0; c < SL_OPCODE_LIMIT; c++)                                                   \
-        if (numtab[c].arity == 2 && numtab[c].op == SL_I_##name) numtab[c].imm = SL_I_##name##_imm;
-    SL_IMM_OPS(N_I)
 #define F_LD(name, memop, T, op)                                                                   \
     fuse[SL_I_##name].ld = SL_I_##name##_ld, fuse[SL_I_##name].ld_mem = SL_I_##memop;
 #define F_ST(name, memop, T, op)                                                                   \
@@ -161,7 +162,7 @@ static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     return true;
 }
 
-static uint32_t emit_word(comp *c, sl_word w) {
+static inline uint32_t emit_word(comp *c, sl_word w) {
     if (c->n >= c->cap && !grow((void **)&c->code, &c->cap, sizeof *c->code, c->n + 1)) {
         c->oom = true;
         return 0; /* the compile fails; index 0 keeps later patches in bounds */
