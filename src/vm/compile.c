@@ -68,10 +68,10 @@ typedef struct comp {
 
 /* ---- tables derived from ops.h ---------------------------------------------------------- */
 
-/* What an OPL line of opcodes.def lowers its instruction to. */
+/* What an OPL line of opcodes.def lowers its instruction to (all zero for the others). */
 typedef struct numinfo {
     int16_t op, imm; /* internal op, and its immediate variant or -1 */
-    uint8_t arity;   /* operands; 0 = no OPL line (the instruction is compiled by hand) */
+    uint8_t arity;   /* operands popped */
 } numinfo;
 
 typedef struct brinfo {
@@ -1023,8 +1023,6 @@ static void compile_instr(comp *c, const sl_instr *in) {
     case SL_OP_GLOBAL_SET: consume(c, SL_I_global_set, 1, IDX1, 1); break;
     case SL_OP_TABLE_GET: produce(c, SL_I_table_get, 1, IDX1, 1); break;
     case SL_OP_TABLE_SET: consume(c, SL_I_table_set, 1, IDX1, 2); break;
-    case SL_OP_MEMORY_SIZE: produce(c, SL_I_memory_size, 0, NULL, 0); break;
-    case SL_OP_MEMORY_GROW: produce(c, SL_I_memory_grow, 0, NULL, 1); break;
     case SL_OP_I32_CONST:
     case SL_OP_I64_CONST:
     case SL_OP_F32_CONST:
@@ -1032,14 +1030,9 @@ static void compile_instr(comp *c, const sl_instr *in) {
     case SL_OP_REF_NULL: push(c, V_CONST, 0, 0); break;
     case SL_OP_REF_IS_NULL: unop(c, SL_I_ref_is_null); break;
     case SL_OP_REF_FUNC: produce(c, SL_I_ref_func, 1, IDX1, 0); break;
-    case SL_OP_MEMORY_INIT: consume(c, SL_I_memory_init, 1, IDX1, 3); break;
-    case SL_OP_DATA_DROP: consume(c, SL_I_data_drop, 1, IDX1, 0); break;
-    case SL_OP_MEMORY_COPY: consume(c, SL_I_memory_copy, 0, NULL, 3); break;
-    case SL_OP_MEMORY_FILL: consume(c, SL_I_memory_fill, 0, NULL, 3); break;
     case SL_OP_TABLE_INIT: /* the op takes the table first */
         consume(c, SL_I_table_init, 2, (const uint64_t[]){in->b, in->a}, 3);
         break;
-    case SL_OP_ELEM_DROP: consume(c, SL_I_elem_drop, 1, IDX1, 0); break;
     case SL_OP_TABLE_COPY: consume(c, SL_I_table_copy, 2, IDX2, 3); break;
     case SL_OP_TABLE_GROW: produce(c, SL_I_table_grow, 1, IDX1, 2); break;
     case SL_OP_TABLE_SIZE: produce(c, SL_I_table_size, 1, IDX1, 0); break;
@@ -1050,14 +1043,22 @@ static void compile_instr(comp *c, const sl_instr *in) {
     case SL_OP_I64_REINTERPRET_F64:
     case SL_OP_F32_REINTERPRET_I32:
     case SL_OP_F64_REINTERPRET_I64: break;
-    default: {
+    default: { /* an OPL line of opcodes.def */
         const numinfo *l = &numtab[in->op];
-        if (sl_imm_is_memarg(in->info->imm)) {
+        uint8_t kind = in->info->imm;
+        if (sl_imm_is_memarg(kind)) {
             /* the alignment (in->a) is a hint only */
             if (in->info->out)
                 compile_load(c, l->op, in->b);
             else
                 compile_store(c, l->op, in->b);
+        } else if (kind != SL_IMM_NONE) {
+            /* bulk memory: a segment index is an operand, the memory (always 0) is not */
+            bool segment = kind == SL_IMM_DATA || kind == SL_IMM_DATA_MEMORY || kind == SL_IMM_ELEM;
+            if (in->info->out)
+                produce(c, l->op, segment, IDX1, l->arity);
+            else
+                consume(c, l->op, segment, IDX1, l->arity);
         } else if (l->arity == 1) {
             unop(c, l->op);
         } else if (l->arity == 2) {
