@@ -43,8 +43,10 @@ bool sl_read_instr(sl_reader *r, sl_instr *in) {
     if (byte == SL_OP_PREFIX_FC || byte == SL_OP_PREFIX_FD) {
         uint32_t sub;
         if (!sl_rd_u32(r, &sub)) return false;
-        /* an FC sub-opcode must not reach into the FD range */
-        if (sub >= (byte == SL_OP_PREFIX_FC ? 0x100u : 0x200u)) return illegal(r, at);
+        /* an FC sub-opcode must not reach into the FD range, nor any id overflow */
+        uint32_t range =
+            byte == SL_OP_PREFIX_FC ? SL_OPCODE_FD_BASE - SL_OPCODE_FC_BASE : SL_OPCODE_LIMIT;
+        if (sub >= range) return illegal(r, at);
         id = SL_OPCODE_ID(byte, sub);
         if (id >= SL_OPCODE_LIMIT) return illegal(r, at);
     }

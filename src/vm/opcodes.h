@@ -20,8 +20,13 @@
 #define SL_OP_PREFIX_FC 0xFC
 #define SL_OP_PREFIX_FD 0xFD
 
+/* Where each prefix's ids start: FC sub-opcodes stay below 0x100, FD ones go beyond. */
+#define SL_OPCODE_FC_BASE 0x100
+#define SL_OPCODE_FD_BASE 0x200
 #define SL_OPCODE_ID(prefix, code)                                                                 \
-    ((prefix) == 0 ? (code) : (prefix) == SL_OP_PREFIX_FC ? 0x100 + (code) : 0x200 + (code))
+    ((prefix) == 0                 ? (code)                                                        \
+     : (prefix) == SL_OP_PREFIX_FC ? SL_OPCODE_FC_BASE + (code)                                    \
+                                   : SL_OPCODE_FD_BASE + (code))
 
 enum sl_opcode {
 #define OPF(name, text, prefix, code, ...) SL_OP_##name = SL_OPCODE_ID(prefix, code),

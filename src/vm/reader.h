@@ -7,8 +7,8 @@
  * reader keep failing, so a caller may chain several reads and test once.
  *
  * The sl_rd_fast_* functions read from a bare pointer without any checks. They are for code
- * that the validator already accepted (the compiler re-reading immediates), where the
- * encoding is known to be well-formed and in bounds.
+ * that the validator already accepted (a br_table's labels, read again after sl_read_instr
+ * checked them), where the encoding is known to be well-formed and in bounds.
  */
 #ifndef SL_READER_H
 #define SL_READER_H
@@ -319,25 +319,8 @@ static inline int64_t sl_rd_fast_sleb(const uint8_t **p) {
 static inline int32_t sl_rd_fast_s32(const uint8_t **p) {
     return (int32_t)sl_rd_fast_sleb(p);
 }
-static inline int64_t sl_rd_fast_s33(const uint8_t **p) {
-    return sl_rd_fast_sleb(p);
-}
 static inline int64_t sl_rd_fast_s64(const uint8_t **p) {
     return sl_rd_fast_sleb(p);
-}
-
-static inline uint32_t sl_rd_fast_f32(const uint8_t **p) {
-    uint32_t v;
-    memcpy(&v, *p, 4);
-    *p += 4;
-    return v;
-}
-
-static inline uint64_t sl_rd_fast_f64(const uint8_t **p) {
-    uint64_t v;
-    memcpy(&v, *p, 8);
-    *p += 8;
-    return v;
 }
 
 #endif
