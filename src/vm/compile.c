@@ -68,9 +68,10 @@ typedef struct comp {
 
 /* ---- tables derived from ops.h ---------------------------------------------------------- */
 
+/* What an OPL line of opcodes.def lowers its instruction to (all zero for the others). */
 typedef struct numinfo {
     int16_t op, imm; /* internal op, and its immediate variant or -1 */
-    uint8_t arity;   /* 0 = not a numeric op */
+    uint8_t arity;   /* operands popped */
 } numinfo;
 
 typedef struct brinfo {
@@ -87,23 +88,30 @@ typedef struct fuseinfo {
     int ld, ld_mem, st, st_mem;
 } fuseinfo;
 
-static numinfo numtab[0x108];
-static int indexed[SL_NUM_OPS]; /* a load's indexed form (guarded), or 0 */
+#define B_COUNT(name, inv) +1
+enum { NUM_CMP_BRANCHES = 0 SL_CMP_BRANCHES(B_COUNT) };
+#undef B_COUNT
+
+static numinfo numtab[SL_OPCODE_LIMIT]; /* by Wasm opcode id */
+static int indexed[SL_NUM_OPS];         /* a load's indexed form (guarded), or 0 */
 static fuseinfo fuse[SL_NUM_OPS];
-static int memtab[0x3F - 0x28];
-static brinfo brs[10];
+static brinfo brs[NUM_CMP_BRANCHES];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void build_tables(void) {
-#define N_U(code, name) numtab[code] = (numinfo){SL_I_##name, -1, 1};
-#define N_B(code, name) numtab[code] = (numinfo){SL_I_##name, -1, 2};
-    SL_NUMERIC_OPS(N_U, N_B)
-#define N_I(name)                                                                                  \
-    for (int c = 0; c < 0x108; c++)                                                                \
-        if (numtab[c].arity == 2 && numtab[c].op == SL_I_##name) numtab[c].imm = SL_I_##name##_imm;
+    int16_t imm_variant[SL_NUM_OPS] = {0}; /* 0: none (op 0 has no _imm variant) */
+#define N_I(name) imm_variant[SL_I_##name] = SL_I_##name##_imm;
     SL_IMM_OPS(N_I)
-#define M_OP(code, name) memtab[code - 0x28] = SL_I_##name;
-    SL_MEMORY_OPS(M_OP, M_OP)
+#define OPF(name, text, prefix, code, imm, in1, in2, in3, out)
+#define OPS(name, text, prefix, code, imm)
+#define OPL(name, text, prefix, code, imm, in1, in2, in3, out, op)                                 \
+    numtab[SL_OP_##name] =                                                                         \
+        (numinfo){SL_I_##op, imm_variant[SL_I_##op] ? imm_variant[SL_I_##op] : -1,                 \
+                  sl_opinfo_table[SL_OP_##name].nin};
+#include "vm/opcodes.def"
+#undef OPF
+#undef OPS
+#undef OPL
 #define F_LD(name, memop, T, op)                                                                   \
     fuse[SL_I_##name].ld = SL_I_##name##_ld, fuse[SL_I_##name].ld_mem = SL_I_##memop;
 #define F_ST(name, memop, T, op)                                                                   \
@@ -134,10 +142,7 @@ static void build_tables(void) {
                 brs[i].inv = j;
                 break;
             }
-#undef N_U
-#undef N_B
 #undef N_I
-#undef M_OP
 #undef B_OP
 #undef F_LD
 #undef F_ST
@@ -157,8 +162,8 @@ static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     return true;
 }
 
-static uint32_t emit_word(comp *c, sl_word w) {
-    if (!grow((void **)&c->code, &c->cap, sizeof *c->code, c->n + 1)) {
+static inline uint32_t emit_word(comp *c, sl_word w) {
+    if (c->n >= c->cap && !grow((void **)&c->code, &c->cap, sizeof *c->code, c->n + 1)) {
         c->oom = true;
         return 0; /* the compile fails; index 0 keeps later patches in bounds */
     }
@@ -240,7 +245,8 @@ static uint64_t off(const comp *c, uint32_t height) {
 }
 
 static void push(comp *c, uint8_t kind, uint32_t local, uint64_t val) {
-    if (!grow((void **)&c->stack, &c->stackcap, sizeof *c->stack, c->h + 1)) {
+    if (c->h >= c->stackcap &&
+        !grow((void **)&c->stack, &c->stackcap, sizeof *c->stack, c->h + 1)) {
         c->oom = true;
         return;
     }
@@ -498,7 +504,7 @@ static void pop_cond(comp *c, cond *cd) {
         c->def_h == c->h - 1) {
         int op = c->def_op;
         if (op == SL_I_i32_eqz) cd->br = -2;
-        for (int i = 0; i < 10 && cd->br == -1; i++) {
+        for (int i = 0; i < NUM_CMP_BRANCHES && cd->br == -1; i++) {
             if (op == brs[i].cmp) cd->br = i;
             if (op == brs[i].cmp_imm) cd->br = i, cd->imm = true;
         }
@@ -627,7 +633,7 @@ static int mirror_cmp(int br) {
     case SL_I_i32_ge_u: want = SL_I_i32_le_u; break;
     default: return br; /* eq, ne */
     }
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < NUM_CMP_BRANCHES; i++)
         if (brs[i].cmp == want) return i;
     return br;
 }
@@ -640,7 +646,7 @@ static bool fuse_increment(comp *c, const cond *cd) {
         /* a plain test: `x != 0` (br_if), or `x == 0` after an eqz */
         int want = cd->br == -1 ? SL_I_i32_ne : SL_I_i32_eq;
         mirrored = *cd;
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < NUM_CMP_BRANCHES; i++)
             if (brs[i].cmp == want) mirrored.br = i;
         mirrored.imm = true;
         mirrored.b = 0;
@@ -695,8 +701,9 @@ static void emit_br_if(comp *c, uint32_t depth) {
     bind(c, &skip);
 }
 
-static void emit_br_table(comp *c, const uint8_t **p) {
-    uint32_t n = sl_rd_fast_u32(p);
+static void emit_br_table(comp *c, const sl_instr *in) {
+    uint32_t n = in->a;
+    const uint8_t *p = in->items;
     uint64_t idx = operand(c, c->h - 1);
     pop(c, 1);
     emit_op(c, SL_I_br_table);
@@ -709,7 +716,7 @@ static void emit_br_table(comp *c, const uint8_t **p) {
         return;
     }
     for (uint32_t i = 0; i <= n; i++) {
-        depths[i] = sl_rd_fast_u32(p);
+        depths[i] = sl_rd_fast_u32(&p);
         emit_u(c, 0);
     }
     /* Targets that need moves (or are returns or loops) go through a stub after the table;
@@ -734,102 +741,28 @@ static void emit_br_table(comp *c, const uint8_t **p) {
 
 /* ---- skipping unreachable code ------------------------------------------------------------ */
 
-static void skip_blocktype(const uint8_t **p) {
-    (void)sl_rd_fast_s33(p);
-}
-
-static void skip_immediates(uint8_t op, const uint8_t **p) {
-    switch (op) {
-    case SL_OP_BR:
-    case SL_OP_BR_IF:
-    case SL_OP_CALL:
-    case SL_OP_LOCAL_GET:
-    case SL_OP_LOCAL_SET:
-    case SL_OP_LOCAL_TEE:
-    case SL_OP_GLOBAL_GET:
-    case SL_OP_GLOBAL_SET:
-    case SL_OP_TABLE_GET:
-    case SL_OP_TABLE_SET:
-    case SL_OP_REF_FUNC: sl_rd_fast_u32(p); break;
-    case SL_OP_BR_TABLE: {
-        uint32_t n = sl_rd_fast_u32(p);
-        for (uint32_t i = 0; i <= n; i++)
-            sl_rd_fast_u32(p);
-        break;
-    }
-    case SL_OP_CALL_INDIRECT:
-        sl_rd_fast_u32(p);
-        sl_rd_fast_u32(p);
-        break;
-    case SL_OP_SELECT_T: {
-        uint32_t n = sl_rd_fast_u32(p);
-        *p += n;
-        break;
-    }
-    case SL_OP_MEMORY_SIZE:
-    case SL_OP_MEMORY_GROW:
-    case SL_OP_REF_NULL: *p += 1; break;
-    case SL_OP_I32_CONST: sl_rd_fast_s32(p); break;
-    case SL_OP_I64_CONST: sl_rd_fast_s64(p); break;
-    case SL_OP_F32_CONST: *p += 4; break;
-    case SL_OP_F64_CONST: *p += 8; break;
-    case SL_OP_PREFIX_FC: {
-        uint32_t sub = sl_rd_fast_u32(p);
-        switch (sub) {
-        case SL_OPFC_MEMORY_INIT:
-            sl_rd_fast_u32(p);
-            *p += 1;
-            break;
-        case SL_OPFC_MEMORY_COPY: *p += 2; break;
-        case SL_OPFC_MEMORY_FILL: *p += 1; break;
-        case SL_OPFC_TABLE_INIT:
-        case SL_OPFC_TABLE_COPY:
-            sl_rd_fast_u32(p);
-            sl_rd_fast_u32(p);
-            break;
-        case SL_OPFC_DATA_DROP:
-        case SL_OPFC_ELEM_DROP:
-        case SL_OPFC_TABLE_GROW:
-        case SL_OPFC_TABLE_SIZE:
-        case SL_OPFC_TABLE_FILL: sl_rd_fast_u32(p); break;
-        default: break;
-        }
-        break;
-    }
-    default:
-        if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_STORE32) {
-            sl_rd_fast_u32(p);
-            sl_rd_fast_u32(p);
-        }
-        break;
-    }
-}
-
 /* Skip to the `else` or `end` that closes the current block (not consuming it). */
-static void skip_dead(const uint8_t **p) {
+static void skip_dead(sl_reader *r) {
     uint32_t depth = 0;
     for (;;) {
-        uint8_t op = **p;
-        if (op == SL_OP_END || op == SL_OP_ELSE) {
-            if (depth == 0) return;
-            if (op == SL_OP_END) depth--;
-            (*p)++;
-            continue;
-        }
-        (*p)++;
-        if (op == SL_OP_BLOCK || op == SL_OP_LOOP || op == SL_OP_IF) {
+        const uint8_t *at = r->pos;
+        sl_instr in;
+        sl_read_instr(r, &in); /* validated code: cannot fail */
+        if (in.op == SL_OP_END || in.op == SL_OP_ELSE) {
+            if (depth == 0) {
+                r->pos = at;
+                return;
+            }
+            if (in.op == SL_OP_END) depth--;
+        } else if (in.info->imm == SL_IMM_BLOCK) {
             depth++;
-            skip_blocktype(p);
-        } else {
-            skip_immediates(op, p);
         }
     }
 }
 
 /* ---- blocks ------------------------------------------------------------------------------- */
 
-static void blocktype(comp *c, const uint8_t **p, uint32_t *np, uint32_t *nr) {
-    int64_t bt = sl_rd_fast_s33(p);
+static void blocktype(comp *c, int64_t bt, uint32_t *np, uint32_t *nr) {
     if (bt < 0) {
         *np = 0;
         *nr = bt == -64 ? 0 : 1; /* 0x40 is the empty type, anything else a value type */
@@ -925,60 +858,6 @@ static void emit_call_indirect(comp *c, uint32_t typeidx, uint32_t table) {
 
 /* ---- the main loop ------------------------------------------------------------------------ */
 
-static void compile_fc(comp *c, const uint8_t **p) {
-    uint32_t sub = sl_rd_fast_u32(p);
-    if (sub <= 7) {
-        unop(c, numtab[0x100 + sub].op);
-        return;
-    }
-    uint64_t imm[2];
-    switch (sub) {
-    case SL_OPFC_MEMORY_INIT:
-        imm[0] = sl_rd_fast_u32(p);
-        *p += 1;
-        consume(c, SL_I_memory_init, 1, imm, 3);
-        break;
-    case SL_OPFC_DATA_DROP:
-        imm[0] = sl_rd_fast_u32(p);
-        consume(c, SL_I_data_drop, 1, imm, 0);
-        break;
-    case SL_OPFC_MEMORY_COPY:
-        *p += 2;
-        consume(c, SL_I_memory_copy, 0, NULL, 3);
-        break;
-    case SL_OPFC_MEMORY_FILL:
-        *p += 1;
-        consume(c, SL_I_memory_fill, 0, NULL, 3);
-        break;
-    case SL_OPFC_TABLE_INIT:
-        imm[1] = sl_rd_fast_u32(p); /* elem */
-        imm[0] = sl_rd_fast_u32(p); /* table */
-        consume(c, SL_I_table_init, 2, imm, 3);
-        break;
-    case SL_OPFC_ELEM_DROP:
-        imm[0] = sl_rd_fast_u32(p);
-        consume(c, SL_I_elem_drop, 1, imm, 0);
-        break;
-    case SL_OPFC_TABLE_COPY:
-        imm[0] = sl_rd_fast_u32(p);
-        imm[1] = sl_rd_fast_u32(p);
-        consume(c, SL_I_table_copy, 2, imm, 3);
-        break;
-    case SL_OPFC_TABLE_GROW:
-        imm[0] = sl_rd_fast_u32(p);
-        produce(c, SL_I_table_grow, 1, imm, 2);
-        break;
-    case SL_OPFC_TABLE_SIZE:
-        imm[0] = sl_rd_fast_u32(p);
-        produce(c, SL_I_table_size, 1, imm, 0);
-        break;
-    case SL_OPFC_TABLE_FILL:
-        imm[0] = sl_rd_fast_u32(p);
-        consume(c, SL_I_table_fill, 1, imm, 3);
-        break;
-    }
-}
-
 /* `base + (i << k); load` becomes one indexed load: the add (k = 0) or add_shl is taken
  * back. */
 static bool fuse_index(comp *c, int xop, uint64_t offset) {
@@ -1036,22 +915,60 @@ static bool fuse_store(comp *c, int store_op, uint64_t offset) {
     return true;
 }
 
-static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
-    uint64_t imm[2];
-    uint32_t np, nr, x;
-    switch (op) {
+static void compile_load(comp *c, int base_op, uint64_t offset) {
+    if (indexed[base_op] && fuse_index(c, indexed[base_op], offset)) return;
+    uint64_t addr, addend = 0;
+    if (just_defined(c, c->h - 1) &&
+        (c->def_op == SL_I_i32_add_imm || c->def_op == SL_I_i32_sub_imm)) {
+        /* the address is x + k: take the add back and let the load do it */
+        addr = c->code[c->def_pos + 2].u;
+        addend = (uint32_t)c->code[c->def_pos + 3].u;
+        if (c->def_op == SL_I_i32_sub_imm) addend = (uint32_t)(0u - (uint32_t)addend);
+        take_back_def(c);
+    } else {
+        addr = operand(c, c->h - 1);
+    }
+    pop(c, 1);
+    int iop = base_op + c->explicit_bounds;
+    uint32_t start = emit_op(c, iop);
+    emit_u(c, off(c, c->h));
+    emit_u(c, addr);
+    emit_u(c, offset);
+    emit_u(c, addend);
+    push_temp(c);
+    mark_def(c, start, iop);
+}
+
+static void compile_store(comp *c, int sop, uint64_t offset) {
+    if (fuse_store(c, sop, offset)) return;
+    const ventry *v = &c->stack[c->h - 1];
+    bool k = v->kind == V_CONST; /* NAME_k stores an immediate */
+    uint64_t val = k ? v->val : operand(c, c->h - 1), addr = operand(c, c->h - 2);
+    pop(c, 2);
+    emit_op(c, sop + (k ? 2 : 0) + c->explicit_bounds);
+    emit_u(c, addr);
+    emit_u(c, val);
+    emit_u(c, offset);
+}
+
+static void compile_instr(comp *c, const sl_instr *in) {
+    /* the instruction's index immediates, for the ops that take them as operands */
+#define IDX1 ((const uint64_t[]){in->a})
+#define IDX2 ((const uint64_t[]){in->a, in->b})
+    uint32_t np, nr;
+    switch (in->op) {
     case SL_OP_UNREACHABLE:
         emit_op(c, SL_I_unreachable);
         set_dead(c);
         break;
     case SL_OP_NOP: break;
     case SL_OP_BLOCK:
-        blocktype(c, p, &np, &nr);
+        blocktype(c, in->blocktype, &np, &nr);
         materialize_range(c, 0, c->h);
         push_frame(c, C_BLOCK, np, nr);
         break;
     case SL_OP_LOOP: {
-        blocktype(c, p, &np, &nr);
+        blocktype(c, in->blocktype, &np, &nr);
         materialize_range(c, 0, c->h);
         cframe *f = push_frame(c, C_LOOP, np, nr);
         if (f) f->head = c->n;
@@ -1059,7 +976,7 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
         break;
     }
     case SL_OP_IF: {
-        blocktype(c, p, &np, &nr);
+        blocktype(c, in->blocktype, &np, &nr);
         cond cd;
         pop_cond(c, &cd);
         materialize_range(c, 0, c->h);
@@ -1071,28 +988,22 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
     case SL_OP_ELSE: do_else(c); break;
     case SL_OP_END: do_end(c); break;
     case SL_OP_BR:
-        emit_br(c, sl_rd_fast_u32(p));
+        emit_br(c, in->a);
         set_dead(c);
         break;
-    case SL_OP_BR_IF: emit_br_if(c, sl_rd_fast_u32(p)); break;
+    case SL_OP_BR_IF: emit_br_if(c, in->a); break;
     case SL_OP_BR_TABLE:
-        emit_br_table(c, p);
+        emit_br_table(c, in);
         set_dead(c);
         break;
     case SL_OP_RETURN:
         emit_return(c);
         set_dead(c);
         break;
-    case SL_OP_CALL: emit_call(c, sl_rd_fast_u32(p)); break;
-    case SL_OP_CALL_INDIRECT:
-        x = sl_rd_fast_u32(p);
-        emit_call_indirect(c, x, sl_rd_fast_u32(p));
-        break;
+    case SL_OP_CALL: emit_call(c, in->a); break;
+    case SL_OP_CALL_INDIRECT: emit_call_indirect(c, in->a, in->b); break;
     case SL_OP_DROP: pop(c, 1); break;
-    case SL_OP_SELECT_T:
-        x = sl_rd_fast_u32(p);
-        *p += x;
-        /* fall through */
+    case SL_OP_SELECT_T: /* the type only matters to the validator */
     case SL_OP_SELECT: {
         uint64_t a = operand(c, c->h - 3), b = operand(c, c->h - 2), cv = operand(c, c->h - 1);
         pop(c, 3);
@@ -1105,100 +1016,60 @@ static void compile_instr(comp *c, uint8_t op, const uint8_t **p) {
         mark_def(c, start, SL_I_select);
         break;
     }
-    case SL_OP_LOCAL_GET: push(c, V_LOCAL, sl_rd_fast_u32(p), 0); break;
-    case SL_OP_LOCAL_SET: set_local(c, sl_rd_fast_u32(p), false); break;
-    case SL_OP_LOCAL_TEE: set_local(c, sl_rd_fast_u32(p), true); break;
-    case SL_OP_GLOBAL_GET:
-        imm[0] = sl_rd_fast_u32(p);
-        produce(c, SL_I_global_get, 1, imm, 0);
-        break;
-    case SL_OP_GLOBAL_SET:
-        imm[0] = sl_rd_fast_u32(p);
-        consume(c, SL_I_global_set, 1, imm, 1);
-        break;
-    case SL_OP_TABLE_GET:
-        imm[0] = sl_rd_fast_u32(p);
-        produce(c, SL_I_table_get, 1, imm, 1);
-        break;
-    case SL_OP_TABLE_SET:
-        imm[0] = sl_rd_fast_u32(p);
-        consume(c, SL_I_table_set, 1, imm, 2);
-        break;
-    case SL_OP_MEMORY_SIZE:
-        *p += 1;
-        produce(c, SL_I_memory_size, 0, NULL, 0);
-        break;
-    case SL_OP_MEMORY_GROW:
-        *p += 1;
-        produce(c, SL_I_memory_grow, 0, NULL, 1);
-        break;
-    case SL_OP_I32_CONST: push(c, V_CONST, 0, (uint32_t)sl_rd_fast_s32(p)); break;
-    case SL_OP_I64_CONST: push(c, V_CONST, 0, (uint64_t)sl_rd_fast_s64(p)); break;
-    case SL_OP_F32_CONST: push(c, V_CONST, 0, sl_rd_fast_f32(p)); break;
-    case SL_OP_F64_CONST: push(c, V_CONST, 0, sl_rd_fast_f64(p)); break;
-    case SL_OP_REF_NULL:
-        *p += 1;
-        push(c, V_CONST, 0, 0);
-        break;
+    case SL_OP_LOCAL_GET: push(c, V_LOCAL, in->a, 0); break;
+    case SL_OP_LOCAL_SET: set_local(c, in->a, false); break;
+    case SL_OP_LOCAL_TEE: set_local(c, in->a, true); break;
+    case SL_OP_GLOBAL_GET: produce(c, SL_I_global_get, 1, IDX1, 0); break;
+    case SL_OP_GLOBAL_SET: consume(c, SL_I_global_set, 1, IDX1, 1); break;
+    case SL_OP_TABLE_GET: produce(c, SL_I_table_get, 1, IDX1, 1); break;
+    case SL_OP_TABLE_SET: consume(c, SL_I_table_set, 1, IDX1, 2); break;
+    case SL_OP_I32_CONST:
+    case SL_OP_I64_CONST:
+    case SL_OP_F32_CONST:
+    case SL_OP_F64_CONST: push(c, V_CONST, 0, in->bits); break;
+    case SL_OP_REF_NULL: push(c, V_CONST, 0, 0); break;
     case SL_OP_REF_IS_NULL: unop(c, SL_I_ref_is_null); break;
-    case SL_OP_REF_FUNC:
-        imm[0] = sl_rd_fast_u32(p);
-        produce(c, SL_I_ref_func, 1, imm, 0);
+    case SL_OP_REF_FUNC: produce(c, SL_I_ref_func, 1, IDX1, 0); break;
+    case SL_OP_TABLE_INIT: /* the op takes the table first */
+        consume(c, SL_I_table_init, 2, (const uint64_t[]){in->b, in->a}, 3);
         break;
-    case SL_OP_PREFIX_FC: compile_fc(c, p); break;
+    case SL_OP_TABLE_COPY: consume(c, SL_I_table_copy, 2, IDX2, 3); break;
+    case SL_OP_TABLE_GROW: produce(c, SL_I_table_grow, 1, IDX1, 2); break;
+    case SL_OP_TABLE_SIZE: produce(c, SL_I_table_size, 1, IDX1, 0); break;
+    case SL_OP_TABLE_FILL: consume(c, SL_I_table_fill, 1, IDX1, 3); break;
     /* Same bits, other type: the slot already holds the result. */
     case SL_OP_I32_WRAP_I64:
     case SL_OP_I32_REINTERPRET_F32:
     case SL_OP_I64_REINTERPRET_F64:
     case SL_OP_F32_REINTERPRET_I32:
     case SL_OP_F64_REINTERPRET_I64: break;
-    default:
-        if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_LOAD32_U) {
-            sl_rd_fast_u32(p); /* alignment: a hint only */
-            imm[0] = sl_rd_fast_u32(p);
-            int base_op = memtab[op - SL_OP_I32_LOAD];
-            if (indexed[base_op] && fuse_index(c, indexed[base_op], imm[0])) break;
-            uint64_t addr, addend = 0;
-            if (just_defined(c, c->h - 1) &&
-                (c->def_op == SL_I_i32_add_imm || c->def_op == SL_I_i32_sub_imm)) {
-                /* the address is x + k: take the add back and let the load do it */
-                addr = c->code[c->def_pos + 2].u;
-                addend = (uint32_t)c->code[c->def_pos + 3].u;
-                if (c->def_op == SL_I_i32_sub_imm) addend = (uint32_t)(0u - (uint32_t)addend);
-                take_back_def(c);
-            } else {
-                addr = operand(c, c->h - 1);
-            }
-            pop(c, 1);
-            int iop = memtab[op - SL_OP_I32_LOAD] + c->explicit_bounds;
-            uint32_t start = emit_op(c, iop);
-            emit_u(c, off(c, c->h));
-            emit_u(c, addr);
-            emit_u(c, imm[0]);
-            emit_u(c, addend);
-            push_temp(c);
-            mark_def(c, start, iop);
-        } else if (op >= SL_OP_I32_STORE && op <= SL_OP_I64_STORE32) {
-            sl_rd_fast_u32(p);
-            imm[0] = sl_rd_fast_u32(p);
-            int sop = memtab[op - SL_OP_I32_LOAD];
-            if (fuse_store(c, sop, imm[0])) break;
-            const ventry *v = &c->stack[c->h - 1];
-            bool k = v->kind == V_CONST; /* NAME_k stores an immediate */
-            uint64_t val = k ? v->val : operand(c, c->h - 1), addr = operand(c, c->h - 2);
-            pop(c, 2);
-            emit_op(c, sop + (k ? 2 : 0) + c->explicit_bounds);
-            emit_u(c, addr);
-            emit_u(c, val);
-            emit_u(c, imm[0]);
-        } else if (numtab[op].arity == 1) {
-            unop(c, numtab[op].op);
-        } else if (numtab[op].arity == 2) {
-            binop(c, numtab[op].op, numtab[op].imm);
+    default: { /* an OPL line of opcodes.def */
+        const numinfo *l = &numtab[in->op];
+        uint8_t kind = in->info->imm;
+        if (sl_imm_is_memarg(kind)) {
+            /* the alignment (in->a) is a hint only */
+            if (in->info->out)
+                compile_load(c, l->op, in->b);
+            else
+                compile_store(c, l->op, in->b);
+        } else if (kind != SL_IMM_NONE) {
+            /* bulk memory: a segment index is an operand, the memory (always 0) is not */
+            bool segment = kind == SL_IMM_DATA || kind == SL_IMM_DATA_MEMORY || kind == SL_IMM_ELEM;
+            if (in->info->out)
+                produce(c, l->op, segment, IDX1, l->arity);
+            else
+                consume(c, l->op, segment, IDX1, l->arity);
+        } else if (l->arity == 1) {
+            unop(c, l->op);
+        } else if (l->arity == 2) {
+            binop(c, l->op, l->imm);
         }
         break;
     }
+    }
 }
+#undef IDX1
+#undef IDX2
 
 static sl_status compile_body(comp *c, uint32_t fidx, sl_code *out, sl_error *err) {
     const sl_module *m = c->m;
@@ -1208,11 +1079,13 @@ static sl_status compile_body(comp *c, uint32_t fidx, sl_code *out, sl_error *er
     c->n = c->nrelocs = c->h = c->maxh = c->nctl = 0;
     c->def_pos = c->mov_pos = c->last_insn = c->prev_insn = NONE;
     push_frame(c, C_FUNC, 0, ft->nresults);
-    const uint8_t *p = body->code;
+    sl_reader r;
+    sl_rd_init(&r, m->bytes, body->code, body->code + body->code_len);
+    sl_instr in;
     while (c->nctl > 0 && !c->oom) {
-        if (c->ctl[c->nctl - 1].dead) skip_dead(&p);
-        uint8_t op = *p++;
-        compile_instr(c, op, &p);
+        if (c->ctl[c->nctl - 1].dead) skip_dead(&r);
+        sl_read_instr(&r, &in); /* validated code: cannot fail */
+        compile_instr(c, &in);
     }
     if (c->oom) return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory compiling function %u", fidx);
     out->words = malloc((size_t)(c->n ? c->n : 1) * sizeof *out->words);

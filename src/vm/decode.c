@@ -74,46 +74,12 @@ static bool oom(sl_reader *r) {
     return sl_rd_fail(r, "out of memory");
 }
 
-/* A vector length: each element takes at least one byte, which bounds the allocation. */
-static bool read_count(sl_reader *r, uint32_t *n) {
-    const uint8_t *at = r->pos;
-    if (!sl_rd_u32(r, n)) return false;
-    if (*n > sl_rd_left(r)) return sl_rd_fail_at(r, at, "length out of bounds");
-    return true;
-}
-
 static char *dup_name(const uint8_t *s, uint32_t len) {
     char *p = malloc((size_t)len + 1);
     if (!p) return NULL;
     memcpy(p, s, len);
     p[len] = 0;
     return p;
-}
-
-static bool is_numtype(uint8_t t) {
-    return t >= SL_F64 && t <= SL_I32;
-}
-static bool is_reftype(uint8_t t) {
-    return t == SL_FUNCREF || t == SL_EXTERNREF;
-}
-
-static bool read_valtype(sl_reader *r, uint8_t *out) {
-    const uint8_t *at = r->pos;
-    uint8_t t;
-    if (!sl_rd_u8(r, &t)) return false;
-    if (is_numtype(t) || is_reftype(t)) {
-        *out = t;
-        return true;
-    }
-    if (t == SL_V128) return sl_rd_fail_at(r, at, "v128 (SIMD) is not supported yet");
-    return sl_rd_fail_at(r, at, "malformed value type");
-}
-
-static bool read_reftype(sl_reader *r, uint8_t *out) {
-    const uint8_t *at = r->pos;
-    if (!sl_rd_u8(r, out)) return false;
-    if (!is_reftype(*out)) return sl_rd_fail_at(r, at, "malformed reference type");
-    return true;
 }
 
 static bool read_limits(sl_reader *r, sl_limits *l) {
@@ -131,11 +97,11 @@ static bool read_limits(sl_reader *r, sl_limits *l) {
 }
 
 static bool read_tabletype(sl_reader *r, sl_tabletype *t) {
-    return read_reftype(r, &t->elem) && read_limits(r, &t->limits);
+    return sl_rd_reftype(r, &t->elem) && read_limits(r, &t->limits);
 }
 
 static bool read_globaltype(sl_reader *r, sl_globaltype *g) {
-    if (!read_valtype(r, &g->type)) return false;
+    if (!sl_rd_valtype(r, &g->type)) return false;
     const uint8_t *at = r->pos;
     uint8_t mut;
     if (!sl_rd_u8(r, &mut)) return false;
@@ -146,103 +112,19 @@ static bool read_globaltype(sl_reader *r, sl_globaltype *g) {
 
 /* ---- Instructions (only to find where a constant expression ends) ----------------------- */
 
-static bool skip_memarg(sl_reader *r) {
-    uint32_t a, o;
-    return sl_rd_u32(r, &a) && sl_rd_u32(r, &o);
-}
-
-static bool zero_byte(sl_reader *r) {
+/* Read one instruction (opcode and immediates, opcodes.c); tracks block nesting in *depth.
+ * With a module (function bodies) it also enforces the data count section rule. */
+static bool skip_instr(sl_reader *r, const sl_module *m, sl_instr *in, uint32_t *depth) {
     const uint8_t *at = r->pos;
-    uint8_t b;
-    if (!sl_rd_u8(r, &b)) return false;
-    if (b != 0) return sl_rd_fail_at(r, at, "zero byte expected");
+    if (!sl_read_instr(r, in)) return false;
+    uint8_t imm = in->info->imm;
+    if (imm == SL_IMM_BLOCK) (*depth)++;
+    if (in->op == SL_OP_END) (*depth)--;
+    /* an index that can't be valid anyway is left to the validator (see there) */
+    if ((imm == SL_IMM_DATA || imm == SL_IMM_DATA_MEMORY) && m && !m->has_datacount &&
+        in->a < m->ndatas)
+        return sl_rd_fail_at(r, at, "data count section required");
     return true;
-}
-
-/* Skip one instruction's immediates after its opcode; tracks block nesting in *depth. With a
- * module (function bodies) it also enforces the data count section rule. */
-static bool skip_instr(sl_reader *r, const sl_module *m, uint8_t op, const uint8_t *at,
-                       uint32_t *depth) {
-    uint32_t u;
-    int64_t s;
-    uint64_t bits;
-    if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_STORE32) return skip_memarg(r);
-    if (op >= SL_OP_I32_EQZ && op <= SL_OP_I64_EXTEND32_S) return true; /* numeric, no imm */
-    switch (op) {
-    case SL_OP_UNREACHABLE:
-    case SL_OP_NOP:
-    case SL_OP_RETURN:
-    case SL_OP_DROP:
-    case SL_OP_SELECT:
-    case SL_OP_REF_IS_NULL:
-    case SL_OP_ELSE: return true;
-    case SL_OP_END: (*depth)--; return true;
-    case SL_OP_BLOCK:
-    case SL_OP_LOOP:
-    case SL_OP_IF: (*depth)++; return sl_rd_s33(r, &s);
-    case SL_OP_BR:
-    case SL_OP_BR_IF:
-    case SL_OP_CALL:
-    case SL_OP_REF_FUNC:
-    case SL_OP_LOCAL_GET:
-    case SL_OP_LOCAL_SET:
-    case SL_OP_LOCAL_TEE:
-    case SL_OP_GLOBAL_GET:
-    case SL_OP_GLOBAL_SET:
-    case SL_OP_TABLE_GET:
-    case SL_OP_TABLE_SET: return sl_rd_u32(r, &u);
-    case SL_OP_CALL_INDIRECT: return sl_rd_u32(r, &u) && sl_rd_u32(r, &u);
-    case SL_OP_BR_TABLE: {
-        uint32_t n;
-        if (!read_count(r, &n)) return false;
-        for (uint32_t i = 0; i <= n; i++)
-            if (!sl_rd_u32(r, &u)) return false;
-        return true;
-    }
-    case SL_OP_SELECT_T: {
-        uint32_t n;
-        uint8_t t;
-        if (!read_count(r, &n)) return false;
-        for (uint32_t i = 0; i < n; i++)
-            if (!read_valtype(r, &t)) return false;
-        return true;
-    }
-    case SL_OP_REF_NULL: {
-        uint8_t t;
-        return read_reftype(r, &t);
-    }
-    case SL_OP_MEMORY_SIZE:
-    case SL_OP_MEMORY_GROW: return zero_byte(r);
-    case SL_OP_I32_CONST: return sl_rd_sleb(r, 32, &s);
-    case SL_OP_I64_CONST: return sl_rd_s64(r, &s);
-    case SL_OP_F32_CONST: return sl_rd_f32(r, &u);
-    case SL_OP_F64_CONST: return sl_rd_f64(r, &bits);
-    case SL_OP_PREFIX_FC: {
-        uint32_t sub;
-        if (!sl_rd_u32(r, &sub)) return false;
-        switch (sub) {
-        case SL_OPFC_I32_TRUNC_SAT_F32_S ... SL_OPFC_I64_TRUNC_SAT_F64_U: return true;
-        case SL_OPFC_MEMORY_INIT:
-        case SL_OPFC_DATA_DROP:
-            if (!sl_rd_u32(r, &u)) return false;
-            /* an index that can't be valid anyway is left to the validator (see there) */
-            if (m && !m->has_datacount && u < m->ndatas)
-                return sl_rd_fail_at(r, at, "data count section required");
-            return sub == SL_OPFC_DATA_DROP || zero_byte(r);
-        case SL_OPFC_ELEM_DROP:
-        case SL_OPFC_TABLE_GROW:
-        case SL_OPFC_TABLE_SIZE:
-        case SL_OPFC_TABLE_FILL: return sl_rd_u32(r, &u);
-        case SL_OPFC_MEMORY_COPY: return zero_byte(r) && zero_byte(r);
-        case SL_OPFC_MEMORY_FILL: return zero_byte(r);
-        case SL_OPFC_TABLE_INIT:
-        case SL_OPFC_TABLE_COPY: return sl_rd_u32(r, &u) && sl_rd_u32(r, &u);
-        default: return sl_rd_fail_at(r, at, "illegal opcode");
-        }
-    }
-    case SL_OP_PREFIX_FD: return sl_rd_fail_at(r, at, "SIMD instructions are not supported yet");
-    default: return sl_rd_fail_at(r, at, "illegal opcode");
-    }
 }
 
 /*
@@ -253,51 +135,30 @@ static bool skip_instr(sl_reader *r, const sl_module *m, uint8_t op, const uint8
 static bool read_constexpr(sl_reader *r, sl_constexpr *e) {
     memset(e, 0, sizeof *e);
     e->offset = sl_rd_offset(r);
-    const uint8_t *start = r->pos;
     uint32_t depth = 1, ninstr = 0;
+    sl_instr first, in;
     while (depth > 0) {
-        const uint8_t *at = r->pos;
-        uint8_t op;
-        if (!sl_rd_u8(r, &op)) return false;
-        if (!skip_instr(r, NULL, op, at, &depth)) return false;
+        if (!skip_instr(r, NULL, ninstr ? &in : &first, &depth)) return false;
         if (depth > 0) ninstr++;
     }
     if (ninstr != 1) return true;
 
-    sl_reader p;
-    sl_rd_init(&p, r->base, start, r->pos);
-    uint8_t op = 0;
-    sl_rd_u8(&p, &op);
-    int64_t s = 0;
-    switch (op) {
+    switch (first.op) {
     case SL_OP_I32_CONST:
-        sl_rd_sleb(&p, 32, &s);
-        e->op = SL_CONST_I32, e->type = SL_I32, e->value.i32 = (int32_t)s;
+        e->op = SL_CONST_I32, e->type = SL_I32, e->value.i32 = (int32_t)(uint32_t)first.bits;
         break;
     case SL_OP_I64_CONST:
-        sl_rd_s64(&p, &s);
-        e->op = SL_CONST_I64, e->type = SL_I64, e->value.i64 = s;
+        e->op = SL_CONST_I64, e->type = SL_I64, e->value.i64 = (int64_t)first.bits;
         break;
     case SL_OP_F32_CONST:
-        sl_rd_f32(&p, &e->value.u32);
-        e->op = SL_CONST_F32, e->type = SL_F32;
+        e->op = SL_CONST_F32, e->type = SL_F32, e->value.u32 = (uint32_t)first.bits;
         break;
-    case SL_OP_F64_CONST:
-        sl_rd_f64(&p, &e->value.u64);
-        e->op = SL_CONST_F64, e->type = SL_F64;
-        break;
-    case SL_OP_REF_NULL:
-        sl_rd_u8(&p, &e->type);
-        e->op = SL_CONST_REF_NULL;
-        break;
-    case SL_OP_REF_FUNC:
-        sl_rd_u32(&p, &e->index);
-        e->op = SL_CONST_REF_FUNC, e->type = SL_FUNCREF;
-        break;
+    case SL_OP_F64_CONST: e->op = SL_CONST_F64, e->type = SL_F64, e->value.u64 = first.bits; break;
+    case SL_OP_REF_NULL: e->op = SL_CONST_REF_NULL, e->type = (uint8_t)first.a; break;
+    case SL_OP_REF_FUNC: e->op = SL_CONST_REF_FUNC, e->type = SL_FUNCREF, e->index = first.a; break;
     case SL_OP_GLOBAL_GET:
         /* the type comes from the global; the validator fills nothing in, it checks it */
-        sl_rd_u32(&p, &e->index);
-        e->op = SL_CONST_GLOBAL_GET;
+        e->op = SL_CONST_GLOBAL_GET, e->index = first.a;
         break;
     default: break;
     }
@@ -309,7 +170,7 @@ static bool read_constexpr(sl_reader *r, sl_constexpr *e) {
 static bool dec_types(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!(m->types = zalloc(n, sizeof *m->types))) return oom(r);
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = r->pos;
@@ -320,14 +181,14 @@ static bool dec_types(decoder *d, sl_reader *r) {
         /* a value type is one byte, so params and results are contiguous byte runs */
         uint32_t np, nr;
         uint8_t t;
-        if (!read_count(r, &np)) return false;
+        if (!sl_rd_count(r, &np)) return false;
         const uint8_t *params = r->pos;
         for (uint32_t k = 0; k < np; k++)
-            if (!read_valtype(r, &t)) return false;
-        if (!read_count(r, &nr)) return false;
+            if (!sl_rd_valtype(r, &t)) return false;
+        if (!sl_rd_count(r, &nr)) return false;
         const uint8_t *results = r->pos;
         for (uint32_t k = 0; k < nr; k++)
-            if (!read_valtype(r, &t)) return false;
+            if (!sl_rd_valtype(r, &t)) return false;
         if (np > SL_MAX_ARITY || nr > SL_MAX_ARITY)
             over_limit(d, (uint32_t)(at - r->base), "too many parameters or results",
                        np > nr ? np : nr, SL_MAX_ARITY);
@@ -356,7 +217,7 @@ static bool grow(sl_reader *r, void **arr, uint32_t have, uint32_t extra, size_t
 static bool dec_imports(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!(m->imports = zalloc(n, sizeof *m->imports))) return oom(r);
     /* at most n entries of each kind */
     if (!grow(r, (void **)&m->func_types, 0, n, sizeof *m->func_types) ||
@@ -408,7 +269,7 @@ static bool dec_imports(decoder *d, sl_reader *r) {
 static bool dec_functions(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!grow(r, (void **)&m->func_types, m->nfuncs, n, sizeof *m->func_types)) return false;
     if (!(m->bodies = zalloc(n, sizeof *m->bodies))) return oom(r);
     for (uint32_t i = 0; i < n; i++)
@@ -421,7 +282,7 @@ static bool dec_functions(decoder *d, sl_reader *r) {
 static bool dec_tables(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!grow(r, (void **)&m->tables, m->ntables, n, sizeof *m->tables)) return false;
     for (uint32_t i = 0; i < n; i++) {
         if (!read_tabletype(r, &m->tables[m->ntables])) return false;
@@ -433,7 +294,7 @@ static bool dec_tables(decoder *d, sl_reader *r) {
 static bool dec_memories(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!grow(r, (void **)&m->memories, m->nmemories, n, sizeof *m->memories)) return false;
     for (uint32_t i = 0; i < n; i++) {
         if (!read_limits(r, &m->memories[m->nmemories])) return false;
@@ -445,7 +306,7 @@ static bool dec_memories(decoder *d, sl_reader *r) {
 static bool dec_globals(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!grow(r, (void **)&m->globals, m->nglobals, n, sizeof *m->globals)) return false;
     for (uint32_t i = 0; i < n; i++) {
         sl_global_def *g = &m->globals[m->nglobals];
@@ -458,7 +319,7 @@ static bool dec_globals(decoder *d, sl_reader *r) {
 static bool dec_exports(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!(m->exports = zalloc(n, sizeof *m->exports))) return oom(r);
     for (uint32_t i = 0; i < n; i++) {
         sl_export *ex = &m->exports[i];
@@ -486,7 +347,7 @@ static bool dec_start(decoder *d, sl_reader *r) {
 static bool dec_elems(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (!(m->elems = zalloc(n, sizeof *m->elems))) return oom(r);
     for (uint32_t i = 0; i < n; i++) {
         sl_elem *e = &m->elems[i];
@@ -510,7 +371,7 @@ static bool dec_elems(decoder *d, sl_reader *r) {
         /* flags 0 and 4 have neither elemkind nor reftype: funcref implied */
         if (flags != 0 && flags != 4) {
             if (exprs) {
-                if (!read_reftype(r, &e->type)) return false;
+                if (!sl_rd_reftype(r, &e->type)) return false;
             } else {
                 const uint8_t *kat = r->pos;
                 uint8_t kind;
@@ -519,7 +380,7 @@ static bool dec_elems(decoder *d, sl_reader *r) {
             }
         }
         uint32_t cnt;
-        if (!read_count(r, &cnt)) return false;
+        if (!sl_rd_count(r, &cnt)) return false;
         if (!(e->items = zalloc(cnt, sizeof *e->items))) return oom(r);
         e->count = cnt;
         for (uint32_t k = 0; k < cnt; k++) {
@@ -547,14 +408,14 @@ static bool dec_datacount(decoder *d, sl_reader *r) {
 static bool dec_body(decoder *d, sl_reader *br, uint32_t fidx, sl_funcbody *b) {
     sl_module *m = d->m;
     uint32_t ngroups;
-    if (!read_count(br, &ngroups)) return false;
+    if (!sl_rd_count(br, &ngroups)) return false;
     /* first pass: the total must fit in u32 (spec), and in our own limit */
     sl_reader scan = *br;
     uint64_t total = 0;
     for (uint32_t g = 0; g < ngroups; g++) {
         uint32_t cnt;
         uint8_t t;
-        if (!sl_rd_u32(&scan, &cnt) || !read_valtype(&scan, &t)) {
+        if (!sl_rd_u32(&scan, &cnt) || !sl_rd_valtype(&scan, &t)) {
             *br = scan;
             return false;
         }
@@ -573,7 +434,7 @@ static bool dec_body(decoder *d, sl_reader *br, uint32_t fidx, sl_funcbody *b) {
         uint32_t cnt = 0;
         uint8_t t = 0;
         sl_rd_u32(br, &cnt);
-        read_valtype(br, &t);
+        sl_rd_valtype(br, &t);
         for (uint32_t c = 0; c < cnt && k < total; c++)
             b->local_types[k++] = t;
     }
@@ -596,7 +457,7 @@ static bool dec_code(decoder *d, sl_reader *r) {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t size;
         sl_reader br;
-        if (!read_count(r, &size) || !sl_rd_sub(r, size, &br)) return false;
+        if (!sl_rd_count(r, &size) || !sl_rd_sub(r, size, &br)) return false;
         if (!dec_body(d, &br, m->nimported_funcs + i, &m->bodies[i])) {
             /* running off a body is "unexpected end of section or function" */
             const char *msg = br.error;
@@ -611,7 +472,7 @@ static bool dec_data(decoder *d, sl_reader *r) {
     sl_module *m = d->m;
     const uint8_t *at = r->pos;
     uint32_t n;
-    if (!read_count(r, &n)) return false;
+    if (!sl_rd_count(r, &n)) return false;
     if (m->has_datacount && n != m->datacount)
         return sl_rd_fail_at(r, at, "data count and data section have inconsistent lengths");
     if (!(m->datas = zalloc(n, sizeof *m->datas))) return oom(r);
@@ -637,12 +498,10 @@ static bool dec_data(decoder *d, sl_reader *r) {
 static bool scan_body(const sl_module *m, const sl_funcbody *b, sl_reader *r) {
     sl_rd_init(r, m->bytes, b->code, b->code + b->code_len);
     uint32_t depth = 1;
+    sl_instr in;
     while (depth > 0) {
-        const uint8_t *at = r->pos;
-        uint8_t op;
         if (sl_rd_eof(r)) return sl_rd_fail(r, "END opcode expected");
-        sl_rd_u8(r, &op);
-        if (!skip_instr(r, m, op, at, &depth)) return false;
+        if (!skip_instr(r, m, &in, &depth)) return false;
     }
     if (!sl_rd_eof(r)) return sl_rd_fail(r, "unexpected content after the end of the function");
     return true;
@@ -661,7 +520,7 @@ static void dec_names(decoder *d) {
         if (!sl_rd_u8(&r, &id) || !sl_rd_u32(&r, &size) || !sl_rd_sub(&r, size, &s)) return;
         if (id != 1) continue; /* only function names */
         uint32_t n;
-        if (!read_count(&s, &n)) return;
+        if (!sl_rd_count(&s, &n)) return;
         if (!m->func_names && !(m->func_names = zalloc(m->nfuncs, sizeof *m->func_names))) return;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t idx, len;

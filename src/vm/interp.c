@@ -97,9 +97,9 @@ static __attribute__((unused)) bool poll_traps(sl_store *store, int *trap_code) 
 static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *fp, uint32_t depth,
                      sl_error *err, const void *const **table_out) {
     static const void *const table[SL_NUM_OPS] = {
-#define T_ONE(name)       [SL_I_##name] = &&L_##name,
-#define T_NUM(code, name) [SL_I_##name] = &&L_##name,
-#define T_IMM(name)       [SL_I_##name##_imm] = &&L_##name##_imm,
+#define T_ONE(name) [SL_I_##name] = &&L_##name,
+#define T_NUM(name) [SL_I_##name] = &&L_##name,
+#define T_IMM(name) [SL_I_##name##_imm] = &&L_##name##_imm,
 #define T_BRS(name, inv)                                                                           \
     [SL_I_br_##name] = &&L_br_##name, [SL_I_br_##name##_back] = &&L_br_##name##_back,              \
     [SL_I_br_##name##_imm] = &&L_br_##name##_imm,                                                  \
@@ -108,9 +108,9 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
     [SL_I_br_inc_##name##_imm_back] = &&L_br_inc_##name##_imm_back,                                \
     [SL_I_br_step_##name##_back] = &&L_br_step_##name##_back,                                      \
     [SL_I_br_step_##name##_imm_back] = &&L_br_step_##name##_imm_back,
-#define T_MEM(code, name) [SL_I_##name] = &&L_##name, [SL_I_##name##_chk] = &&L_##name##_chk,
-#define T_STO(code, name)                                                                          \
-    T_MEM(code, name)[SL_I_##name##_k] = &&L_##name##_k, [SL_I_##name##_k_chk] = &&L_##name##_k_chk,
+#define T_MEM(name) [SL_I_##name] = &&L_##name, [SL_I_##name##_chk] = &&L_##name##_chk,
+#define T_STO(name)                                                                                \
+    T_MEM(name)[SL_I_##name##_k] = &&L_##name##_k, [SL_I_##name##_k_chk] = &&L_##name##_k_chk,
 #define T_LD(name, mem, T, op)                                                                     \
     [SL_I_##name##_ld] = &&L_##name##_ld, [SL_I_##name##_ld_chk] = &&L_##name##_ld_chk,
 #define T_SH(outer, inner, T, op, sh) [SL_I_##outer##_##inner] = &&L_##outer##_##inner,
@@ -119,7 +119,7 @@ static sl_status run(sl_store *store, sl_instance *inst, sl_word *pc, sl_slot *f
 #define T_MA(name, outer, inner, T, op, iop) [SL_I_##name] = &&L_##name,
 #define T_ST(name, mem, T, op)                                                                     \
     [SL_I_##name##_st] = &&L_##name##_st, [SL_I_##name##_st_chk] = &&L_##name##_st_chk,
-        SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM, T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
+        SL_CONTROL_OPS(T_ONE) SL_NUMERIC_OPS(T_NUM) SL_IMM_OPS(T_IMM) SL_CMP_BRANCHES(T_BRS)
             SL_MEMORY_OPS(T_MEM, T_STO) SL_LOAD_BINOPS(T_LD) SL_STORE_BINOPS(T_ST)
                 SL_SHIFT_BINOPS(T_SH) SL_INDEXED_LOADS(T_IX) SL_MULACC_OPS(T_MA)};
     if (table_out) {

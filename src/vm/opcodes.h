@@ -1,257 +1,126 @@
 /*
- * opcodes.h - WebAssembly 2.0 instruction opcodes.
+ * opcodes.h - WebAssembly instructions, generated from the one table in opcodes.def.
  *
- * Single-byte opcodes are SL_OP_*. Prefixed instructions are the prefix byte followed by a
- * u32 LEB128 sub-opcode: SL_OPFC_* are the sub-opcodes after SL_OP_PREFIX_FC (saturating
- * truncation, bulk memory, tables). SL_OP_PREFIX_FD introduces SIMD, not supported yet; its
- * sub-opcodes will be SL_OPFD_* when it is.
+ * Every instruction has an id (enum sl_opcode): its opcode byte, or 0x100 + the sub-opcode
+ * for those after the 0xFC prefix (saturating truncation, bulk memory, tables) and 0x200 +
+ * the sub-opcode after 0xFD (SIMD, whose sub-opcodes exceed 0xFF: that range comes last).
+ * Ids index sl_opinfo_table, which holds what opcodes.def says about each instruction, and
+ * sl_read_instr decodes one instruction with its immediates for the decoder, the validator
+ * and the compiler alike.
  */
 #ifndef SL_OPCODES_H
 #define SL_OPCODES_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice.h"
+#include "vm/reader.h"
+
+#define SL_OP_PREFIX_FC 0xFC
+#define SL_OP_PREFIX_FD 0xFD
+
+/* Where each prefix's ids start: FC sub-opcodes stay below 0x100, FD ones go beyond. */
+#define SL_OPCODE_FC_BASE 0x100
+#define SL_OPCODE_FD_BASE 0x200
+#define SL_OPCODE_ID(prefix, code)                                                                 \
+    ((prefix) == 0                 ? (code)                                                        \
+     : (prefix) == SL_OP_PREFIX_FC ? SL_OPCODE_FC_BASE + (code)                                    \
+                                   : SL_OPCODE_FD_BASE + (code))
+
 enum sl_opcode {
-    /* control */
-    SL_OP_UNREACHABLE = 0x00,
-    SL_OP_NOP = 0x01,
-    SL_OP_BLOCK = 0x02,
-    SL_OP_LOOP = 0x03,
-    SL_OP_IF = 0x04,
-    SL_OP_ELSE = 0x05,
-    SL_OP_END = 0x0B,
-    SL_OP_BR = 0x0C,
-    SL_OP_BR_IF = 0x0D,
-    SL_OP_BR_TABLE = 0x0E,
-    SL_OP_RETURN = 0x0F,
-    SL_OP_CALL = 0x10,
-    SL_OP_CALL_INDIRECT = 0x11,
-
-    /* reference */
-    SL_OP_REF_NULL = 0xD0,
-    SL_OP_REF_IS_NULL = 0xD1,
-    SL_OP_REF_FUNC = 0xD2,
-
-    /* parametric */
-    SL_OP_DROP = 0x1A,
-    SL_OP_SELECT = 0x1B,
-    SL_OP_SELECT_T = 0x1C,
-
-    /* variable */
-    SL_OP_LOCAL_GET = 0x20,
-    SL_OP_LOCAL_SET = 0x21,
-    SL_OP_LOCAL_TEE = 0x22,
-    SL_OP_GLOBAL_GET = 0x23,
-    SL_OP_GLOBAL_SET = 0x24,
-
-    /* table */
-    SL_OP_TABLE_GET = 0x25,
-    SL_OP_TABLE_SET = 0x26,
-
-    /* memory */
-    SL_OP_I32_LOAD = 0x28,
-    SL_OP_I64_LOAD = 0x29,
-    SL_OP_F32_LOAD = 0x2A,
-    SL_OP_F64_LOAD = 0x2B,
-    SL_OP_I32_LOAD8_S = 0x2C,
-    SL_OP_I32_LOAD8_U = 0x2D,
-    SL_OP_I32_LOAD16_S = 0x2E,
-    SL_OP_I32_LOAD16_U = 0x2F,
-    SL_OP_I64_LOAD8_S = 0x30,
-    SL_OP_I64_LOAD8_U = 0x31,
-    SL_OP_I64_LOAD16_S = 0x32,
-    SL_OP_I64_LOAD16_U = 0x33,
-    SL_OP_I64_LOAD32_S = 0x34,
-    SL_OP_I64_LOAD32_U = 0x35,
-    SL_OP_I32_STORE = 0x36,
-    SL_OP_I64_STORE = 0x37,
-    SL_OP_F32_STORE = 0x38,
-    SL_OP_F64_STORE = 0x39,
-    SL_OP_I32_STORE8 = 0x3A,
-    SL_OP_I32_STORE16 = 0x3B,
-    SL_OP_I64_STORE8 = 0x3C,
-    SL_OP_I64_STORE16 = 0x3D,
-    SL_OP_I64_STORE32 = 0x3E,
-    SL_OP_MEMORY_SIZE = 0x3F,
-    SL_OP_MEMORY_GROW = 0x40,
-
-    /* constants */
-    SL_OP_I32_CONST = 0x41,
-    SL_OP_I64_CONST = 0x42,
-    SL_OP_F32_CONST = 0x43,
-    SL_OP_F64_CONST = 0x44,
-
-    /* i32 comparison */
-    SL_OP_I32_EQZ = 0x45,
-    SL_OP_I32_EQ = 0x46,
-    SL_OP_I32_NE = 0x47,
-    SL_OP_I32_LT_S = 0x48,
-    SL_OP_I32_LT_U = 0x49,
-    SL_OP_I32_GT_S = 0x4A,
-    SL_OP_I32_GT_U = 0x4B,
-    SL_OP_I32_LE_S = 0x4C,
-    SL_OP_I32_LE_U = 0x4D,
-    SL_OP_I32_GE_S = 0x4E,
-    SL_OP_I32_GE_U = 0x4F,
-
-    /* i64 comparison */
-    SL_OP_I64_EQZ = 0x50,
-    SL_OP_I64_EQ = 0x51,
-    SL_OP_I64_NE = 0x52,
-    SL_OP_I64_LT_S = 0x53,
-    SL_OP_I64_LT_U = 0x54,
-    SL_OP_I64_GT_S = 0x55,
-    SL_OP_I64_GT_U = 0x56,
-    SL_OP_I64_LE_S = 0x57,
-    SL_OP_I64_LE_U = 0x58,
-    SL_OP_I64_GE_S = 0x59,
-    SL_OP_I64_GE_U = 0x5A,
-
-    /* f32 comparison */
-    SL_OP_F32_EQ = 0x5B,
-    SL_OP_F32_NE = 0x5C,
-    SL_OP_F32_LT = 0x5D,
-    SL_OP_F32_GT = 0x5E,
-    SL_OP_F32_LE = 0x5F,
-    SL_OP_F32_GE = 0x60,
-
-    /* f64 comparison */
-    SL_OP_F64_EQ = 0x61,
-    SL_OP_F64_NE = 0x62,
-    SL_OP_F64_LT = 0x63,
-    SL_OP_F64_GT = 0x64,
-    SL_OP_F64_LE = 0x65,
-    SL_OP_F64_GE = 0x66,
-
-    /* i32 arithmetic */
-    SL_OP_I32_CLZ = 0x67,
-    SL_OP_I32_CTZ = 0x68,
-    SL_OP_I32_POPCNT = 0x69,
-    SL_OP_I32_ADD = 0x6A,
-    SL_OP_I32_SUB = 0x6B,
-    SL_OP_I32_MUL = 0x6C,
-    SL_OP_I32_DIV_S = 0x6D,
-    SL_OP_I32_DIV_U = 0x6E,
-    SL_OP_I32_REM_S = 0x6F,
-    SL_OP_I32_REM_U = 0x70,
-    SL_OP_I32_AND = 0x71,
-    SL_OP_I32_OR = 0x72,
-    SL_OP_I32_XOR = 0x73,
-    SL_OP_I32_SHL = 0x74,
-    SL_OP_I32_SHR_S = 0x75,
-    SL_OP_I32_SHR_U = 0x76,
-    SL_OP_I32_ROTL = 0x77,
-    SL_OP_I32_ROTR = 0x78,
-
-    /* i64 arithmetic */
-    SL_OP_I64_CLZ = 0x79,
-    SL_OP_I64_CTZ = 0x7A,
-    SL_OP_I64_POPCNT = 0x7B,
-    SL_OP_I64_ADD = 0x7C,
-    SL_OP_I64_SUB = 0x7D,
-    SL_OP_I64_MUL = 0x7E,
-    SL_OP_I64_DIV_S = 0x7F,
-    SL_OP_I64_DIV_U = 0x80,
-    SL_OP_I64_REM_S = 0x81,
-    SL_OP_I64_REM_U = 0x82,
-    SL_OP_I64_AND = 0x83,
-    SL_OP_I64_OR = 0x84,
-    SL_OP_I64_XOR = 0x85,
-    SL_OP_I64_SHL = 0x86,
-    SL_OP_I64_SHR_S = 0x87,
-    SL_OP_I64_SHR_U = 0x88,
-    SL_OP_I64_ROTL = 0x89,
-    SL_OP_I64_ROTR = 0x8A,
-
-    /* f32 arithmetic */
-    SL_OP_F32_ABS = 0x8B,
-    SL_OP_F32_NEG = 0x8C,
-    SL_OP_F32_CEIL = 0x8D,
-    SL_OP_F32_FLOOR = 0x8E,
-    SL_OP_F32_TRUNC = 0x8F,
-    SL_OP_F32_NEAREST = 0x90,
-    SL_OP_F32_SQRT = 0x91,
-    SL_OP_F32_ADD = 0x92,
-    SL_OP_F32_SUB = 0x93,
-    SL_OP_F32_MUL = 0x94,
-    SL_OP_F32_DIV = 0x95,
-    SL_OP_F32_MIN = 0x96,
-    SL_OP_F32_MAX = 0x97,
-    SL_OP_F32_COPYSIGN = 0x98,
-
-    /* f64 arithmetic */
-    SL_OP_F64_ABS = 0x99,
-    SL_OP_F64_NEG = 0x9A,
-    SL_OP_F64_CEIL = 0x9B,
-    SL_OP_F64_FLOOR = 0x9C,
-    SL_OP_F64_TRUNC = 0x9D,
-    SL_OP_F64_NEAREST = 0x9E,
-    SL_OP_F64_SQRT = 0x9F,
-    SL_OP_F64_ADD = 0xA0,
-    SL_OP_F64_SUB = 0xA1,
-    SL_OP_F64_MUL = 0xA2,
-    SL_OP_F64_DIV = 0xA3,
-    SL_OP_F64_MIN = 0xA4,
-    SL_OP_F64_MAX = 0xA5,
-    SL_OP_F64_COPYSIGN = 0xA6,
-
-    /* conversions */
-    SL_OP_I32_WRAP_I64 = 0xA7,
-    SL_OP_I32_TRUNC_F32_S = 0xA8,
-    SL_OP_I32_TRUNC_F32_U = 0xA9,
-    SL_OP_I32_TRUNC_F64_S = 0xAA,
-    SL_OP_I32_TRUNC_F64_U = 0xAB,
-    SL_OP_I64_EXTEND_I32_S = 0xAC,
-    SL_OP_I64_EXTEND_I32_U = 0xAD,
-    SL_OP_I64_TRUNC_F32_S = 0xAE,
-    SL_OP_I64_TRUNC_F32_U = 0xAF,
-    SL_OP_I64_TRUNC_F64_S = 0xB0,
-    SL_OP_I64_TRUNC_F64_U = 0xB1,
-    SL_OP_F32_CONVERT_I32_S = 0xB2,
-    SL_OP_F32_CONVERT_I32_U = 0xB3,
-    SL_OP_F32_CONVERT_I64_S = 0xB4,
-    SL_OP_F32_CONVERT_I64_U = 0xB5,
-    SL_OP_F32_DEMOTE_F64 = 0xB6,
-    SL_OP_F64_CONVERT_I32_S = 0xB7,
-    SL_OP_F64_CONVERT_I32_U = 0xB8,
-    SL_OP_F64_CONVERT_I64_S = 0xB9,
-    SL_OP_F64_CONVERT_I64_U = 0xBA,
-    SL_OP_F64_PROMOTE_F32 = 0xBB,
-    SL_OP_I32_REINTERPRET_F32 = 0xBC,
-    SL_OP_I64_REINTERPRET_F64 = 0xBD,
-    SL_OP_F32_REINTERPRET_I32 = 0xBE,
-    SL_OP_F64_REINTERPRET_I64 = 0xBF,
-
-    /* sign extension */
-    SL_OP_I32_EXTEND8_S = 0xC0,
-    SL_OP_I32_EXTEND16_S = 0xC1,
-    SL_OP_I64_EXTEND8_S = 0xC2,
-    SL_OP_I64_EXTEND16_S = 0xC3,
-    SL_OP_I64_EXTEND32_S = 0xC4,
-
-    /* prefixes */
-    SL_OP_PREFIX_FC = 0xFC,
-    SL_OP_PREFIX_FD = 0xFD, /* SIMD (not supported yet) */
+#define OPF(name, text, prefix, code, ...) SL_OP_##name = SL_OPCODE_ID(prefix, code),
+#include "vm/opcodes.def"
+#undef OPF
 };
 
-/* Sub-opcodes after SL_OP_PREFIX_FC (encoded as u32 LEB128). */
-enum sl_opcode_fc {
-    SL_OPFC_I32_TRUNC_SAT_F32_S = 0,
-    SL_OPFC_I32_TRUNC_SAT_F32_U = 1,
-    SL_OPFC_I32_TRUNC_SAT_F64_S = 2,
-    SL_OPFC_I32_TRUNC_SAT_F64_U = 3,
-    SL_OPFC_I64_TRUNC_SAT_F32_S = 4,
-    SL_OPFC_I64_TRUNC_SAT_F32_U = 5,
-    SL_OPFC_I64_TRUNC_SAT_F64_S = 6,
-    SL_OPFC_I64_TRUNC_SAT_F64_U = 7,
-    SL_OPFC_MEMORY_INIT = 8,
-    SL_OPFC_DATA_DROP = 9,
-    SL_OPFC_MEMORY_COPY = 10,
-    SL_OPFC_MEMORY_FILL = 11,
-    SL_OPFC_TABLE_INIT = 12,
-    SL_OPFC_ELEM_DROP = 13,
-    SL_OPFC_TABLE_COPY = 14,
-    SL_OPFC_TABLE_GROW = 15,
-    SL_OPFC_TABLE_SIZE = 16,
-    SL_OPFC_TABLE_FILL = 17,
+/* The size of the union is one more than the largest id: the size of a table indexed by id,
+ * which so grows by itself when opcodes.def gets a line. */
+union sl_opcode_bound {
+#define OPF(name, ...) char name[SL_OP_##name + 1];
+#include "vm/opcodes.def"
+#undef OPF
 };
+#define SL_OPCODE_LIMIT sizeof(union sl_opcode_bound)
+
+/* What follows an opcode (the IMM column). A memarg's natural alignment, the largest the
+ * validator accepts, is 2**(kind - SL_IMM_MEM1) bytes. */
+enum sl_imm {
+    SL_IMM_ILLEGAL, /* no instruction has this id: the zero of sl_opinfo_table's gaps */
+    SL_IMM_NONE,
+    /* one u32 index; the most frequent kinds are contiguous so sl_read_instr tests ranges */
+    SL_IMM_LOCAL,
+    SL_IMM_GLOBAL,
+    SL_IMM_LABEL, /* a label depth */
+    SL_IMM_FUNC,
+    SL_IMM_TABLE,
+    SL_IMM_ELEM, /* an elem segment */
+    SL_IMM_DATA, /* a data segment */
+    /* memarg (u32 alignment exponent, u32 offset), by natural alignment: 2**(kind - MEM1) */
+    SL_IMM_MEM1,
+    SL_IMM_MEM2,
+    SL_IMM_MEM4,
+    SL_IMM_MEM8,
+    SL_IMM_MEM16,         /* v128 accesses */
+    SL_IMM_I32,           /* s32 LEB128 */
+    SL_IMM_I64,           /* s64 LEB128 */
+    SL_IMM_F32,           /* 4 bytes */
+    SL_IMM_F64,           /* 8 bytes */
+    SL_IMM_BLOCK,         /* block type: s33 (-0x40 empty, negative a value type, else a type) */
+    SL_IMM_BR_TABLE,      /* vector of u32 labels, then the default label */
+    SL_IMM_CALL_INDIRECT, /* u32 type index, u32 table index */
+    SL_IMM_ELEM_TABLE,    /* u32 elem segment, u32 table (table.init) */
+    SL_IMM_TABLE_TABLE,   /* u32 destination table, u32 source table (table.copy) */
+    SL_IMM_DATA_MEMORY,   /* u32 data segment index, memory index (memory.init) */
+    SL_IMM_MEMORY,        /* memory index (a zero byte in Wasm 2.0) */
+    SL_IMM_MEMORY2,       /* destination and source memory (memory.copy) */
+    SL_IMM_SELECT_T,      /* vector of value types */
+    SL_IMM_REFTYPE,       /* one reference type byte */
+};
+
+static inline bool sl_imm_is_memarg(uint8_t imm) {
+    return imm >= SL_IMM_MEM1 && imm <= SL_IMM_MEM16;
+}
+
+/* The type tokens of the signature columns. */
+#define SL_SIG__         0
+#define SL_SIG_i32       SL_I32
+#define SL_SIG_i64       SL_I64
+#define SL_SIG_f32       SL_F32
+#define SL_SIG_f64       SL_F64
+#define SL_SIG_v128      SL_V128
+#define SL_SIG_funcref   SL_FUNCREF
+#define SL_SIG_externref SL_EXTERNREF
+#define SL_SIG_SPECIAL   0xFF
+
+typedef struct sl_opinfo {
+    const char *name; /* the text-format name; NULL: no instruction has this id */
+    uint8_t imm;      /* enum sl_imm */
+    bool special;     /* typed by hand (an OPS line); nin, in and out are then 0 */
+    uint8_t nin;      /* operands popped, in[nin - 1] first */
+    uint8_t in[3];
+    uint8_t out; /* the value type pushed, or 0 */
+} sl_opinfo;
+
+extern const sl_opinfo sl_opinfo_table[SL_OPCODE_LIMIT];
+
+/* One decoded instruction. */
+typedef struct sl_instr {
+    uint16_t op; /* enum sl_opcode */
+    const sl_opinfo *info;
+    /* Indices in the order they are encoded (ELEM_TABLE: a = segment, b = table); a memarg's
+     * alignment exponent (a) and offset (b); REFTYPE: the type (a); BR_TABLE and SELECT_T:
+     * the vector's length (a). */
+    uint32_t a, b;
+    uint64_t bits;        /* I32..F64: the constant as a slot holds it (an i32 zero-extended) */
+    int64_t blocktype;    /* BLOCK */
+    const uint8_t *items; /* BR_TABLE: a + 1 u32 labels; SELECT_T: a value type bytes */
+} sl_instr;
+
+/* Read one instruction, its opcode and every immediate, checking only the encoding: an
+ * unknown opcode, a bad LEB128, a non-zero reserved byte, an unknown value type or the end
+ * of the code fail with the reader's error (at the opcode for an unknown one). Only the
+ * fields of the instruction's immediate kind are set. */
+bool sl_read_instr(sl_reader *r, sl_instr *in);
 
 #endif

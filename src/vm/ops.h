@@ -53,42 +53,31 @@
     X(f64_addto)     /* [addr, v, offset]: the f64 at addr += v (c[j] += x)           */ \
     X(f64_addto_chk) /* the same with an explicit bounds check                         */
 
-/* Numeric instructions with their Wasm opcodes (0xFC-prefixed ones as 0x100 + subopcode).
- * U: unary [dst, a]; B: binary [dst, a, b]. */
-#define SL_NUMERIC_OPS(U, B) \
-    U(0x45, i32_eqz) B(0x46, i32_eq) B(0x47, i32_ne) B(0x48, i32_lt_s) B(0x49, i32_lt_u) \
-    B(0x4A, i32_gt_s) B( 0x4B, i32_gt_u) B(0x4C, i32_le_s) B(0x4D, i32_le_u) B(0x4E, i32_ge_s) \
-    B(0x4F, i32_ge_u) U(0x50, i64_eqz) B(0x51, i64_eq) B(0x52, i64_ne) B(0x53, i64_lt_s) \
-    B(0x54, i64_lt_u) B( 0x55, i64_gt_s) B(0x56, i64_gt_u) B(0x57, i64_le_s) B(0x58, i64_le_u) \
-    B(0x59, i64_ge_s) B(0x5A, i64_ge_u) B(0x5B, f32_eq) B(0x5C, f32_ne) B(0x5D, f32_lt) \
-    B( 0x5E, f32_gt) B(0x5F, f32_le) B(0x60, f32_ge) B(0x61, f64_eq) B(0x62, f64_ne) \
-    B(0x63, f64_lt) B(0x64, f64_gt) B(0x65, f64_le) B(0x66, f64_ge) U( 0x67, i32_clz) \
-    U(0x68, i32_ctz) U(0x69, i32_popcnt) B(0x6A, i32_add) B(0x6B, i32_sub) B(0x6C, i32_mul) \
-    B(0x6D, i32_div_s) B( 0x6E, i32_div_u) B(0x6F, i32_rem_s) B(0x70, i32_rem_u) \
-    B(0x71, i32_and) B(0x72, i32_or) B(0x73, i32_xor) B(0x74, i32_shl) B(0x75, i32_shr_s) \
-    B( 0x76, i32_shr_u) B(0x77, i32_rotl) B(0x78, i32_rotr) U(0x79, i64_clz) U(0x7A, i64_ctz) \
-    U(0x7B, i64_popcnt) B(0x7C, i64_add) B(0x7D, i64_sub) B( 0x7E, i64_mul) B(0x7F, i64_div_s) \
-    B(0x80, i64_div_u) B(0x81, i64_rem_s) B(0x82, i64_rem_u) B(0x83, i64_and) B(0x84, i64_or) \
-    B( 0x85, i64_xor) B(0x86, i64_shl) B(0x87, i64_shr_s) B(0x88, i64_shr_u) B(0x89, i64_rotl) \
-    B(0x8A, i64_rotr) U( 0x8B, f32_abs) U(0x8C, f32_neg) U(0x8D, f32_ceil) U(0x8E, f32_floor) \
-    U(0x8F, f32_trunc) U( 0x90, f32_nearest) U(0x91, f32_sqrt) B(0x92, f32_add) B(0x93, f32_sub) \
-    B(0x94, f32_mul) B(0x95, f32_div) B(0x96, f32_min) B( 0x97, f32_max) B(0x98, f32_copysign) \
-    U(0x99, f64_abs) U(0x9A, f64_neg) U(0x9B, f64_ceil) U(0x9C, f64_floor) U(0x9D, f64_trunc) \
-    U( 0x9E, f64_nearest) U(0x9F, f64_sqrt) B(0xA0, f64_add) B(0xA1, f64_sub) B(0xA2, f64_mul) \
-    B(0xA3, f64_div) B(0xA4, f64_min) B( 0xA5, f64_max) B(0xA6, f64_copysign) \
-    U(0xA7, i32_wrap_i64) U(0xA8, i32_trunc_f32_s) U(0xA9, i32_trunc_f32_u) \
-    U(0xAA, i32_trunc_f64_s) U( 0xAB, i32_trunc_f64_u) U(0xAC, i64_extend_i32_s) \
-    U(0xAD, i64_extend_i32_u) U(0xAE, i64_trunc_f32_s) U(0xAF, i64_trunc_f32_u) \
-    U( 0xB0, i64_trunc_f64_s) U(0xB1, i64_trunc_f64_u) U(0xB2, f32_convert_i32_s) \
-    U(0xB3, f32_convert_i32_u) U(0xB4, f32_convert_i64_s) U( 0xB5, f32_convert_i64_u) \
-    U(0xB6, f32_demote_f64) U(0xB7, f64_convert_i32_s) U(0xB8, f64_convert_i32_u) \
-    U(0xB9, f64_convert_i64_s) U( 0xBA, f64_convert_i64_u) U(0xBB, f64_promote_f32) \
-    U(0xBC, i32_reinterpret_f32) U( 0xBD, i64_reinterpret_f64) U(0xBE, f32_reinterpret_i32) \
-    U(0xBF, f64_reinterpret_i64) U( 0xC0, i32_extend8_s) U(0xC1, i32_extend16_s) \
-    U(0xC2, i64_extend8_s) U( 0xC3, i64_extend16_s) U(0xC4, i64_extend32_s) \
-    U(0x100, i32_trunc_sat_f32_s) U( 0x101, i32_trunc_sat_f32_u) U(0x102, i32_trunc_sat_f64_s) \
-    U( 0x103, i32_trunc_sat_f64_u) U(0x104, i64_trunc_sat_f32_s) U(0x105, i64_trunc_sat_f32_u) \
-    U(0x106, i64_trunc_sat_f64_s) U(0x107, i64_trunc_sat_f64_u)
+/* The numeric ops: the same names as the Wasm instructions they implement (opcodes.def
+ * maps each instruction to its op), [dst, a] for unary and [dst, a, b] for binary ones. */
+#define SL_NUMERIC_OPS(X) \
+    X(i32_eqz) X(i32_eq) X(i32_ne) X(i32_lt_s) X(i32_lt_u) X(i32_gt_s) X(i32_gt_u) X(i32_le_s) \
+    X(i32_le_u) X(i32_ge_s) X(i32_ge_u) X(i64_eqz) X(i64_eq) X(i64_ne) X(i64_lt_s) X(i64_lt_u) \
+    X(i64_gt_s) X(i64_gt_u) X(i64_le_s) X(i64_le_u) X(i64_ge_s) X(i64_ge_u) X(f32_eq) X(f32_ne) \
+    X(f32_lt) X(f32_gt) X(f32_le) X(f32_ge) X(f64_eq) X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) \
+    X(f64_ge) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i32_add) X(i32_sub) X(i32_mul) X(i32_div_s) \
+    X(i32_div_u) X(i32_rem_s) X(i32_rem_u) X(i32_and) X(i32_or) X(i32_xor) X(i32_shl) \
+    X(i32_shr_s) X(i32_shr_u) X(i32_rotl) X(i32_rotr) X(i64_clz) X(i64_ctz) X(i64_popcnt) \
+    X(i64_add) X(i64_sub) X(i64_mul) X(i64_div_s) X(i64_div_u) X(i64_rem_s) X(i64_rem_u) \
+    X(i64_and) X(i64_or) X(i64_xor) X(i64_shl) X(i64_shr_s) X(i64_shr_u) X(i64_rotl) X(i64_rotr) \
+    X(f32_abs) X(f32_neg) X(f32_ceil) X(f32_floor) X(f32_trunc) X(f32_nearest) X(f32_sqrt) \
+    X(f32_add) X(f32_sub) X(f32_mul) X(f32_div) X(f32_min) X(f32_max) X(f32_copysign) X(f64_abs) \
+    X(f64_neg) X(f64_ceil) X(f64_floor) X(f64_trunc) X(f64_nearest) X(f64_sqrt) X(f64_add) \
+    X(f64_sub) X(f64_mul) X(f64_div) X(f64_min) X(f64_max) X(f64_copysign) X(i32_wrap_i64) \
+    X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s) X(i32_trunc_f64_u) \
+    X(i64_extend_i32_s) X(i64_extend_i32_u) X(i64_trunc_f32_s) X(i64_trunc_f32_u) \
+    X(i64_trunc_f64_s) X(i64_trunc_f64_u) X(f32_convert_i32_s) X(f32_convert_i32_u) \
+    X(f32_convert_i64_s) X(f32_convert_i64_u) X(f32_demote_f64) X(f64_convert_i32_s) \
+    X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) X(f64_promote_f32) \
+    X(i32_reinterpret_f32) X(i64_reinterpret_f64) X(f32_reinterpret_i32) X(f64_reinterpret_i64) \
+    X(i32_extend8_s) X(i32_extend16_s) X(i64_extend8_s) X(i64_extend16_s) X(i64_extend32_s) \
+    X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s) X(i32_trunc_sat_f64_u) \
+    X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u)
 
 /* Binary ops that also exist with a constant right operand: NAME_imm [dst, a, imm] (for
  * floats, imm holds the constant's bits). */
@@ -121,12 +110,12 @@
  * NAME relies on guard pages, NAME_chk checks bounds explicitly; stores also exist as
  * NAME_k / NAME_k_chk [addr, imm, offset], storing a constant. */
 #define SL_MEMORY_OPS(L, S) \
-    L(0x28, i32_load) L(0x29, i64_load) L(0x2A, f32_load) L(0x2B, f64_load) L(0x2C, i32_load8_s) \
-    L(0x2D, i32_load8_u) L(0x2E, i32_load16_s) L(0x2F, i32_load16_u) L(0x30, i64_load8_s) \
-    L(0x31, i64_load8_u) L(0x32, i64_load16_s) L(0x33, i64_load16_u) L(0x34, i64_load32_s) \
-    L(0x35, i64_load32_u) S(0x36, i32_store) S(0x37, i64_store) S(0x38, f32_store) \
-    S(0x39, f64_store) S(0x3A, i32_store8) S(0x3B, i32_store16) S(0x3C, i64_store8) \
-    S(0x3D, i64_store16) S(0x3E, i64_store32)
+    L(i32_load) L(i64_load) L(f32_load) L(f64_load) L(i32_load8_s) \
+    L(i32_load8_u) L(i32_load16_s) L(i32_load16_u) L(i64_load8_s) \
+    L(i64_load8_u) L(i64_load16_s) L(i64_load16_u) L(i64_load32_s) \
+    L(i64_load32_u) S(i32_store) S(i64_store) S(f32_store) \
+    S(f64_store) S(i32_store8) S(i32_store16) S(i64_store8) \
+    S(i64_store16) S(i64_store32)
 
 /* Superinstructions. X(NAME, MEMOP, T, OP): NAME_ld [dst, a, addr, offset, addend] is NAME with its
  * right operand loaded by MEMOP; NAME_st [addr, a, b, offset] is NAME with its result stored
@@ -179,21 +168,21 @@
 
 /* The op numbers. */
 enum sl_op {
-#define SL_OP_ONE(name)       SL_I_##name,
-#define SL_OP_NUM(code, name) SL_I_##name,
-#define SL_OP_IMM(name)       SL_I_##name##_imm,
+#define SL_OP_ONE(name) SL_I_##name,
+#define SL_OP_NUM(name) SL_I_##name,
+#define SL_OP_IMM(name) SL_I_##name##_imm,
 #define SL_OP_BRS(name, inv)                                                                       \
     SL_I_br_##name, SL_I_br_##name##_back, SL_I_br_##name##_imm, SL_I_br_##name##_imm_back,        \
         SL_I_br_inc_##name##_back, SL_I_br_inc_##name##_imm_back, SL_I_br_step_##name##_back,      \
         SL_I_br_step_##name##_imm_back,
-#define SL_OP_MEM(code, name)                    SL_I_##name, SL_I_##name##_chk,
-#define SL_OP_STO(code, name)                    SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
+#define SL_OP_MEM(name)                          SL_I_##name, SL_I_##name##_chk,
+#define SL_OP_STO(name)                          SL_I_##name, SL_I_##name##_chk, SL_I_##name##_k, SL_I_##name##_k_chk,
 #define SL_OP_LD(name, mem, T, op)               SL_I_##name##_ld, SL_I_##name##_ld_chk,
 #define SL_OP_ST(name, mem, T, op)               SL_I_##name##_st, SL_I_##name##_st_chk,
 #define SL_OP_SH(outer, inner, T, op, sh)        SL_I_##outer##_##inner,
 #define SL_OP_IX(name, T, st)                    SL_I_##name##_x, SL_I_##name##_x_chk,
 #define SL_OP_MA(name, outer, inner, T, op, iop) SL_I_##name,
-    SL_CONTROL_OPS(SL_OP_ONE) SL_NUMERIC_OPS(SL_OP_NUM, SL_OP_NUM) SL_IMM_OPS(SL_OP_IMM)
+    SL_CONTROL_OPS(SL_OP_ONE) SL_NUMERIC_OPS(SL_OP_NUM) SL_IMM_OPS(SL_OP_IMM)
         SL_CMP_BRANCHES(SL_OP_BRS) SL_MEMORY_OPS(SL_OP_MEM, SL_OP_STO) SL_LOAD_BINOPS(SL_OP_LD)
             SL_STORE_BINOPS(SL_OP_ST) SL_SHIFT_BINOPS(SL_OP_SH) SL_INDEXED_LOADS(SL_OP_IX)
                 SL_MULACC_OPS(SL_OP_MA)

@@ -11,9 +11,9 @@
 #include "vm/runtime.h"
 
 static const char *const names[SL_NUM_OPS] = {
-#define P_ONE(name)       [SL_I_##name] = #name,
-#define P_NUM(code, name) [SL_I_##name] = #name,
-#define P_IMM(name)       [SL_I_##name##_imm] = #name "_imm",
+#define P_ONE(name) [SL_I_##name] = #name,
+#define P_NUM(name) [SL_I_##name] = #name,
+#define P_IMM(name) [SL_I_##name##_imm] = #name "_imm",
 #define P_BRS(name, inv)                                                                           \
     [SL_I_br_##name] = "br_" #name, [SL_I_br_##name##_back] = "br_" #name "_back",                 \
     [SL_I_br_##name##_imm] = "br_" #name "_imm",                                                   \
@@ -22,9 +22,9 @@ static const char *const names[SL_NUM_OPS] = {
     [SL_I_br_inc_##name##_imm_back] = "br_inc_" #name "_imm_back",                                 \
     [SL_I_br_step_##name##_back] = "br_step_" #name "_back",                                       \
     [SL_I_br_step_##name##_imm_back] = "br_step_" #name "_imm_back",
-#define P_MEM(code, name) [SL_I_##name] = #name, [SL_I_##name##_chk] = #name "_chk",
-#define P_STO(code, name)                                                                          \
-    P_MEM(code, name)[SL_I_##name##_k] = #name "_k", [SL_I_##name##_k_chk] = #name "_k_chk",
+#define P_MEM(name) [SL_I_##name] = #name, [SL_I_##name##_chk] = #name "_chk",
+#define P_STO(name)                                                                                \
+    P_MEM(name)[SL_I_##name##_k] = #name "_k", [SL_I_##name##_k_chk] = #name "_k_chk",
 #define P_SH(outer, inner, T, op, sh)        [SL_I_##outer##_##inner] = #outer "_" #inner,
 #define P_IX(name, T, st)                    [SL_I_##name##_x] = #name "_x", [SL_I_##name##_x_chk] = #name "_x_chk",
 #define P_MA(name, outer, inner, T, op, iop) [SL_I_##name] = #name,
@@ -32,7 +32,7 @@ static const char *const names[SL_NUM_OPS] = {
     [SL_I_##name##_ld] = #name "_ld", [SL_I_##name##_ld_chk] = #name "_ld_chk",
 #define P_ST(name, m, T, op)                                                                       \
     [SL_I_##name##_st] = #name "_st", [SL_I_##name##_st_chk] = #name "_st_chk",
-    SL_CONTROL_OPS(P_ONE) SL_NUMERIC_OPS(P_NUM, P_NUM) SL_IMM_OPS(P_IMM) SL_CMP_BRANCHES(P_BRS)
+    SL_CONTROL_OPS(P_ONE) SL_NUMERIC_OPS(P_NUM) SL_IMM_OPS(P_IMM) SL_CMP_BRANCHES(P_BRS)
         SL_MEMORY_OPS(P_MEM, P_STO) SL_LOAD_BINOPS(P_LD) SL_STORE_BINOPS(P_ST) SL_SHIFT_BINOPS(P_SH)
             SL_INDEXED_LOADS(P_IX) SL_MULACC_OPS(P_MA)};
 

@@ -7,8 +7,8 @@
  * reader keep failing, so a caller may chain several reads and test once.
  *
  * The sl_rd_fast_* functions read from a bare pointer without any checks. They are for code
- * that the validator already accepted (the compiler re-reading immediates), where the
- * encoding is known to be well-formed and in bounds.
+ * that the validator already accepted (a br_table's labels, read again after sl_read_instr
+ * checked them), where the encoding is known to be well-formed and in bounds.
  */
 #ifndef SL_READER_H
 #define SL_READER_H
@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "sluice.h"
 
 typedef struct sl_reader {
     const uint8_t *base; /* start of the module: offsets are pos - base */
@@ -99,6 +101,12 @@ static inline bool sl_rd_bytes(sl_reader *r, uint32_t n, const uint8_t **out) {
  */
 static inline bool sl_rd_uleb(sl_reader *r, unsigned bits, uint64_t *out) {
     const uint8_t *start = r->pos;
+    /* most immediates are one byte: no loop, and no limits to check for bits >= 7 */
+    if (bits >= 7 && start < r->end && !(*start & 0x80)) {
+        *out = *start;
+        r->pos = start + 1;
+        return true;
+    }
     unsigned maxbytes = (bits + 6) / 7;
     uint64_t v = 0;
     for (unsigned i = 0;; i++) {
@@ -126,6 +134,11 @@ static inline bool sl_rd_uleb(sl_reader *r, unsigned bits, uint64_t *out) {
  */
 static inline bool sl_rd_sleb(sl_reader *r, unsigned bits, int64_t *out) {
     const uint8_t *start = r->pos;
+    if (bits >= 7 && start < r->end && !(*start & 0x80)) { /* one byte, as in sl_rd_uleb */
+        *out = (int64_t)((uint64_t)*start << 57) >> 57;
+        r->pos = start + 1;
+        return true;
+    }
     unsigned maxbytes = (bits + 6) / 7;
     uint64_t v = 0;
     unsigned shift = 0;
@@ -236,6 +249,42 @@ static inline bool sl_rd_name(sl_reader *r, const uint8_t **out, uint32_t *len) 
     return true;
 }
 
+/* ---- Vectors and types ------------------------------------------------------------------ */
+
+/* A vector length: each element takes at least one byte, which bounds the allocation. */
+static inline bool sl_rd_count(sl_reader *r, uint32_t *n) {
+    const uint8_t *at = r->pos;
+    if (!sl_rd_u32(r, n)) return false;
+    if (*n > sl_rd_left(r)) return sl_rd_fail_at(r, at, "length out of bounds");
+    return true;
+}
+
+static inline bool sl_is_numtype(uint8_t t) {
+    return t >= SL_F64 && t <= SL_I32;
+}
+static inline bool sl_is_reftype(uint8_t t) {
+    return t == SL_FUNCREF || t == SL_EXTERNREF;
+}
+
+static inline bool sl_rd_valtype(sl_reader *r, uint8_t *out) {
+    const uint8_t *at = r->pos;
+    uint8_t t;
+    if (!sl_rd_u8(r, &t)) return false;
+    if (sl_is_numtype(t) || sl_is_reftype(t)) {
+        *out = t;
+        return true;
+    }
+    if (t == SL_V128) return sl_rd_fail_at(r, at, "v128 (SIMD) is not supported yet");
+    return sl_rd_fail_at(r, at, "malformed value type");
+}
+
+static inline bool sl_rd_reftype(sl_reader *r, uint8_t *out) {
+    const uint8_t *at = r->pos;
+    if (!sl_rd_u8(r, out)) return false;
+    if (!sl_is_reftype(*out)) return sl_rd_fail_at(r, at, "malformed reference type");
+    return true;
+}
+
 /* ---- Unchecked variants for already-validated code ---------------------------------- */
 
 static inline uint32_t sl_rd_fast_u32(const uint8_t **p) {
@@ -270,25 +319,8 @@ static inline int64_t sl_rd_fast_sleb(const uint8_t **p) {
 static inline int32_t sl_rd_fast_s32(const uint8_t **p) {
     return (int32_t)sl_rd_fast_sleb(p);
 }
-static inline int64_t sl_rd_fast_s33(const uint8_t **p) {
-    return sl_rd_fast_sleb(p);
-}
 static inline int64_t sl_rd_fast_s64(const uint8_t **p) {
     return sl_rd_fast_sleb(p);
-}
-
-static inline uint32_t sl_rd_fast_f32(const uint8_t **p) {
-    uint32_t v;
-    memcpy(&v, *p, 4);
-    *p += 4;
-    return v;
-}
-
-static inline uint64_t sl_rd_fast_f64(const uint8_t **p) {
-    uint64_t v;
-    memcpy(&v, *p, 8);
-    *p += 8;
-    return v;
 }
 
 #endif

@@ -3,9 +3,11 @@
  *
  * Module-level rules first (limits, indices, constant expressions, exports, start), then
  * every function body with the operand-stack + control-stack algorithm of the spec's
- * appendix. The instructions of a body are decoded here for the first time, so the few
- * structural errors found on the way (unknown opcodes, non-zero reserved bytes, missing data
- * count section) are reported as SL_ERR_MALFORMED; everything else is SL_ERR_INVALID.
+ * appendix. Instructions are read with sl_read_instr (opcodes.c); an instruction with a fixed
+ * signature is typed from its line of opcodes.def, the others (OPS lines) by check_special.
+ * The decoder already checked the encoding, so the few structural errors found here (an
+ * invalid block type, `else` without `if`, a missing data count section) are reported as
+ * SL_ERR_MALFORMED; everything else is SL_ERR_INVALID.
  *
  * Constant expressions are checked with the same machinery in a restricted mode, re-reading
  * them from the module bytes at sl_constexpr.offset.
@@ -60,213 +62,6 @@ typedef struct val {
 static const char *type_name(uint8_t t) {
     return t == T_ANY ? "any" : sl_valtype_name(t);
 }
-
-static const char *const op_names[256] = {
-    [SL_OP_UNREACHABLE] = "unreachable",
-    [SL_OP_NOP] = "nop",
-    [SL_OP_BLOCK] = "block",
-    [SL_OP_LOOP] = "loop",
-    [SL_OP_IF] = "if",
-    [SL_OP_ELSE] = "else",
-    [SL_OP_END] = "end",
-    [SL_OP_BR] = "br",
-    [SL_OP_BR_IF] = "br_if",
-    [SL_OP_BR_TABLE] = "br_table",
-    [SL_OP_RETURN] = "return",
-    [SL_OP_CALL] = "call",
-    [SL_OP_CALL_INDIRECT] = "call_indirect",
-    [SL_OP_REF_NULL] = "ref.null",
-    [SL_OP_REF_IS_NULL] = "ref.is_null",
-    [SL_OP_REF_FUNC] = "ref.func",
-    [SL_OP_DROP] = "drop",
-    [SL_OP_SELECT] = "select",
-    [SL_OP_SELECT_T] = "select",
-    [SL_OP_LOCAL_GET] = "local.get",
-    [SL_OP_LOCAL_SET] = "local.set",
-    [SL_OP_LOCAL_TEE] = "local.tee",
-    [SL_OP_GLOBAL_GET] = "global.get",
-    [SL_OP_GLOBAL_SET] = "global.set",
-    [SL_OP_TABLE_GET] = "table.get",
-    [SL_OP_TABLE_SET] = "table.set",
-    [SL_OP_I32_LOAD] = "i32.load",
-    [SL_OP_I64_LOAD] = "i64.load",
-    [SL_OP_F32_LOAD] = "f32.load",
-    [SL_OP_F64_LOAD] = "f64.load",
-    [SL_OP_I32_LOAD8_S] = "i32.load8_s",
-    [SL_OP_I32_LOAD8_U] = "i32.load8_u",
-    [SL_OP_I32_LOAD16_S] = "i32.load16_s",
-    [SL_OP_I32_LOAD16_U] = "i32.load16_u",
-    [SL_OP_I64_LOAD8_S] = "i64.load8_s",
-    [SL_OP_I64_LOAD8_U] = "i64.load8_u",
-    [SL_OP_I64_LOAD16_S] = "i64.load16_s",
-    [SL_OP_I64_LOAD16_U] = "i64.load16_u",
-    [SL_OP_I64_LOAD32_S] = "i64.load32_s",
-    [SL_OP_I64_LOAD32_U] = "i64.load32_u",
-    [SL_OP_I32_STORE] = "i32.store",
-    [SL_OP_I64_STORE] = "i64.store",
-    [SL_OP_F32_STORE] = "f32.store",
-    [SL_OP_F64_STORE] = "f64.store",
-    [SL_OP_I32_STORE8] = "i32.store8",
-    [SL_OP_I32_STORE16] = "i32.store16",
-    [SL_OP_I64_STORE8] = "i64.store8",
-    [SL_OP_I64_STORE16] = "i64.store16",
-    [SL_OP_I64_STORE32] = "i64.store32",
-    [SL_OP_MEMORY_SIZE] = "memory.size",
-    [SL_OP_MEMORY_GROW] = "memory.grow",
-    [SL_OP_I32_CONST] = "i32.const",
-    [SL_OP_I64_CONST] = "i64.const",
-    [SL_OP_F32_CONST] = "f32.const",
-    [SL_OP_F64_CONST] = "f64.const",
-    [SL_OP_I32_EQZ] = "i32.eqz",
-    [SL_OP_I32_EQ] = "i32.eq",
-    [SL_OP_I32_NE] = "i32.ne",
-    [SL_OP_I32_LT_S] = "i32.lt_s",
-    [SL_OP_I32_LT_U] = "i32.lt_u",
-    [SL_OP_I32_GT_S] = "i32.gt_s",
-    [SL_OP_I32_GT_U] = "i32.gt_u",
-    [SL_OP_I32_LE_S] = "i32.le_s",
-    [SL_OP_I32_LE_U] = "i32.le_u",
-    [SL_OP_I32_GE_S] = "i32.ge_s",
-    [SL_OP_I32_GE_U] = "i32.ge_u",
-    [SL_OP_I64_EQZ] = "i64.eqz",
-    [SL_OP_I64_EQ] = "i64.eq",
-    [SL_OP_I64_NE] = "i64.ne",
-    [SL_OP_I64_LT_S] = "i64.lt_s",
-    [SL_OP_I64_LT_U] = "i64.lt_u",
-    [SL_OP_I64_GT_S] = "i64.gt_s",
-    [SL_OP_I64_GT_U] = "i64.gt_u",
-    [SL_OP_I64_LE_S] = "i64.le_s",
-    [SL_OP_I64_LE_U] = "i64.le_u",
-    [SL_OP_I64_GE_S] = "i64.ge_s",
-    [SL_OP_I64_GE_U] = "i64.ge_u",
-    [SL_OP_F32_EQ] = "f32.eq",
-    [SL_OP_F32_NE] = "f32.ne",
-    [SL_OP_F32_LT] = "f32.lt",
-    [SL_OP_F32_GT] = "f32.gt",
-    [SL_OP_F32_LE] = "f32.le",
-    [SL_OP_F32_GE] = "f32.ge",
-    [SL_OP_F64_EQ] = "f64.eq",
-    [SL_OP_F64_NE] = "f64.ne",
-    [SL_OP_F64_LT] = "f64.lt",
-    [SL_OP_F64_GT] = "f64.gt",
-    [SL_OP_F64_LE] = "f64.le",
-    [SL_OP_F64_GE] = "f64.ge",
-    [SL_OP_I32_CLZ] = "i32.clz",
-    [SL_OP_I32_CTZ] = "i32.ctz",
-    [SL_OP_I32_POPCNT] = "i32.popcnt",
-    [SL_OP_I32_ADD] = "i32.add",
-    [SL_OP_I32_SUB] = "i32.sub",
-    [SL_OP_I32_MUL] = "i32.mul",
-    [SL_OP_I32_DIV_S] = "i32.div_s",
-    [SL_OP_I32_DIV_U] = "i32.div_u",
-    [SL_OP_I32_REM_S] = "i32.rem_s",
-    [SL_OP_I32_REM_U] = "i32.rem_u",
-    [SL_OP_I32_AND] = "i32.and",
-    [SL_OP_I32_OR] = "i32.or",
-    [SL_OP_I32_XOR] = "i32.xor",
-    [SL_OP_I32_SHL] = "i32.shl",
-    [SL_OP_I32_SHR_S] = "i32.shr_s",
-    [SL_OP_I32_SHR_U] = "i32.shr_u",
-    [SL_OP_I32_ROTL] = "i32.rotl",
-    [SL_OP_I32_ROTR] = "i32.rotr",
-    [SL_OP_I64_CLZ] = "i64.clz",
-    [SL_OP_I64_CTZ] = "i64.ctz",
-    [SL_OP_I64_POPCNT] = "i64.popcnt",
-    [SL_OP_I64_ADD] = "i64.add",
-    [SL_OP_I64_SUB] = "i64.sub",
-    [SL_OP_I64_MUL] = "i64.mul",
-    [SL_OP_I64_DIV_S] = "i64.div_s",
-    [SL_OP_I64_DIV_U] = "i64.div_u",
-    [SL_OP_I64_REM_S] = "i64.rem_s",
-    [SL_OP_I64_REM_U] = "i64.rem_u",
-    [SL_OP_I64_AND] = "i64.and",
-    [SL_OP_I64_OR] = "i64.or",
-    [SL_OP_I64_XOR] = "i64.xor",
-    [SL_OP_I64_SHL] = "i64.shl",
-    [SL_OP_I64_SHR_S] = "i64.shr_s",
-    [SL_OP_I64_SHR_U] = "i64.shr_u",
-    [SL_OP_I64_ROTL] = "i64.rotl",
-    [SL_OP_I64_ROTR] = "i64.rotr",
-    [SL_OP_F32_ABS] = "f32.abs",
-    [SL_OP_F32_NEG] = "f32.neg",
-    [SL_OP_F32_CEIL] = "f32.ceil",
-    [SL_OP_F32_FLOOR] = "f32.floor",
-    [SL_OP_F32_TRUNC] = "f32.trunc",
-    [SL_OP_F32_NEAREST] = "f32.nearest",
-    [SL_OP_F32_SQRT] = "f32.sqrt",
-    [SL_OP_F32_ADD] = "f32.add",
-    [SL_OP_F32_SUB] = "f32.sub",
-    [SL_OP_F32_MUL] = "f32.mul",
-    [SL_OP_F32_DIV] = "f32.div",
-    [SL_OP_F32_MIN] = "f32.min",
-    [SL_OP_F32_MAX] = "f32.max",
-    [SL_OP_F32_COPYSIGN] = "f32.copysign",
-    [SL_OP_F64_ABS] = "f64.abs",
-    [SL_OP_F64_NEG] = "f64.neg",
-    [SL_OP_F64_CEIL] = "f64.ceil",
-    [SL_OP_F64_FLOOR] = "f64.floor",
-    [SL_OP_F64_TRUNC] = "f64.trunc",
-    [SL_OP_F64_NEAREST] = "f64.nearest",
-    [SL_OP_F64_SQRT] = "f64.sqrt",
-    [SL_OP_F64_ADD] = "f64.add",
-    [SL_OP_F64_SUB] = "f64.sub",
-    [SL_OP_F64_MUL] = "f64.mul",
-    [SL_OP_F64_DIV] = "f64.div",
-    [SL_OP_F64_MIN] = "f64.min",
-    [SL_OP_F64_MAX] = "f64.max",
-    [SL_OP_F64_COPYSIGN] = "f64.copysign",
-    [SL_OP_I32_WRAP_I64] = "i32.wrap_i64",
-    [SL_OP_I32_TRUNC_F32_S] = "i32.trunc_f32_s",
-    [SL_OP_I32_TRUNC_F32_U] = "i32.trunc_f32_u",
-    [SL_OP_I32_TRUNC_F64_S] = "i32.trunc_f64_s",
-    [SL_OP_I32_TRUNC_F64_U] = "i32.trunc_f64_u",
-    [SL_OP_I64_EXTEND_I32_S] = "i64.extend_i32_s",
-    [SL_OP_I64_EXTEND_I32_U] = "i64.extend_i32_u",
-    [SL_OP_I64_TRUNC_F32_S] = "i64.trunc_f32_s",
-    [SL_OP_I64_TRUNC_F32_U] = "i64.trunc_f32_u",
-    [SL_OP_I64_TRUNC_F64_S] = "i64.trunc_f64_s",
-    [SL_OP_I64_TRUNC_F64_U] = "i64.trunc_f64_u",
-    [SL_OP_F32_CONVERT_I32_S] = "f32.convert_i32_s",
-    [SL_OP_F32_CONVERT_I32_U] = "f32.convert_i32_u",
-    [SL_OP_F32_CONVERT_I64_S] = "f32.convert_i64_s",
-    [SL_OP_F32_CONVERT_I64_U] = "f32.convert_i64_u",
-    [SL_OP_F32_DEMOTE_F64] = "f32.demote_f64",
-    [SL_OP_F64_CONVERT_I32_S] = "f64.convert_i32_s",
-    [SL_OP_F64_CONVERT_I32_U] = "f64.convert_i32_u",
-    [SL_OP_F64_CONVERT_I64_S] = "f64.convert_i64_s",
-    [SL_OP_F64_CONVERT_I64_U] = "f64.convert_i64_u",
-    [SL_OP_F64_PROMOTE_F32] = "f64.promote_f32",
-    [SL_OP_I32_REINTERPRET_F32] = "i32.reinterpret_f32",
-    [SL_OP_I64_REINTERPRET_F64] = "i64.reinterpret_f64",
-    [SL_OP_F32_REINTERPRET_I32] = "f32.reinterpret_i32",
-    [SL_OP_F64_REINTERPRET_I64] = "f64.reinterpret_i64",
-    [SL_OP_I32_EXTEND8_S] = "i32.extend8_s",
-    [SL_OP_I32_EXTEND16_S] = "i32.extend16_s",
-    [SL_OP_I64_EXTEND8_S] = "i64.extend8_s",
-    [SL_OP_I64_EXTEND16_S] = "i64.extend16_s",
-    [SL_OP_I64_EXTEND32_S] = "i64.extend32_s",
-};
-
-static const char *const fc_names[] = {
-    [SL_OPFC_I32_TRUNC_SAT_F32_S] = "i32.trunc_sat_f32_s",
-    [SL_OPFC_I32_TRUNC_SAT_F32_U] = "i32.trunc_sat_f32_u",
-    [SL_OPFC_I32_TRUNC_SAT_F64_S] = "i32.trunc_sat_f64_s",
-    [SL_OPFC_I32_TRUNC_SAT_F64_U] = "i32.trunc_sat_f64_u",
-    [SL_OPFC_I64_TRUNC_SAT_F32_S] = "i64.trunc_sat_f32_s",
-    [SL_OPFC_I64_TRUNC_SAT_F32_U] = "i64.trunc_sat_f32_u",
-    [SL_OPFC_I64_TRUNC_SAT_F64_S] = "i64.trunc_sat_f64_s",
-    [SL_OPFC_I64_TRUNC_SAT_F64_U] = "i64.trunc_sat_f64_u",
-    [SL_OPFC_MEMORY_INIT] = "memory.init",
-    [SL_OPFC_DATA_DROP] = "data.drop",
-    [SL_OPFC_MEMORY_COPY] = "memory.copy",
-    [SL_OPFC_MEMORY_FILL] = "memory.fill",
-    [SL_OPFC_TABLE_INIT] = "table.init",
-    [SL_OPFC_ELEM_DROP] = "elem.drop",
-    [SL_OPFC_TABLE_COPY] = "table.copy",
-    [SL_OPFC_TABLE_GROW] = "table.grow",
-    [SL_OPFC_TABLE_SIZE] = "table.size",
-    [SL_OPFC_TABLE_FILL] = "table.fill",
-};
 
 /* ---- Errors ------------------------------------------------------------------------------ */
 
@@ -334,7 +129,7 @@ static bool reserve(val *v, void **arr, uint32_t *cap, uint32_t need, size_t siz
     return true;
 }
 
-static bool push(val *v, uint8_t t) {
+static bool push_slow(val *v, uint8_t t) {
     if (v->nvals >= MAX_STACK) {
         v->status = SL_ERR_LIMIT;
         sl_fail(v->err, SL_ERR_LIMIT, v->instr - v->m->bytes,
@@ -343,6 +138,14 @@ static bool push(val *v, uint8_t t) {
         return false;
     }
     if (!reserve(v, (void **)&v->vals, &v->capvals, v->nvals + 1, 1)) return false;
+    v->vals[v->nvals++] = t;
+    return true;
+}
+
+/* Most pushes fit in the array: one compare. The limit still holds, as push_slow grows the
+ * array only below MAX_STACK and its sizes (64 doubled) reach MAX_STACK exactly. */
+static inline bool push(val *v, uint8_t t) {
+    if (v->nvals >= v->capvals) return push_slow(v, t);
     v->vals[v->nvals++] = t;
     return true;
 }
@@ -377,12 +180,6 @@ static bool pop(val *v, uint8_t expect, uint8_t *got) {
 static bool pop_n(val *v, uint32_t n, const uint8_t *types) {
     for (uint32_t i = n; i-- > 0;)
         if (!pop(v, types[i], NULL)) return false;
-    return true;
-}
-
-static bool pop_i32s(val *v, unsigned n) {
-    for (unsigned i = 0; i < n; i++)
-        if (!pop(v, SL_I32, NULL)) return false;
     return true;
 }
 
@@ -430,21 +227,6 @@ static void label_types(const ctrl *c, uint32_t *n, const uint8_t **types) {
 
 /* ---- Immediates -------------------------------------------------------------------------- */
 
-static bool rd_u32(val *v, uint32_t *out) {
-    return sl_rd_u32(&v->r, out) || read_failed(v);
-}
-
-static bool rd_zero(val *v) {
-    const uint8_t *at = v->r.pos;
-    uint8_t b;
-    if (!sl_rd_u8(&v->r, &b)) return read_failed(v);
-    if (b != 0) {
-        v->instr = at;
-        return malformed(v, "zero byte expected");
-    }
-    return true;
-}
-
 static const uint8_t single_types[] = {SL_I32, SL_I64, SL_F32, SL_F64, SL_FUNCREF, SL_EXTERNREF};
 
 static const uint8_t *single(uint8_t t) {
@@ -453,10 +235,9 @@ static const uint8_t *single(uint8_t t) {
     return NULL;
 }
 
-static bool read_blocktype(val *v, uint32_t *np, const uint8_t **params, uint32_t *nr,
-                           const uint8_t **results) {
-    int64_t bt;
-    if (!sl_rd_s33(&v->r, &bt)) return read_failed(v);
+/* The parameters and results of a block type (the s33 the reader decoded). */
+static bool block_types(val *v, int64_t bt, uint32_t *np, const uint8_t **params, uint32_t *nr,
+                        const uint8_t **results) {
     *np = 0;
     *params = NULL;
     if (bt == -0x40) {
@@ -478,47 +259,6 @@ static bool read_blocktype(val *v, uint32_t *np, const uint8_t **params, uint32_
     *nr = ft->nresults;
     *results = ft->types + ft->nparams;
     return true;
-}
-
-static unsigned natural_align(uint8_t op) {
-    switch (op) {
-    case SL_OP_I32_LOAD8_S:
-    case SL_OP_I32_LOAD8_U:
-    case SL_OP_I64_LOAD8_S:
-    case SL_OP_I64_LOAD8_U:
-    case SL_OP_I32_STORE8:
-    case SL_OP_I64_STORE8: return 0;
-    case SL_OP_I32_LOAD16_S:
-    case SL_OP_I32_LOAD16_U:
-    case SL_OP_I64_LOAD16_S:
-    case SL_OP_I64_LOAD16_U:
-    case SL_OP_I32_STORE16:
-    case SL_OP_I64_STORE16: return 1;
-    case SL_OP_I64_LOAD:
-    case SL_OP_F64_LOAD:
-    case SL_OP_I64_STORE:
-    case SL_OP_F64_STORE: return 3;
-    default: return 2;
-    }
-}
-
-/* The value type a load produces or a store consumes. */
-static uint8_t mem_type(uint8_t op) {
-    switch (op) {
-    case SL_OP_I32_LOAD:
-    case SL_OP_I32_LOAD8_S:
-    case SL_OP_I32_LOAD8_U:
-    case SL_OP_I32_LOAD16_S:
-    case SL_OP_I32_LOAD16_U:
-    case SL_OP_I32_STORE:
-    case SL_OP_I32_STORE8:
-    case SL_OP_I32_STORE16: return SL_I32;
-    case SL_OP_F32_LOAD:
-    case SL_OP_F32_STORE: return SL_F32;
-    case SL_OP_F64_LOAD:
-    case SL_OP_F64_STORE: return SL_F64;
-    default: return SL_I64;
-    }
 }
 
 static bool need_memory(val *v, uint32_t idx) {
@@ -545,48 +285,6 @@ static bool need_elem(val *v, uint32_t idx) {
     return true;
 }
 
-/* ---- Numeric instructions: one table instead of a case each ------------------------------ */
-
-typedef struct numsig {
-    uint8_t in1, in2, out; /* in2 = 0 for unary */
-} numsig;
-
-static bool numeric_sig(uint8_t op, numsig *s) {
-    static const struct {
-        uint8_t lo, hi;
-        numsig sig;
-    } ranges[] = {
-        {0x45, 0x45, {SL_I32, 0, SL_I32}},      {0x46, 0x4F, {SL_I32, SL_I32, SL_I32}},
-        {0x50, 0x50, {SL_I64, 0, SL_I32}},      {0x51, 0x5A, {SL_I64, SL_I64, SL_I32}},
-        {0x5B, 0x60, {SL_F32, SL_F32, SL_I32}}, {0x61, 0x66, {SL_F64, SL_F64, SL_I32}},
-        {0x67, 0x69, {SL_I32, 0, SL_I32}},      {0x6A, 0x78, {SL_I32, SL_I32, SL_I32}},
-        {0x79, 0x7B, {SL_I64, 0, SL_I64}},      {0x7C, 0x8A, {SL_I64, SL_I64, SL_I64}},
-        {0x8B, 0x91, {SL_F32, 0, SL_F32}},      {0x92, 0x98, {SL_F32, SL_F32, SL_F32}},
-        {0x99, 0x9F, {SL_F64, 0, SL_F64}},      {0xA0, 0xA6, {SL_F64, SL_F64, SL_F64}},
-        {0xA7, 0xA7, {SL_I64, 0, SL_I32}},      {0xA8, 0xA9, {SL_F32, 0, SL_I32}},
-        {0xAA, 0xAB, {SL_F64, 0, SL_I32}},      {0xAC, 0xAD, {SL_I32, 0, SL_I64}},
-        {0xAE, 0xAF, {SL_F32, 0, SL_I64}},      {0xB0, 0xB1, {SL_F64, 0, SL_I64}},
-        {0xB2, 0xB3, {SL_I32, 0, SL_F32}},      {0xB4, 0xB5, {SL_I64, 0, SL_F32}},
-        {0xB6, 0xB6, {SL_F64, 0, SL_F32}},      {0xB7, 0xB8, {SL_I32, 0, SL_F64}},
-        {0xB9, 0xBA, {SL_I64, 0, SL_F64}},      {0xBB, 0xBB, {SL_F32, 0, SL_F64}},
-        {0xBC, 0xBC, {SL_F32, 0, SL_I32}},      {0xBD, 0xBD, {SL_F64, 0, SL_I64}},
-        {0xBE, 0xBE, {SL_I32, 0, SL_F32}},      {0xBF, 0xBF, {SL_I64, 0, SL_F64}},
-        {0xC0, 0xC1, {SL_I32, 0, SL_I32}},      {0xC2, 0xC4, {SL_I64, 0, SL_I64}},
-    };
-    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
-        if (op >= ranges[i].lo && op <= ranges[i].hi) {
-            *s = ranges[i].sig;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool check_numeric(val *v, numsig s) {
-    if (s.in2 && !pop(v, s.in2, NULL)) return false;
-    return pop(v, s.in1, NULL) && push(v, s.out);
-}
-
 /* ---- Instructions ------------------------------------------------------------------------ */
 
 static bool is_num(uint8_t t) {
@@ -596,66 +294,45 @@ static bool is_ref(uint8_t t) {
     return t == T_ANY || t == SL_FUNCREF || t == SL_EXTERNREF;
 }
 
-static bool check_fc(val *v) {
-    sl_module *m = v->m;
-    uint32_t sub, a, b;
-    if (!rd_u32(v, &sub)) return false;
-    if (sub >= sizeof fc_names / sizeof fc_names[0]) return malformed(v, "illegal opcode");
-    v->opname = fc_names[sub];
-    if (v->constexpr_mode) return invalid(v, "constant expression required");
-    switch (sub) {
-    case SL_OPFC_I32_TRUNC_SAT_F32_S:
-    case SL_OPFC_I32_TRUNC_SAT_F32_U: return check_numeric(v, (numsig){SL_F32, 0, SL_I32});
-    case SL_OPFC_I32_TRUNC_SAT_F64_S:
-    case SL_OPFC_I32_TRUNC_SAT_F64_U: return check_numeric(v, (numsig){SL_F64, 0, SL_I32});
-    case SL_OPFC_I64_TRUNC_SAT_F32_S:
-    case SL_OPFC_I64_TRUNC_SAT_F32_U: return check_numeric(v, (numsig){SL_F32, 0, SL_I64});
-    case SL_OPFC_I64_TRUNC_SAT_F64_S:
-    case SL_OPFC_I64_TRUNC_SAT_F64_U: return check_numeric(v, (numsig){SL_F64, 0, SL_I64});
-    case SL_OPFC_MEMORY_INIT:
-        return rd_u32(v, &a) && rd_zero(v) && need_memory(v, 0) && need_datacount(v, a) &&
-               pop_i32s(v, 3);
-    case SL_OPFC_DATA_DROP: return rd_u32(v, &a) && need_datacount(v, a);
-    case SL_OPFC_MEMORY_COPY:
-        return rd_zero(v) && rd_zero(v) && need_memory(v, 0) && pop_i32s(v, 3);
-    case SL_OPFC_MEMORY_FILL: return rd_zero(v) && need_memory(v, 0) && pop_i32s(v, 3);
-    case SL_OPFC_TABLE_INIT:
-        if (!rd_u32(v, &a) || !rd_u32(v, &b) || !need_table(v, b) || !need_elem(v, a)) return false;
-        if (m->elems[a].type != m->tables[b].elem)
-            return invalid(v, "type mismatch: table.init of %s segment %u into %s table %u",
-                           type_name(m->elems[a].type), a, type_name(m->tables[b].elem), b);
-        return pop_i32s(v, 3);
-    case SL_OPFC_ELEM_DROP: return rd_u32(v, &a) && need_elem(v, a);
-    case SL_OPFC_TABLE_COPY:
-        if (!rd_u32(v, &a) || !rd_u32(v, &b) || !need_table(v, a) || !need_table(v, b))
-            return false;
-        if (m->tables[a].elem != m->tables[b].elem)
-            return invalid(v, "type mismatch: table.copy from %s table %u to %s table %u",
-                           type_name(m->tables[b].elem), b, type_name(m->tables[a].elem), a);
-        return pop_i32s(v, 3);
-    case SL_OPFC_TABLE_GROW:
-        return rd_u32(v, &a) && need_table(v, a) && pop(v, SL_I32, NULL) &&
-               pop(v, m->tables[a].elem, NULL) && push(v, SL_I32);
-    case SL_OPFC_TABLE_SIZE: return rd_u32(v, &a) && need_table(v, a) && push(v, SL_I32);
-    case SL_OPFC_TABLE_FILL:
-        return rd_u32(v, &a) && need_table(v, a) && pop(v, SL_I32, NULL) &&
-               pop(v, m->tables[a].elem, NULL) && pop(v, SL_I32, NULL);
+/* The rules that come with an immediate kind, whichever instruction carries it. */
+static bool check_immediates(val *v, const sl_instr *in) {
+    uint8_t imm = in->info->imm;
+    switch ((enum sl_imm)imm) {
+    case SL_IMM_MEM1:
+    case SL_IMM_MEM2:
+    case SL_IMM_MEM4:
+    case SL_IMM_MEM8:
+    case SL_IMM_MEM16: {
+        unsigned natural = imm - SL_IMM_MEM1;
+        if (!need_memory(v, 0)) return false;
+        if (in->a > natural)
+            return invalid(v, "alignment must not be larger than natural (%s: 2**%u > 2**%u)",
+                           v->opname, in->a, natural);
+        return true;
     }
-    return malformed(v, "illegal opcode");
+    case SL_IMM_MEMORY:
+    case SL_IMM_MEMORY2: return need_memory(v, 0);
+    case SL_IMM_DATA_MEMORY: return need_memory(v, 0) && need_datacount(v, in->a);
+    case SL_IMM_DATA: return need_datacount(v, in->a);
+    case SL_IMM_ELEM: return need_elem(v, in->a);
+    default: return true;
+    }
 }
 
-static bool check_br_table(val *v) {
-    uint32_t n, l;
+/* An instruction with a fixed signature (an OPF or OPL line of opcodes.def). */
+static bool check_signature(val *v, const sl_opinfo *info) {
+    for (unsigned i = info->nin; i-- > 0;)
+        if (!pop(v, info->in[i], NULL)) return false;
+    return !info->out || push(v, info->out);
+}
+
+static bool check_br_table(val *v, const sl_instr *in) {
     if (!pop(v, SL_I32, NULL)) return false;
-    if (!rd_u32(v, &n)) return false;
-    if (n > sl_rd_left(&v->r)) {
-        v->instr = v->r.pos;
-        return malformed(v, "unexpected end of section or function");
-    }
     /* all labels (the default is the last) must have the same arity, and accept the stack */
+    const uint8_t *p = in->items; /* the reader checked the encoding */
     uint32_t arity = 0;
-    for (uint32_t i = 0; i <= n; i++) {
-        if (!rd_u32(v, &l)) return false;
+    for (uint32_t i = 0; i <= in->a; i++) {
+        uint32_t l = sl_rd_fast_u32(&p);
         if (l >= v->nctrls) return invalid(v, "unknown label %u", l);
         uint32_t nt;
         const uint8_t *types;
@@ -674,7 +351,7 @@ static bool check_br_table(val *v) {
     return true;
 }
 
-static bool check_constexpr_op(val *v, uint8_t op) {
+static bool check_constexpr_op(val *v, uint16_t op) {
     switch (op) {
     case SL_OP_I32_CONST:
     case SL_OP_I64_CONST:
@@ -683,53 +360,27 @@ static bool check_constexpr_op(val *v, uint8_t op) {
     case SL_OP_REF_NULL:
     case SL_OP_REF_FUNC:
     case SL_OP_GLOBAL_GET:
-    case SL_OP_END:
-    case SL_OP_PREFIX_FC: /* judged after reading the sub-opcode */
-    case SL_OP_PREFIX_FD: return true;
+    case SL_OP_END: return true;
     }
-    if (!op_names[op]) return malformed(v, "illegal opcode");
     return invalid(v, "constant expression required");
 }
 
-/* Validate one instruction. *done is set by the `end` that closes the outermost frame. */
-static bool check_instr(val *v, bool *done) {
+/* The instructions of OPS lines: typed by what the module, the locals or the operands say. */
+static bool check_special(val *v, const sl_instr *in, bool *done) {
     sl_module *m = v->m;
-    v->instr = v->r.pos;
-    uint8_t op;
-    if (!sl_rd_u8(&v->r, &op)) return read_failed(v);
-    v->opname = op_names[op] ? op_names[op] : "?";
-    if (v->constexpr_mode && !check_constexpr_op(v, op)) return false;
-
-    if (op >= SL_OP_I32_EQZ && op <= SL_OP_I64_EXTEND32_S) {
-        numsig s = {0, 0, 0};
-        numeric_sig(op, &s);
-        return check_numeric(v, s);
-    }
-    if (op >= SL_OP_I32_LOAD && op <= SL_OP_I64_STORE32) {
-        uint32_t align, offset;
-        if (!rd_u32(v, &align) || !rd_u32(v, &offset) || !need_memory(v, 0)) return false;
-        if (align > natural_align(op))
-            return invalid(v, "alignment must not be larger than natural (%s: 2**%u > 2**%u)",
-                           v->opname, align, natural_align(op));
-        uint8_t t = mem_type(op);
-        if (op <= SL_OP_I64_LOAD32_U) return pop(v, SL_I32, NULL) && push(v, t);
-        return pop(v, t, NULL) && pop(v, SL_I32, NULL);
-    }
-
-    uint32_t a = 0, b = 0, np = 0, nr = 0;
+    uint32_t np = 0, nr = 0;
     const uint8_t *params = NULL, *results = NULL;
     uint8_t t1, t2;
-    int64_t s;
-    switch (op) {
+    switch (in->op) {
     case SL_OP_UNREACHABLE: set_unreachable(v); return true;
     case SL_OP_NOP: return true;
     case SL_OP_BLOCK:
     case SL_OP_LOOP:
     case SL_OP_IF:
-        if (!read_blocktype(v, &np, &params, &nr, &results)) return false;
-        if (op == SL_OP_IF && !pop(v, SL_I32, NULL)) return false;
+        if (!block_types(v, in->blocktype, &np, &params, &nr, &results)) return false;
+        if (in->op == SL_OP_IF && !pop(v, SL_I32, NULL)) return false;
         if (!pop_n(v, np, params)) return false;
-        return push_ctrl(v, op, np, params, nr, results);
+        return push_ctrl(v, (uint8_t)in->op, np, params, nr, results);
     case SL_OP_ELSE: {
         ctrl c;
         if (v->ctrls[v->nctrls - 1].op != SL_OP_IF) return malformed(v, "else without if");
@@ -754,18 +405,17 @@ static bool check_instr(val *v, bool *done) {
     }
     case SL_OP_BR:
     case SL_OP_BR_IF: {
-        if (!rd_u32(v, &a)) return false;
-        if (a >= v->nctrls) return invalid(v, "unknown label %u", a);
-        if (op == SL_OP_BR_IF && !pop(v, SL_I32, NULL)) return false;
-        label_types(&v->ctrls[v->nctrls - 1 - a], &nr, &results);
+        if (in->a >= v->nctrls) return invalid(v, "unknown label %u", in->a);
+        if (in->op == SL_OP_BR_IF && !pop(v, SL_I32, NULL)) return false;
+        label_types(&v->ctrls[v->nctrls - 1 - in->a], &nr, &results);
         if (!pop_n(v, nr, results)) return false;
-        if (op == SL_OP_BR) {
+        if (in->op == SL_OP_BR) {
             set_unreachable(v);
             return true;
         }
         return push_n(v, nr, results);
     }
-    case SL_OP_BR_TABLE: return check_br_table(v);
+    case SL_OP_BR_TABLE: return check_br_table(v, in);
     case SL_OP_RETURN: {
         const ctrl *f = &v->ctrls[0];
         if (!pop_n(v, f->nresults, f->results)) return false;
@@ -773,19 +423,17 @@ static bool check_instr(val *v, bool *done) {
         return true;
     }
     case SL_OP_CALL: {
-        if (!rd_u32(v, &a)) return false;
-        if (a >= m->nfuncs) return invalid(v, "unknown function %u", a);
-        const sl_functype *ft = sl_module_functype(m, a);
+        if (in->a >= m->nfuncs) return invalid(v, "unknown function %u", in->a);
+        const sl_functype *ft = sl_module_functype(m, in->a);
         return pop_n(v, ft->nparams, ft->types) && push_n(v, ft->nresults, ft->types + ft->nparams);
     }
     case SL_OP_CALL_INDIRECT: {
-        if (!rd_u32(v, &a) || !rd_u32(v, &b)) return false;
-        if (!need_table(v, b)) return false;
-        if (a >= m->ntypes) return invalid(v, "unknown type %u", a);
-        if (m->tables[b].elem != SL_FUNCREF)
+        if (!need_table(v, in->b)) return false;
+        if (in->a >= m->ntypes) return invalid(v, "unknown type %u", in->a);
+        if (m->tables[in->b].elem != SL_FUNCREF)
             return invalid(v, "type mismatch: call_indirect through %s table %u",
-                           type_name(m->tables[b].elem), b);
-        const sl_functype *ft = &m->types[a].ft;
+                           type_name(m->tables[in->b].elem), in->b);
+        const sl_functype *ft = &m->types[in->a].ft;
         return pop(v, SL_I32, NULL) && pop_n(v, ft->nparams, ft->types) &&
                push_n(v, ft->nresults, ft->types + ft->nparams);
     }
@@ -798,72 +446,37 @@ static bool check_instr(val *v, bool *done) {
             return invalid(v, "type mismatch: select operands are %s and %s", type_name(t2),
                            type_name(t1));
         return push(v, t1 == T_ANY ? t2 : t1);
-    case SL_OP_SELECT_T: {
-        if (!rd_u32(v, &a)) return false;
-        if (a != 1) return invalid(v, "invalid result arity: select must have one type");
-        const uint8_t *at = v->r.pos;
-        if (!sl_rd_u8(&v->r, &t1)) return read_failed(v);
-        if (!single(t1)) {
-            v->instr = at;
-            return t1 == SL_V128 ? malformed(v, "SIMD (v128) is not supported yet")
-                                 : malformed(v, "malformed value type");
-        }
+    case SL_OP_SELECT_T:
+        if (in->a != 1) return invalid(v, "invalid result arity: select must have one type");
+        t1 = in->items[0]; /* the reader checked it is a value type */
         return pop(v, SL_I32, NULL) && pop(v, t1, NULL) && pop(v, t1, NULL) && push(v, t1);
-    }
     case SL_OP_LOCAL_GET:
     case SL_OP_LOCAL_SET:
     case SL_OP_LOCAL_TEE:
-        if (!rd_u32(v, &a)) return false;
-        if (a >= v->nlocals) return invalid(v, "unknown local %u", a);
-        t1 = v->locals[a];
-        if (op == SL_OP_LOCAL_GET) return push(v, t1);
+        if (in->a >= v->nlocals) return invalid(v, "unknown local %u", in->a);
+        t1 = v->locals[in->a];
+        if (in->op == SL_OP_LOCAL_GET) return push(v, t1);
         if (!pop(v, t1, NULL)) return false;
-        return op == SL_OP_LOCAL_SET || push(v, t1);
+        return in->op == SL_OP_LOCAL_SET || push(v, t1);
     case SL_OP_GLOBAL_GET:
     case SL_OP_GLOBAL_SET:
-        if (!rd_u32(v, &a)) return false;
         if (v->constexpr_mode) {
             /* constant expressions only see imported, immutable globals */
-            if (a >= m->nimported_globals) return invalid(v, "unknown global %u", a);
-            if (m->globals[a].type.mut) return invalid(v, "constant expression required");
+            if (in->a >= m->nimported_globals) return invalid(v, "unknown global %u", in->a);
+            if (m->globals[in->a].type.mut) return invalid(v, "constant expression required");
         }
-        if (a >= m->nglobals) return invalid(v, "unknown global %u", a);
-        t1 = m->globals[a].type.type;
-        if (op == SL_OP_GLOBAL_GET) return push(v, t1);
-        if (!m->globals[a].type.mut) return invalid(v, "global is immutable: global %u", a);
+        if (in->a >= m->nglobals) return invalid(v, "unknown global %u", in->a);
+        t1 = m->globals[in->a].type.type;
+        if (in->op == SL_OP_GLOBAL_GET) return push(v, t1);
+        if (!m->globals[in->a].type.mut) return invalid(v, "global is immutable: global %u", in->a);
         return pop(v, t1, NULL);
     case SL_OP_TABLE_GET:
-        if (!rd_u32(v, &a) || !need_table(v, a)) return false;
-        return pop(v, SL_I32, NULL) && push(v, m->tables[a].elem);
+        if (!need_table(v, in->a)) return false;
+        return pop(v, SL_I32, NULL) && push(v, m->tables[in->a].elem);
     case SL_OP_TABLE_SET:
-        if (!rd_u32(v, &a) || !need_table(v, a)) return false;
-        return pop(v, m->tables[a].elem, NULL) && pop(v, SL_I32, NULL);
-    case SL_OP_MEMORY_SIZE: return rd_zero(v) && need_memory(v, 0) && push(v, SL_I32);
-    case SL_OP_MEMORY_GROW:
-        return rd_zero(v) && need_memory(v, 0) && pop(v, SL_I32, NULL) && push(v, SL_I32);
-    case SL_OP_I32_CONST:
-        if (!sl_rd_s32(&v->r, &(int32_t){0})) return read_failed(v);
-        return push(v, SL_I32);
-    case SL_OP_I64_CONST:
-        if (!sl_rd_s64(&v->r, &s)) return read_failed(v);
-        return push(v, SL_I64);
-    case SL_OP_F32_CONST:
-        if (!sl_rd_f32(&v->r, &a)) return read_failed(v);
-        return push(v, SL_F32);
-    case SL_OP_F64_CONST: {
-        uint64_t bits;
-        if (!sl_rd_f64(&v->r, &bits)) return read_failed(v);
-        return push(v, SL_F64);
-    }
-    case SL_OP_REF_NULL: {
-        const uint8_t *at = v->r.pos;
-        if (!sl_rd_u8(&v->r, &t1)) return read_failed(v);
-        if (t1 != SL_FUNCREF && t1 != SL_EXTERNREF) {
-            v->instr = at;
-            return malformed(v, "malformed reference type");
-        }
-        return push(v, t1);
-    }
+        if (!need_table(v, in->a)) return false;
+        return pop(v, m->tables[in->a].elem, NULL) && pop(v, SL_I32, NULL);
+    case SL_OP_REF_NULL: return push(v, (uint8_t)in->a);
     case SL_OP_REF_IS_NULL:
         if (!pop(v, T_ANY, &t1)) return false;
         if (!is_ref(t1))
@@ -871,15 +484,46 @@ static bool check_instr(val *v, bool *done) {
                            type_name(t1));
         return push(v, SL_I32);
     case SL_OP_REF_FUNC:
-        if (!rd_u32(v, &a)) return false;
-        if (a >= m->nfuncs) return invalid(v, "unknown function %u", a);
-        if (!v->constexpr_mode && !sl_func_declared(m, a))
-            return invalid(v, "undeclared function reference %u", a);
+        if (in->a >= m->nfuncs) return invalid(v, "unknown function %u", in->a);
+        if (!v->constexpr_mode && !sl_func_declared(m, in->a))
+            return invalid(v, "undeclared function reference %u", in->a);
         return push(v, SL_FUNCREF);
-    case SL_OP_PREFIX_FC: return check_fc(v);
-    case SL_OP_PREFIX_FD: return malformed(v, "SIMD instructions are not supported yet");
+    case SL_OP_TABLE_INIT:
+        if (!need_table(v, in->b) || !need_elem(v, in->a)) return false;
+        if (m->elems[in->a].type != m->tables[in->b].elem)
+            return invalid(v, "type mismatch: table.init of %s segment %u into %s table %u",
+                           type_name(m->elems[in->a].type), in->a, type_name(m->tables[in->b].elem),
+                           in->b);
+        return pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL);
+    case SL_OP_TABLE_COPY:
+        if (!need_table(v, in->a) || !need_table(v, in->b)) return false;
+        if (m->tables[in->a].elem != m->tables[in->b].elem)
+            return invalid(v, "type mismatch: table.copy from %s table %u to %s table %u",
+                           type_name(m->tables[in->b].elem), in->b,
+                           type_name(m->tables[in->a].elem), in->a);
+        return pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL) && pop(v, SL_I32, NULL);
+    case SL_OP_TABLE_GROW:
+        return need_table(v, in->a) && pop(v, SL_I32, NULL) &&
+               pop(v, m->tables[in->a].elem, NULL) && push(v, SL_I32);
+    case SL_OP_TABLE_SIZE: return need_table(v, in->a) && push(v, SL_I32);
+    case SL_OP_TABLE_FILL:
+        return need_table(v, in->a) && pop(v, SL_I32, NULL) &&
+               pop(v, m->tables[in->a].elem, NULL) && pop(v, SL_I32, NULL);
     }
-    return malformed(v, "illegal opcode 0x%02x", op);
+    /* an OPS line of opcodes.def without a case here */
+    return malformed(v, "illegal opcode");
+}
+
+/* Validate one instruction. *done is set by the `end` that closes the outermost frame. */
+static bool check_instr(val *v, bool *done) {
+    v->instr = v->r.pos;
+    sl_instr in;
+    if (!sl_read_instr(&v->r, &in)) return read_failed(v);
+    v->opname = in.info->name;
+    if (v->constexpr_mode && !check_constexpr_op(v, in.op)) return false;
+    if (!check_immediates(v, &in)) return false;
+    if (!in.info->special) return check_signature(v, in.info);
+    return check_special(v, &in, done);
 }
 
 /* ---- Expressions ------------------------------------------------------------------------- */

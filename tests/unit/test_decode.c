@@ -7,9 +7,59 @@
 
 #include "check.h"
 #include "vm/module.h"
+#include "vm/opcodes.h"
 #include "vm/reader.h"
 
 /* ---- Reader ------------------------------------------------------------------------------ */
+
+/* One instruction from its encoding; *error gets the reader's error. */
+static bool instr_of(const uint8_t *b, size_t n, sl_instr *in, const char **error) {
+    sl_reader r;
+    sl_rd_init(&r, b, b, b + n);
+    bool ok = sl_read_instr(&r, in);
+    *error = r.error;
+    return ok;
+}
+
+/* Every line of opcodes.def reads back as itself: the encoding column, the enum and the
+ * name agree, and the immediate kind consumes a well-formed immediate. */
+TEST(opcode_table_reads_back) {
+    unsigned n = 0;
+#define OPF(id, text, prefix, code, ...)                                                           \
+    do {                                                                                           \
+        uint8_t b[24] = {0};                                                                       \
+        size_t k = 0;                                                                              \
+        if (prefix) b[k++] = prefix;                                                               \
+        b[k++] = code; /* every code is below 0x80, so a one-byte LEB128 */                        \
+        if (sl_opinfo_table[SL_OP_##id].imm == SL_IMM_REFTYPE) b[k] = SL_FUNCREF;                  \
+        sl_instr in;                                                                               \
+        const char *e;                                                                             \
+        CHECK(instr_of(b, sizeof b, &in, &e));                                                     \
+        CHECK_EQ(in.op, SL_OP_##id);                                                               \
+        CHECK(in.info == &sl_opinfo_table[SL_OP_##id] && !strcmp(in.info->name, text));            \
+        n++;                                                                                       \
+    } while (0);
+#include "vm/opcodes.def"
+#undef OPF
+    CHECK(n > 200);
+}
+
+TEST(opcode_table_rejects_unknown) {
+    sl_instr in;
+    const char *e;
+    CHECK(!instr_of((const uint8_t[]){0x06}, 1, &in, &e) && !strcmp(e, "illegal opcode"));
+    CHECK(!instr_of((const uint8_t[]){0xFF}, 1, &in, &e) && !strcmp(e, "illegal opcode"));
+    /* the last 0xFC sub-opcode + 1, and one that would alias the 0xFD range */
+    CHECK(!instr_of((const uint8_t[]){0xFC, 0x12}, 2, &in, &e) && !strcmp(e, "illegal opcode"));
+    CHECK(!instr_of((const uint8_t[]){0xFC, 0x80, 0x02}, 3, &in, &e) &&
+          !strcmp(e, "illegal opcode"));
+    CHECK(!instr_of((const uint8_t[]){0xFD, 0x00}, 2, &in, &e) &&
+          !strcmp(e, "SIMD instructions are not supported yet"));
+    /* memory.fill's reserved byte */
+    CHECK(!instr_of((const uint8_t[]){0xFC, 0x0B, 0x01}, 3, &in, &e) &&
+          !strcmp(e, "zero byte expected"));
+    CHECK(!instr_of((const uint8_t[]){0x20}, 1, &in, &e) && !strcmp(e, "unexpected end"));
+}
 
 static bool u32_of(const uint8_t *b, size_t n, uint32_t *v, const char **error) {
     sl_reader r;
