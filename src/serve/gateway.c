@@ -238,8 +238,10 @@ static void run_job(sl_job *job, void *local) {
         pthread_mutex_unlock(&e->lock);
         if (next) sl_workers_submit(wl->srv->workers, next);
     }
-    job->run = NULL;                /* done: on_request may now send the response */
-    MHD_resume_connection(r->conn); /* r may be freed from here on */
+    struct MHD_Connection *conn = r->conn;
+    /* done: on_request may now send the response (and free r) */
+    atomic_store_explicit(&r->busy, false, memory_order_release);
+    MHD_resume_connection(conn);
 }
 
 /* Suspends the connection and queues the request: on the workers, or, at the concurrency
@@ -256,6 +258,7 @@ static bool start_job(sl_req *r) {
         }
     }
     r->job.run = run_job;
+    atomic_store_explicit(&r->busy, true, memory_order_relaxed); /* read on this thread */
     MHD_suspend_connection(r->conn);
     if (e->config.concurrency) {
         /* still under the lock: the slot or the queue place was checked above */
@@ -366,8 +369,10 @@ static void run_ingest(sl_job *job, void *local) {
                                 answer, sizeof answer);
     char *body = strdup(answer);
     sl_resp_bytes(r, (unsigned)status, "application/json", body, body ? strlen(body) : 0);
-    job->run = NULL;
-    MHD_resume_connection(r->conn); /* r may be freed from here on */
+    struct MHD_Connection *conn = r->conn;
+    /* done: on_request may now send the response (and free r) */
+    atomic_store_explicit(&r->busy, false, memory_order_release);
+    MHD_resume_connection(conn);
 }
 
 void sl_gateway_ingest(sl_req *r) {
@@ -377,6 +382,7 @@ void sl_gateway_ingest(sl_req *r) {
     }
     /* the pipeline may be full and make the request wait: not on a network thread */
     r->job.run = run_ingest;
+    atomic_store_explicit(&r->busy, true, memory_order_relaxed); /* read on this thread */
     MHD_suspend_connection(r->conn);
     sl_workers_submit(r->srv->workers, &r->job);
 }
