@@ -4,7 +4,7 @@
 # python3). `make test-race RACE_RECORDS=1000000` feeds more (200000 per tcp pipeline by
 # default). Part of `make check`, and of the TSan pass (mk/tsan.mk), smaller there.
 
-RACE_RECORDS ?= $(if $(filter thread,$(SAN)),20000,200000)
+RACE_RECORDS ?= $(if $(filter thread,$(SAN)),50000,200000)
 
 .PHONY: test-race
 test-race: all

@@ -2,6 +2,8 @@
 """Feeds and checks the pipelines of tests/race/run.sh (issue 11).
 
     race.py feed    SPEC...   send every pipeline its records, all at once
+    race.py poll    PORT TOKEN STOPFILE   read the pipelines' counters (GET /api/pipelines,
+                              /metrics) as the console does, until STOPFILE exists
     race.py verify  SPEC...   check every pipeline's sink holds exactly its own records
 
 A SPEC is KIND:NAME:N:TARGET:SINK, KIND one of
@@ -16,6 +18,7 @@ some of another record's shows up as foreign or corrupt, not only as a wrong cou
 """
 import http.client
 import json
+import os
 import socket
 import sys
 import threading
@@ -99,6 +102,32 @@ def feed_file(name, n, path, errors):
     return [threading.Thread(target=one)]
 
 
+def poll(port, token, stopfile):
+    """Reads the counters the pipelines' threads update, while they run."""
+    polls, errors = 0, []
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+        while not os.path.exists(stopfile):
+            for path, auth in (("/api/pipelines", True), ("/metrics", False)):
+                c.request("GET", path, headers={"Authorization": f"Bearer {token}"} if auth else {})
+                r = c.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(f"GET {path}: {r.status}")
+                    return
+            polls += 1
+            time.sleep(0.02)
+        c.close()
+    except OSError as e:
+        errors.append(f"stats poller: {e}")
+    if not polls:
+        errors.append("stats poller: no poll finished")
+    print(f"race: read the counters {polls} times while the pipelines ran")
+    for e in errors:
+        print(f"FAIL {e}")
+    return not errors
+
+
 def feed(specs):
     errors, threads = [], []
     kinds = {"tcp": feed_tcp, "http": feed_http, "file": feed_file}
@@ -165,8 +194,10 @@ def verify(specs):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("feed", "verify"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("feed", "verify", "poll"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
+    if sys.argv[1] == "poll":
+        sys.exit(0 if poll(*sys.argv[2:5]) else 1)
     specs = [parse_spec(s) for s in sys.argv[2:]]
     sys.exit(0 if (feed if sys.argv[1] == "feed" else verify)(specs) else 1)

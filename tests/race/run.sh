@@ -6,7 +6,7 @@
 # lines split across reads), one with an http source (POST /ingest/NAME on the server's
 # port, two clients), two with file sources following files that grow while they run —
 # feeds them all at the same time with distinct tagged records (NAME,SEQ,PAYLOAD), each into
-# its own file sink, then stops them and checks (tests/race/race.py) that every sink holds
+# its own file sink, while reading their counters (/api/pipelines, /metrics), then stops them and checks (tests/race/race.py) that every sink holds
 # exactly its own records: all, none twice, none from another pipeline, none corrupt.
 # RACE_RECORDS (200000) sets the records per tcp pipeline; the http and file ones get half.
 # RACE_WAIT (20) is how many seconds without progress count as stuck.
@@ -112,6 +112,8 @@ done
 SPECS=("tcp:tcp1:$N:$TCP1:$W/tcp1.jsonl" "tcp:tcp2:$N:$TCP2:$W/tcp2.jsonl"
     "http:http1:$HALF:$PORT:$W/http1.jsonl" "file:file1:$HALF:$W/file1.csv:$W/file1.jsonl"
     "file:file2:$HALF:$W/file2.csv:$W/file2.jsonl")
+$RACE poll "$PORT" "$TOKEN" "$W/stop-polling" &
+POLLER=$!
 $RACE feed "${SPECS[@]}" || die "feeding the pipelines"
 
 # every sink reaches its count, or nothing moves for $WAIT s
@@ -131,6 +133,8 @@ while :; do
     fi
     sleep 0.1
 done
+touch "$W/stop-polling"
+wait "$POLLER" || bad=1
 for p in "${NAMES[@]}"; do api POST "/api/pipelines/$p/stop"; done
 kill -TERM "$SERVER_PID"
 rc=0
