@@ -4,6 +4,7 @@
     race.py feed    SPEC...   send every pipeline its records, all at once
     race.py poll    PORT TOKEN STOPFILE   read the pipelines' counters (GET /api/pipelines,
                               /metrics) as the console does, until STOPFILE exists
+    race.py peer    PORT DELAY   after DELAY seconds, answer every POST on PORT with 200
     race.py verify  SPEC...   check every pipeline's sink holds exactly its own records
 
 A SPEC is KIND:NAME:N:TARGET:SINK, KIND one of
@@ -128,6 +129,26 @@ def poll(port, token, stopfile):
     return not errors
 
 
+def peer(port, delay):
+    """An http sink's destination that is down for its first DELAY seconds."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    time.sleep(float(delay))
+    ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+
+
 def feed(specs):
     errors, threads = [], []
     kinds = {"tcp": feed_tcp, "http": feed_http, "file": feed_file}
@@ -194,9 +215,11 @@ def verify(specs):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in ("feed", "verify", "poll"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("feed", "verify", "poll", "peer"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
+    if sys.argv[1] == "peer":
+        peer(*sys.argv[2:4])
     if sys.argv[1] == "poll":
         sys.exit(0 if poll(*sys.argv[2:5]) else 1)
     specs = [parse_spec(s) for s in sys.argv[2:]]

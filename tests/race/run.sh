@@ -8,6 +8,8 @@
 # feeds them all at the same time with distinct tagged records (NAME,SEQ,PAYLOAD), each into
 # its own file sink, while reading their counters (/api/pipelines, /metrics), then stops them and checks (tests/race/race.py) that every sink holds
 # exactly its own records: all, none twice, none from another pipeline, none corrupt.
+# A sixth pipeline writes to an http sink that is down for its first second: the sink's
+# retries and error are in the counters read meanwhile.
 # RACE_RECORDS (200000) sets the records per tcp pipeline; the http and file ones get half.
 # RACE_WAIT (20) is how many seconds without progress count as stuck.
 set -euo pipefail
@@ -28,7 +30,9 @@ DATA=$W/data
 LOG=$W/server.log
 SERVER_PID=
 STARTED=$(date +%s.%N)
+PEER_PID=
 cleanup() {
+    [[ -z $PEER_PID ]] || kill "$PEER_PID" 2>/dev/null || true
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -46,10 +50,10 @@ die() {
 # distinct free ports: the server's and one per tcp source
 ports=$("$PY" -S -c '
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(4)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
-read -r PORT TCP1 TCP2 <<<"$ports"
+read -r PORT TCP1 TCP2 PEER <<<"$ports"
 BASE=http://127.0.0.1:$PORT
 
 mkdir -p "$DATA"
@@ -76,13 +80,13 @@ api() {
     [[ $code == 2?? ]] || die "$m $p: $code $(head -c 300 "$W/answer" 2>/dev/null)"
 }
 
-# NAME SOURCE-YAML: a pipeline into $W/NAME.jsonl
+# NAME SOURCE-YAML [SINK-YAML]: a pipeline into $W/NAME.jsonl (or SINK)
 pipeline() {
     cat >"$W/$1.yaml" <<YAML
 name: $1
 source: $2
 parser: {type: csv, columns: [pid:string, seq:int, payload:string]}
-sinks: [{type: file, path: $W/$1.jsonl, fsync: false}]
+sinks: [${3:-"{type: file, path: $W/$1.jsonl, fsync: false}"}]
 dead_letter: {path: $W/$1.dead.jsonl}
 linger: 20ms
 YAML
@@ -95,8 +99,9 @@ pipeline tcp2 "{type: tcp, listen: 127.0.0.1:$TCP2}"
 pipeline http1 "{type: http}"
 pipeline file1 "{type: file, path: $W/file1.csv, follow: true, poll: 10ms}"
 pipeline file2 "{type: file, path: $W/file2.csv, follow: true, poll: 10ms}"
+pipeline flaky "{type: http}" "{type: http, url: \"http://127.0.0.1:$PEER/in\"}"
 NAMES=(tcp1 tcp2 http1 file1 file2)
-for p in "${NAMES[@]}"; do api POST "/api/pipelines/$p/start"; done
+for p in "${NAMES[@]}" flaky; do api POST "/api/pipelines/$p/start"; done
 
 # wait for the listeners: the tcp ports accept, /ingest/http1 answers (a GET is refused)
 for _ in $(seq 200); do
@@ -114,6 +119,11 @@ SPECS=("tcp:tcp1:$N:$TCP1:$W/tcp1.jsonl" "tcp:tcp2:$N:$TCP2:$W/tcp2.jsonl"
     "file:file2:$HALF:$W/file2.csv:$W/file2.jsonl")
 $RACE poll "$PORT" "$TOKEN" "$W/stop-polling" &
 POLLER=$!
+$RACE peer "$PEER" 1 2>"$W/peer.log" &
+PEER_PID=$!
+seq 1 1000 | sed 's/.*/flaky,&,x/' >"$W/flaky.csv"
+code=$(curl -s -o "$W/answer" -w '%{http_code}' --data-binary @"$W/flaky.csv" "$BASE/ingest/flaky" || true)
+[[ $code == 202 ]] || die "POST /ingest/flaky: $code $(head -c 300 "$W/answer")"
 $RACE feed "${SPECS[@]}" || die "feeding the pipelines"
 
 # every sink reaches its count, or nothing moves for $WAIT s
@@ -133,9 +143,28 @@ while :; do
     fi
     sleep 0.1
 done
+# the flaky sink: its records in, after a retry whose error the counters show
+for _ in $(seq 100); do
+    api GET /api/pipelines/flaky
+    "$PY" -S -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["stats"]["sinks"][0]
+sys.exit(0 if s["records"] == 1000 else 1)' "$W/answer" && break
+    sleep 0.1
+done
+if "$PY" -S -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["stats"]["sinks"][0]
+assert s["records"] == 1000 and s["retries"] >= 2 and "connect" in s["last_error"], s' "$W/answer"; then
+    echo "ok   flaky: 1000 records through an http sink after retries, its error in the counters"
+else
+    echo "FAIL flaky: $(head -c 400 "$W/answer")"
+    bad=1
+fi
 touch "$W/stop-polling"
 wait "$POLLER" || bad=1
-for p in "${NAMES[@]}"; do api POST "/api/pipelines/$p/stop"; done
+for p in "${NAMES[@]}" flaky; do api POST "/api/pipelines/$p/stop"; done
+kill "$PEER_PID"
 kill -TERM "$SERVER_PID"
 rc=0
 wait "$SERVER_PID" || rc=$?
