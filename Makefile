@@ -103,7 +103,8 @@ $(SLUICE_NET): $(NET_OBJ) $(PIPE_LIB) $(SERVE_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) -Wl,--start-group $(PIPE_LIB) $(SERVE_LIB) -Wl,--end-group $(LIB) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
-# same unit/spec/WASI tests again under the sanitizers.
+# same unit/spec/WASI tests again under the sanitizers, then the threaded ones under
+# ThreadSanitizer (TSAN_TARGETS, mk/tsan.mk).
 CHECK_TARGETS :=
 SAN_CHECK_TARGETS :=
 
@@ -127,6 +128,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-run
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan check-san-run
+	@$(MAKE) --no-print-directory SAN=thread BUILD=build/tsan check-tsan-run
 
 .PHONY: check-run check-san-run
 check-run: $(CHECK_TARGETS)
