@@ -4,8 +4,8 @@
 # the registry (test-registry), pipeline records and sinks (test-pipeline-units, test-sinks),
 # pipelines end to end (test-flow), the server (test-http, test-cli) and several hosted
 # pipelines fed at once (test-race, mk/race.mk). Single-threaded tests (spec, wasi, the
-# example functions, fuzzing) stay with the normal and ASan passes: TSan would find nothing
-# there and slow them 5-15x. `make check` runs this pass last (check-tsan-run).
+# example functions, fuzzing) stay with the normal and ASan passes: one thread leaves TSan
+# nothing to find, and it slows them 5-15x. `make check` runs this pass last (check-tsan-run).
 #
 # Any TSan report fails the pass: TSAN_OPTIONS makes the first report fatal (halt_on_error,
 # exit status 66) and also writes it to $(TSAN_REPORTS)/report.PID, since the servers the
@@ -13,10 +13,12 @@
 # "WARNING: ThreadSanitizer" in its output fails the pass and is printed.
 # `make check-tsan TSAN_HALT=0` keeps going after a report (to see them all at once).
 #
-# The VM's guard pages need nothing special: TSan passes a SIGSEGV on to the VM's handler
-# (traps.c), which siglongjmps out of it, and TSan intercepts siglongjmp. The server's and
-# pipelines' engines reserve 8 GiB per guarded memory, which TSan's shadow mapping leaves
-# alone (it maps shadow lazily).
+# The VM's guard pages work as they are (no handle_segv=0 needed): TSan calls the VM's
+# SIGSEGV handler (traps.c) for a fault, which siglongjmps back to the activation; TSan runs
+# handlers with every signal blocked, so the handler restores the faulting code's mask
+# first (else a second out-of-bounds access would kill the process). The 8 GiB reserved per
+# guarded memory are fine for the servers' and pipelines' few stores at a time, not for a
+# thousand memories in one store (below).
 
 TSAN_TARGETS := test-unit test-invoke test-registry test-pipeline-units test-sinks test-flow \
                 test-http test-cli test-race
