@@ -21,6 +21,18 @@ LDFLAGS  += -fsanitize=address,undefined
 OPT      := -O1
 endif
 
+# `make SAN=thread BUILD=build/tsan ...` builds everything with ThreadSanitizer (mk/tsan.mk:
+# `make check-tsan`). Not static: the TSan runtime is a shared library here.
+ifeq ($(SAN),thread)
+SLUICE_LDFLAGS :=
+# GCC's TSan instrumentation at -O1 hides the stores of out-parameters (read helpers that set
+# their result on success) from -Wmaybe-uninitialized, which then warns where the normal and
+# ASan builds see no problem.
+CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer -Wno-maybe-uninitialized
+LDFLAGS  += -fsanitize=thread
+OPT      := -O1
+endif
+
 # `make PROFILE=1 BUILD=build/prof` counts executed ops (src/vm/profile.c).
 ifeq ($(PROFILE),1)
 CFLAGS   += -DSL_PROFILE
@@ -103,7 +115,8 @@ $(SLUICE_NET): $(NET_OBJ) $(SERVE_LIB) $(PIPE_LIB) $(FN_LINK)
 	$(CC) $(LDFLAGS) -o $@ $(NET_OBJ) $(SERVE_LIB) $(PIPE_LINK) $(SERVE_LDLIBS) $(PIPE_LDLIBS) $(NET_LDLIBS) $(LDLIBS)
 
 # Test targets append themselves to CHECK_TARGETS in mk/*.mk; `check` runs them all, then the
-# same unit/spec/WASI tests again under the sanitizers.
+# same unit/spec/WASI tests again under the sanitizers, then the threaded ones under
+# ThreadSanitizer (TSAN_TARGETS, mk/tsan.mk).
 CHECK_TARGETS :=
 SAN_CHECK_TARGETS :=
 

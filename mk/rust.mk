@@ -47,8 +47,9 @@ $(RUST_COMMANDS) $(RUST_HANDLERS): $(RUST_STAMP) ;
 .PHONY: rust-functions test-rust
 rust-functions: $(RUST_COMMANDS) $(RUST_HANDLERS)
 
-# Not under SAN=1: the sanitizers are for the C code, and the modules would be the same.
-ifneq ($(SAN),1)
+# Not under SAN=1 or SAN=thread: the sanitizers are for the C code, and the modules would be
+# the same.
+ifeq ($(SAN),)
 ifeq ($(RUST_TOOLCHAIN),yes)
 all: rust-functions
 else

@@ -25,8 +25,10 @@ pass() {
   rc=${PIPESTATUS[0]}
   # make names each target that failed: "make[1]: *** [mk/x.mk:12: test-x] Error 1"
   local bad
-  bad=$(grep -oE '\*\*\* \[[^]]*: [A-Za-z0-9_.-]+\] Error' "$log" | sed -E 's/.*: ([^]]+)\] Error/\1/' | sort -u |
-        grep -Fxf <(tr ' ' '\n' <<<"$targets") || true)
+  # and the TSan pass's loop names its own: "check-tsan: FAIL: test-x (exit 1)" or "... in test-x"
+  bad=$( { grep -oE '\*\*\* \[[^]]*: [A-Za-z0-9_.-]+\] Error' "$log" | sed -E 's/.*: ([^]]+)\] Error/\1/'
+           grep -E '^check-tsan: FAIL: ' "$log" | sed -E 's/.* in ([a-z0-9-]+) \(files.*/\1/; s/^check-tsan: FAIL: ([a-z0-9-]+) \(exit.*/\1/'; } |
+        sort -u | grep -Fxf <(tr ' ' '\n' <<<"$targets") || true)
   local nbad=0 n
   n=$(wc -w <<<"$targets")
   [ -n "$bad" ] && nbad=$(wc -l <<<"$bad")
@@ -43,6 +45,8 @@ ok=true
 $make --no-print-directory -j"$jobs" all || ok=false
 $ok && pass plain check-list check-run || ok=false
 $ok && pass asan check-san-list check-san-run SAN=1 BUILD=build/asan || ok=false
+# ThreadSanitizer: the threaded parts' tests, one after the other (mk/tsan.mk)
+$ok && pass tsan check-tsan-list check-tsan-run SAN=thread BUILD=build/tsan || ok=false
 echo "check: $(($(date +%s) - start)) s in all"
 echo "check: $passed passed, $failed failed"
 $ok

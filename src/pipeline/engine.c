@@ -99,7 +99,7 @@ void sl_queue_close(sl_queue *q) {
 typedef struct sink_slot {
     sl_sink *sink;
     _Atomic uint64_t records, batches, retries, failures;
-    char last_error[256];
+    char last_error[256]; /* under the pipeline's error_lock */
 } sink_slot;
 
 struct sl_pipeline {
@@ -112,6 +112,9 @@ struct sl_pipeline {
     size_t nstages;
     sink_slot sinks[MAX_SINKS];
     size_t nsinks;
+    /* The sink thread writes a sink's last_error while the server's threads read the stats:
+     * a string cannot be atomic, so both sides take this lock (held only to copy it). */
+    pthread_mutex_t error_lock;
     sl_deadletter *dead;
     sl_queue q_in, q_out;
     pthread_t source_thread, stage_thread, sink_thread;
@@ -169,6 +172,7 @@ void sl_pipeline_free(sl_pipeline *p) {
     sl_queue_destroy(&p->q_in);
     sl_queue_destroy(&p->q_out);
     json_decref(p->conf);
+    pthread_mutex_destroy(&p->error_lock);
     free(p);
 }
 
@@ -187,6 +191,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_r
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&p->error_lock, NULL);
     p->engine = engine;
     if (!(p->conf = sl_conf_load(path, err, errlen))) goto fail;
     sl_conf_ctx c = {.file = path, .what = "pipeline", .err = err, .errlen = errlen};
@@ -437,7 +442,9 @@ static void *sink_main(void *arg) {
                 err[0] = 0;
                 sl_sink_result r = s->sink->ops->write(s->sink, m.batch, p->dead, err, sizeof err);
                 if (r == SL_SINK_OK) break;
+                pthread_mutex_lock(&p->error_lock);
                 snprintf(s->last_error, sizeof s->last_error, "%.255s", err);
+                pthread_mutex_unlock(&p->error_lock);
                 if (r == SL_SINK_FATAL) {
                     /* it can never take these records: they go to the dead letter */
                     atomic_fetch_add(&s->failures, 1);
@@ -523,12 +530,16 @@ json_t *sl_pipeline_stats(sl_pipeline *p) {
     }
     for (size_t i = 0; i < p->nsinks; i++) {
         sink_slot *s = &p->sinks[i];
+        char last_error[sizeof s->last_error];
+        pthread_mutex_lock(&p->error_lock);
+        memcpy(last_error, s->last_error, sizeof last_error);
+        pthread_mutex_unlock(&p->error_lock);
         json_array_append_new(
             sinks, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "name", s->sink->name, "type",
                              s->sink->ops->type, "records", (json_int_t)atomic_load(&s->records),
                              "batches", (json_int_t)atomic_load(&s->batches), "retries",
                              (json_int_t)atomic_load(&s->retries), "failures",
-                             (json_int_t)atomic_load(&s->failures), "last_error", s->last_error));
+                             (json_int_t)atomic_load(&s->failures), "last_error", last_error));
     }
     return json_pack(
         "{s:s, s:{s:s, s:I, s:I}, s:o, s:o, s:{s:I, s:I}, s:I, s:I}", "name", p->name, "source",

@@ -237,8 +237,10 @@ static void run_job(sl_job *job, void *local) {
         pthread_mutex_unlock(&e->lock);
         if (next) sl_workers_submit(wl->srv->workers, next);
     }
-    job->run = NULL;                /* done: on_request may now send the response */
-    MHD_resume_connection(r->conn); /* r may be freed from here on */
+    struct MHD_Connection *conn = r->conn;
+    /* done: on_request may now send the response (and free r) */
+    atomic_store_explicit(&r->busy, false, memory_order_release);
+    MHD_resume_connection(conn);
 }
 
 /* Suspends the connection and queues the request: on the workers, or, at the concurrency
@@ -255,6 +257,7 @@ static bool start_job(sl_req *r) {
         }
     }
     r->job.run = run_job;
+    atomic_store_explicit(&r->busy, true, memory_order_relaxed); /* read on this thread */
     MHD_suspend_connection(r->conn);
     if (e->config.concurrency) {
         /* still under the lock: the slot or the queue place was checked above */
@@ -360,13 +363,16 @@ static void run_offloaded(sl_job *job, void *local) {
     (void)local;
     sl_req *r = (sl_req *)((char *)job - offsetof(sl_req, job));
     r->offloaded(r); /* sets the response */
-    job->run = NULL;
-    MHD_resume_connection(r->conn); /* r may be freed from here on */
+    struct MHD_Connection *conn = r->conn;
+    /* done: on_request may now send the response (and free r) */
+    atomic_store_explicit(&r->busy, false, memory_order_release);
+    MHD_resume_connection(conn);
 }
 
 void sl_gateway_offload(sl_req *r, void (*fn)(sl_req *r)) {
     r->offloaded = fn;
     r->job.run = run_offloaded;
+    atomic_store_explicit(&r->busy, true, memory_order_relaxed); /* read on this thread */
     MHD_suspend_connection(r->conn);
     sl_workers_submit(r->srv->workers, &r->job);
 }

@@ -233,8 +233,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!append_body(r, upload_data, n)) too_large(r); /* sent on the last call */
         return MHD_YES;
     }
-    if (r->response) return sl_req_send(r); /* made by a worker, or refused above */
-    if (r->job.run) return MHD_YES;         /* resumed spuriously: still running */
+    /* resumed spuriously: still running (acquire: then the worker's response is visible) */
+    if (atomic_load_explicit(&r->busy, memory_order_acquire)) return MHD_YES;
+    /* made by a worker (a 500 if it could not make one: never run the job twice), or refused
+     * above */
+    if (r->response || r->job.run) return sl_req_send(r);
     switch (r->route) {
     case ROUTE_FN: sl_gateway_handle(r); break;
     case ROUTE_API: sl_api_handle(r); break;
@@ -247,8 +250,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else
             sl_resp_error(r, 404, "not_found", "no such route: %s (see docs/api.md)", url);
     }
+    /* Handed to a worker (job.run is set on this thread only): it makes the response and
+     * resumes the connection, and we are called again. r->response is the worker's from now
+     * on: reading it here raced with the worker (a fast one's response was queued from this
+     * thread before the worker had resumed the connection). */
+    if (r->job.run) return MHD_YES;
     if (r->response) return sl_req_send(r);
-    return MHD_YES; /* suspended: a worker will resume it */
+    return MHD_YES;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {

@@ -61,6 +61,11 @@ typedef struct sl_req {
     char *fn_ref, *path_rest, *stage;
     sl_job job;
     void (*offloaded)(struct sl_req *r); /* what sl_gateway_offload runs on the worker */
+    /* A worker owns the request: set on the network thread before the job is queued, cleared
+     * by the worker with release once response and status are made, and tested with acquire
+     * before on_request reads them (a plain flag left that handoff to libmicrohttpd's
+     * internals, and ThreadSanitizer found no ordering there). */
+    atomic_bool busy;
 } sl_req;
 
 /* Building responses. Each returns the MHD_Response (status in r->status) or NULL. */

@@ -847,7 +847,7 @@ trap:
     }
     if (trap_code == SL_TRAP_HOST && store->trap_message[0])
         sl_fail(err, SL_ERR_TRAP, -1, "%s", store->trap_message);
-    else if (trap_code == SL_TRAP_INTERRUPTED && store->wd_fired)
+    else if (trap_code == SL_TRAP_INTERRUPTED && sl_watchdog_fired(store))
         sl_fail(err, SL_ERR_TRAP, -1, "interrupted: time limit of %u ms exceeded",
                 store->timeout_ms);
     else
@@ -927,7 +927,7 @@ sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err)
         st = trap_status(err, (sl_trap)code);
     }
     sl_current_exec = ex.prev;
-    if (st == SL_ERR_TRAP && err && err->trap == SL_TRAP_INTERRUPTED && s->wd_fired)
+    if (st == SL_ERR_TRAP && err && err->trap == SL_TRAP_INTERRUPTED && sl_watchdog_fired(s))
         sl_fail(err, SL_ERR_TRAP, -1, "interrupted: time limit of %u ms exceeded", s->timeout_ms),
             err->trap = SL_TRAP_INTERRUPTED;
     if (outermost) sl_watchdog_disarm(s);

@@ -191,8 +191,19 @@ struct sl_store {
     struct sl_store *wd_next;
     uint64_t wd_deadline_ns;
     bool wd_registered;
-    bool wd_fired; /* the watchdog, not the embedder, raised SL_POLL_INTERRUPT */
+    /* The watchdog, not the embedder, raised SL_POLL_INTERRUPT. Written by the watchdog's
+     * thread while the store's own thread runs the guest and reads it when the guest traps:
+     * atomic, and read through sl_watchdog_fired. */
+    _Atomic bool wd_fired;
 };
+
+/* Whether the watchdog interrupted s (its thread, after an interrupt trap). The acquire load
+ * of the poll word pairs with the watchdog's release when it raised the bit, so that a trap
+ * the watchdog caused also sees its wd_fired. */
+static inline bool sl_watchdog_fired(sl_store *s) {
+    (void)atomic_load_explicit(&s->poll, memory_order_acquire);
+    return atomic_load_explicit(&s->wd_fired, memory_order_relaxed);
+}
 
 /* memory.c */
 sl_memory *sl_memory_create(sl_store *store, sl_limits limits, sl_error *err);

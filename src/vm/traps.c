@@ -8,6 +8,7 @@
  * after the jump, so the cheaper sigsetjmp(env, 0) is enough. */
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "vm/runtime.h"
 
@@ -25,8 +26,15 @@ bool sl_store_owns_address(sl_store *store, uintptr_t addr) {
 
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
     sl_exec *ex = sl_current_exec;
-    if (ex && sl_store_owns_address(ex->store, (uintptr_t)info->si_addr))
+    if (ex && sl_store_owns_address(ex->store, (uintptr_t)info->si_addr)) {
+        /* Back to the mask of the faulting code before jumping (sigsetjmp(env, 0) does not
+         * save one). SA_NODEFER and an empty sa_mask leave it unchanged here, but a runtime
+         * that wraps our handler may run it with more blocked: ThreadSanitizer blocks every
+         * signal while a handler runs, and a second guard-page fault with SIGSEGV blocked
+         * would kill the process. One syscall, on the trap path only. */
+        pthread_sigmask(SIG_SETMASK, &((ucontext_t *)uctx)->uc_sigmask, NULL);
         siglongjmp(ex->jmp, SL_TRAP_MEMORY_OOB);
+    }
     /* Not a guest access: hand it on. */
     struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
     if (old->sa_flags & SA_SIGINFO && old->sa_sigaction) {

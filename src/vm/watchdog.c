@@ -26,8 +26,9 @@ static void *watch(void *arg) {
         for (sl_store **p = &wd->head; *p;) {
             sl_store *s = *p;
             if (s->wd_deadline_ns <= now) {
-                s->wd_fired = true;
-                atomic_fetch_or_explicit(&s->poll, SL_POLL_INTERRUPT, memory_order_relaxed);
+                /* the store's thread reads wd_fired once it sees the bit: release */
+                atomic_store_explicit(&s->wd_fired, true, memory_order_relaxed);
+                atomic_fetch_or_explicit(&s->poll, SL_POLL_INTERRUPT, memory_order_release);
                 s->wd_registered = false;
                 *p = s->wd_next;
                 continue;
@@ -78,7 +79,7 @@ void sl_watchdog_arm(sl_store *s) {
     if (!wd) return;
     pthread_mutex_lock(&wd->lock);
     s->wd_deadline_ns = sl_now_ns() + (uint64_t)s->timeout_ms * 1000000u;
-    s->wd_fired = false;
+    atomic_store_explicit(&s->wd_fired, false, memory_order_relaxed);
     s->wd_next = wd->head;
     wd->head = s;
     s->wd_registered = true;
@@ -102,8 +103,8 @@ void sl_watchdog_disarm(sl_store *s) {
             }
         s->wd_registered = false;
     }
-    if (s->wd_fired) {
-        s->wd_fired = false;
+    if (atomic_load_explicit(&s->wd_fired, memory_order_relaxed)) {
+        atomic_store_explicit(&s->wd_fired, false, memory_order_relaxed);
         atomic_fetch_and_explicit(&s->poll, ~SL_POLL_INTERRUPT, memory_order_relaxed);
     }
     pthread_mutex_unlock(&wd->lock);

@@ -4,6 +4,7 @@
  * many instances.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -231,7 +232,7 @@ typedef struct spin_arg {
     sl_status status;
     sl_error err;
     double started, returned; /* ms */
-    volatile int running;
+    _Atomic int running;      /* set by the spinning thread, polled by the test's */
 } spin_arg;
 
 static void *spin_thread(void *p) {
