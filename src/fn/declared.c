@@ -101,11 +101,9 @@ bool sl_fn_declared_parse(const uint8_t *text, size_t len, const char *what, sl_
     }
     if (!objects)
         return sl_errorf(err, SL_ERR_INVALID, "%s: its " SL_FN_SECTION " section is empty", what);
-    if (kind < 0)
-        return sl_errorf(err, SL_ERR_INVALID,
-                         "%s: its " SL_FN_SECTION " section does not say its \"kind\"", what);
     out->present = true;
-    out->kind = kind ? SL_FN_HANDLER : SL_FN_COMMAND;
+    out->has_kind = kind >= 0;
+    out->kind = kind > 0 ? SL_FN_HANDLER : SL_FN_COMMAND;
     out->input = input > 0 ? SL_INPUT_EVENT : SL_INPUT_RAW;
     out->output = output > 0 ? SL_OUTPUT_INTEGRATION : SL_OUTPUT_RAW;
     return true;
@@ -121,17 +119,20 @@ bool sl_fn_declared_read(const uint8_t *module, size_t len, const char *what, sl
 
 char *sl_fn_declared_to_text(const sl_fn_declared *d) {
     if (!d->present) return NULL;
-    char buf[128];
-    snprintf(buf, sizeof buf, "{\"v\":%d,\"kind\":\"%s\",\"input\":\"%s\",\"output\":\"%s\"}",
-             SL_FN_SECTION_VERSION, KINDS[d->kind == SL_FN_HANDLER], INPUTS[d->input],
-             OUTPUTS[d->output]);
+    char buf[128], kind[32] = "";
+    if (d->has_kind)
+        snprintf(kind, sizeof kind, ",\"kind\":\"%s\"", KINDS[d->kind == SL_FN_HANDLER]);
+    snprintf(buf, sizeof buf, "{\"v\":%d%s,\"input\":\"%s\",\"output\":\"%s\"}",
+             SL_FN_SECTION_VERSION, kind, INPUTS[d->input], OUTPUTS[d->output]);
     return strdup(buf);
 }
 
 json_t *sl_fn_declared_json(const sl_fn_declared *d) {
     if (!d->present) return json_null();
-    return json_pack("{s:s, s:s, s:s}", "kind", KINDS[d->kind == SL_FN_HANDLER], "input",
-                     INPUTS[d->input], "output", OUTPUTS[d->output]);
+    json_t *o = json_pack("{s:s, s:s}", "input", INPUTS[d->input], "output", OUTPUTS[d->output]);
+    if (o && d->has_kind)
+        json_object_set_new(o, "kind", json_string(KINDS[d->kind == SL_FN_HANDLER]));
+    return o;
 }
 
 bool sl_fn_declared_apply(const sl_fn_declared *d, const char *what, unsigned given,
@@ -143,7 +144,7 @@ bool sl_fn_declared_apply(const sl_fn_declared *d, const char *what, unsigned gi
     int nbad = 0;
     const char *items[3];
     char texts[3][48];
-    if ((given & SL_FN_GIVEN_KIND) && cfg->kind != d->kind)
+    if ((given & SL_FN_GIVEN_KIND) && d->has_kind && cfg->kind != d->kind)
         snprintf(texts[nbad], sizeof texts[nbad], "kind \"%s\"", KINDS[cfg->kind == SL_FN_HANDLER]),
             items[nbad] = texts[nbad], nbad++;
     if ((given & SL_FN_GIVEN_INPUT) && cfg->input != d->input)
@@ -160,14 +161,16 @@ bool sl_fn_declared_apply(const sl_fn_declared *d, const char *what, unsigned gi
                                   : i == nbad - 1 ? " and "
                                                   : ", ",
                                   items[i]);
-        return sl_errorf(
-            err, SL_ERR_INVALID,
-            "%s declares kind \"%s\", input \"%s\" and output \"%s\" (its " SL_FN_SECTION
-            " section); the requested %s %s it",
-            what, KINDS[d->kind == SL_FN_HANDLER], INPUTS[d->input], OUTPUTS[d->output], bad,
-            nbad > 1 ? "contradict" : "contradicts");
+        char kind[32] = "";
+        if (d->has_kind)
+            snprintf(kind, sizeof kind, "kind \"%s\", ", KINDS[d->kind == SL_FN_HANDLER]);
+        return sl_errorf(err, SL_ERR_INVALID,
+                         "%s declares %sinput \"%s\" and output \"%s\" (its " SL_FN_SECTION
+                         " section); the requested %s %s it",
+                         what, kind, INPUTS[d->input], OUTPUTS[d->output], bad,
+                         nbad > 1 ? "contradict" : "contradicts");
     }
-    cfg->kind = d->kind;
+    if (d->has_kind) cfg->kind = d->kind;
     cfg->input = d->input;
     cfg->output = d->output;
     return true;

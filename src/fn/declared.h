@@ -18,14 +18,15 @@
 #define SL_FN_SECTION_VERSION 1
 
 typedef struct sl_fn_declared {
-    bool present; /* the module has the section; the rest is meaningful only then */
+    bool present;  /* the module has the section; the rest is meaningful only then */
+    bool has_kind; /* the section says the kind (the Rust SDK's cannot: docs/abi.md) */
     sl_fn_kind kind;
     sl_input_mode input;
     sl_output_mode output;
 } sl_fn_declared;
 
 /* Parses the section's payload text[0..len): one or more JSON objects, separated by
- * whitespace, whose members together give "kind" (required), "input" and "output" (default
+ * whitespace, whose members together give "kind" (optional), "input" and "output" (default
  * "raw"); each object has "v": 1. `what` names the module in errors ("pca.wasm"). False
  * with SL_ERR_INVALID for anything else: another version, an unknown member or value, a
  * member given twice with different values. */
@@ -40,13 +41,15 @@ bool sl_fn_declared_read(const uint8_t *module, size_t len, const char *what, sl
  * "output":...}, malloc'd; parse it back with sl_fn_declared_parse), or NULL when it is not
  * present or out of memory. */
 char *sl_fn_declared_to_text(const sl_fn_declared *d);
-/* {"kind": ..., "input": ..., "output": ...}, or JSON null when not present. */
+/* {"kind": ..., "input": ..., "output": ...} (no "kind" when it is not declared), or JSON
+ * null when not present. */
 json_t *sl_fn_declared_json(const sl_fn_declared *d);
 
 /* Which of a config's kind, input and output the deployment gave explicitly. */
 enum { SL_FN_GIVEN_KIND = 1, SL_FN_GIVEN_INPUT = 2, SL_FN_GIVEN_OUTPUT = 4 };
 
-/* Makes cfg agree with the declaration: members not in `given` take the declared values;
+/* Makes cfg agree with the declaration: members not in `given` take the declared values (the
+ * kind only when declared);
  * a given one that differs is an error (SL_ERR_INVALID) saying what the module declares and
  * what contradicts it. Nothing changes when the declaration is not present. */
 bool sl_fn_declared_apply(const sl_fn_declared *d, const char *what, unsigned given,

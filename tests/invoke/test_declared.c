@@ -33,6 +33,12 @@ TEST(declared_c_pieces_and_rust_padding) {
                 "{\"v\":1,\"input\":\"event\"}   ",
                 &d, &err));
     CHECK(d.kind == SL_FN_COMMAND && d.input == SL_INPUT_EVENT && d.output == SL_OUTPUT_RAW);
+    CHECK(d.has_kind);
+    /* the Rust SDK's: modes only, no kind */
+    CHECK(parse("{\"v\":1,\"input\":\"event\",\"output\":\"integration\"}         ", &d, &err));
+    CHECK(d.present && !d.has_kind && d.input == SL_INPUT_EVENT);
+    d.has_kind = true;
+    d.output = SL_OUTPUT_RAW;
     /* what sl_fn_declared_to_text writes reads back the same */
     d.kind = SL_FN_HANDLER;
     char *text = sl_fn_declared_to_text(&d);
@@ -59,7 +65,6 @@ TEST(declared_bad_content_is_an_error_naming_the_module) {
         {"{\"v\":1,\"kind\":\"command\",\"input\":\"json\"}", "bad \"input\""},
         {"{\"v\":1,\"kind\":\"command\",\"output\":1}", "bad \"output\""},
         {"{\"v\":1,\"kind\":\"command\"}{\"v\":1,\"kind\":\"handler\"}", "twice"},
-        {"{\"v\":1,\"input\":\"event\"}", "does not say its \"kind\""},
         {"{\"v\":1,\"kind\":\"command\"", "not JSON"},
         {"{\"v\":1,\"kind\":\"command\"} x", "not JSON"},
         {"[1]", "not an object"},
@@ -102,6 +107,7 @@ TEST(declared_read_from_module_bytes) {
 
 TEST(declared_apply_defaults_and_contradictions) {
     sl_fn_declared d = {.present = true,
+                        .has_kind = true,
                         .kind = SL_FN_COMMAND,
                         .input = SL_INPUT_EVENT,
                         .output = SL_OUTPUT_INTEGRATION};
@@ -131,6 +137,20 @@ TEST(declared_apply_defaults_and_contradictions) {
     CHECK(!sl_fn_declared_apply(&d, NULL, 7, &cfg, &err));
     CHECK(strstr(err.message, "the module declares"));
     CHECK(strstr(err.message, "input \"raw\" and output \"raw\" contradict it"));
+    /* no kind declared: the config's kind stays, whatever it is */
+    d.has_kind = false;
+    cfg = sl_fn_config_default();
+    cfg.kind = SL_FN_HANDLER;
+    CHECK(sl_fn_declared_apply(&d, "mean.wasm", SL_FN_GIVEN_KIND, &cfg, &err));
+    CHECK(cfg.kind == SL_FN_HANDLER && cfg.input == SL_INPUT_EVENT);
+    cfg = sl_fn_config_default();
+    CHECK(sl_fn_declared_apply(&d, "mean.wasm", 0, &cfg, &err));
+    CHECK(cfg.kind == SL_FN_COMMAND);
+    cfg.output = SL_OUTPUT_RAW;
+    CHECK(!sl_fn_declared_apply(&d, "mean.wasm", SL_FN_GIVEN_OUTPUT, &cfg, &err));
+    CHECK(!strcmp(err.message, "mean.wasm declares input \"event\" and output \"integration\" "
+                               "(its sluice.fn section); the requested output \"raw\" "
+                               "contradicts it"));
     /* no declaration: the config stays as given, whatever it is */
     d.present = false;
     cfg = sl_fn_config_default();
