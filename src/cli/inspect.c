@@ -170,9 +170,27 @@ static const char *mode_name(sl_segmode mode) {
     return mode == SL_SEG_ACTIVE ? "active" : mode == SL_SEG_PASSIVE ? "passive" : "declarative";
 }
 
+/* What an SDK-built module declares about itself (docs/abi.md, "The sluice.fn section"),
+ * as its text: the reader that checks it lives in the fn layer, which this binary lacks. */
+static void print_declared(const sl_module *m) {
+    size_t len;
+    const uint8_t *p = sl_custom_section(m->bytes, m->len, "sluice.fn", &len);
+    if (!p) return;
+    while (len && p[len - 1] == ' ')
+        len--; /* the Rust SDK's padding */
+    printf("sluice.fn: ");
+    for (size_t i = 0; i < len; i++) /* JSON text, shown as is but for unprintable bytes */
+        if (p[i] >= 0x20 && p[i] < 0x7F)
+            putchar(p[i]);
+        else
+            printf("\\%02x", p[i]);
+    printf("\n");
+}
+
 static void print_module(const char *path, const sl_module *m) {
     printf("%s: %zu bytes, valid\n", path, m->len);
     print_sections(m);
+    print_declared(m);
 
     printf("types (%" PRIu32 "):\n", m->ntypes);
     for (uint32_t i = 0; i < m->ntypes; i++) {

@@ -135,10 +135,31 @@ json_t *sl_fn_declared_json(const sl_fn_declared *d) {
     return o;
 }
 
-bool sl_fn_declared_apply(const sl_fn_declared *d, const char *what, unsigned given,
+/* The value of KEY=... in the config's environment, or NULL. */
+static const char *env_value(const sl_fn_config *cfg, const char *key) {
+    size_t n = strlen(key);
+    const char *v = NULL;
+    for (uint32_t i = 0; i < cfg->nenv; i++)
+        if (!strncmp(cfg->env[i], key, n) && cfg->env[i][n] == '=') v = cfg->env[i] + n + 1;
+    return v; /* the last one, as the guest's getenv sees it */
+}
+
+bool sl_fn_declared_apply(const sl_fn_declared *in, const char *what, unsigned given,
                           sl_fn_config *cfg, sl_error *err) {
-    if (!d->present) return true;
+    if (!in->present) return true;
     if (!what) what = "the module";
+    /* An SDK-built command takes SLUICE_INPUT_MODE and SLUICE_OUTPUT_MODE from its
+     * environment over its declared modes (docs/abi.md), so a deployment that sets them
+     * declares those modes itself. */
+    sl_fn_declared eff = *in;
+    const sl_fn_declared *d = &eff;
+    sl_fn_kind kind = (given & SL_FN_GIVEN_KIND) || !d->has_kind ? cfg->kind : d->kind;
+    if (kind == SL_FN_COMMAND) {
+        int i = lookup(INPUTS, env_value(cfg, "SLUICE_INPUT_MODE"));
+        int o = lookup(OUTPUTS, env_value(cfg, "SLUICE_OUTPUT_MODE"));
+        if (i >= 0) eff.input = i ? SL_INPUT_EVENT : SL_INPUT_RAW;
+        if (o >= 0) eff.output = o ? SL_OUTPUT_INTEGRATION : SL_OUTPUT_RAW;
+    }
     /* the contradictions, listed the way the declaration is */
     char bad[160] = "";
     int nbad = 0;

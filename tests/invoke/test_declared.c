@@ -137,6 +137,22 @@ TEST(declared_apply_defaults_and_contradictions) {
     CHECK(!sl_fn_declared_apply(&d, NULL, 7, &cfg, &err));
     CHECK(strstr(err.message, "the module declares"));
     CHECK(strstr(err.message, "input \"raw\" and output \"raw\" contradict it"));
+    /* a command's SLUICE_INPUT_MODE/SLUICE_OUTPUT_MODE override what it declares, as the SDK
+     * does at run time; a handler ignores them */
+    const char *const env[] = {"SLUICE_INPUT_MODE=raw", "X=1", "SLUICE_OUTPUT_MODE=raw"};
+    cfg = sl_fn_config_default();
+    cfg.env = env, cfg.nenv = 3;
+    CHECK(sl_fn_declared_apply(&d, "echo.wasm", 0, &cfg, &err));
+    CHECK(cfg.input == SL_INPUT_RAW && cfg.output == SL_OUTPUT_RAW);
+    cfg.input = SL_INPUT_EVENT;
+    CHECK(!sl_fn_declared_apply(&d, "echo.wasm", SL_FN_GIVEN_INPUT, &cfg, &err));
+    CHECK(strstr(err.message, "input \"raw\" and output \"raw\"") != NULL);
+    d.kind = SL_FN_HANDLER;
+    cfg = sl_fn_config_default();
+    cfg.env = env, cfg.nenv = 3;
+    CHECK(sl_fn_declared_apply(&d, "echo.wasm", 0, &cfg, &err));
+    CHECK(cfg.kind == SL_FN_HANDLER && cfg.input == SL_INPUT_EVENT);
+    d.kind = SL_FN_COMMAND;
     /* no kind declared: the config's kind stays, whatever it is */
     d.has_kind = false;
     cfg = sl_fn_config_default();
