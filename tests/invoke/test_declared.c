@@ -175,3 +175,31 @@ TEST(declared_apply_defaults_and_contradictions) {
     CHECK(cfg.kind == SL_FN_COMMAND && cfg.input == SL_INPUT_RAW &&
           cfg.output == SL_OUTPUT_INTEGRATION);
 }
+
+/* sl_read_file (base/file.h) reads a module of any size whole: it once stopped at 128 KiB,
+ * which cut the Rust anomaly handler in pipelines. Here: 1 MiB + 3 bytes of a pattern. */
+#include <unistd.h>
+
+#include "base/file.h"
+
+TEST(read_file_reads_large_files_whole) {
+    char path[] = "/tmp/sluice-read-file.XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    size_t n = (1u << 20) + 3;
+    uint8_t *want = malloc(n);
+    REQUIRE(want);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (uint8_t)(i * 7 + i / 251);
+    CHECK(write(fd, want, n) == (ssize_t)n);
+    close(fd);
+    size_t len = 0;
+    sl_error err;
+    char *got = sl_read_file(path, 0, &len, &err);
+    unlink(path);
+    CHECK(got != NULL);
+    CHECK_EQ(len, n);
+    CHECK(got && len == n && !memcmp(got, want, n));
+    free(got);
+    free(want);
+}
