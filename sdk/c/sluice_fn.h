@@ -59,15 +59,15 @@ typedef struct sl_fn_modes {
  * constants above). Without it: raw/raw. It also records them in the module's "sluice.fn"
  * custom section, where `sluice serve` reads them at deploy time (docs/abi.md). */
 #define SL_FN_MODES(in, out)                                                                       \
-    SL_FN_SECTION_TEXT("{\\\"v\\\":1,\\\"input\\\":\\\"" SL_FN_NAME_##in                              \
+    SL_FN_SECTION_TEXT("{\\\"v\\\":1,\\\"input\\\":\\\"" SL_FN_NAME_##in                           \
                        "\\\",\\\"output\\\":\\\"" SL_FN_NAME_##out "\\\"}");                       \
     extern const sl_fn_modes sl_fn_declared_modes;                                                 \
     const sl_fn_modes sl_fn_declared_modes = {(in), (out)}
 
 /* The section's text for each mode (SL_FN_MODES pastes the constant's name onto these). */
-#define SL_FN_NAME_SL_FN_IN_RAW "raw"
-#define SL_FN_NAME_SL_FN_IN_EVENT "event"
-#define SL_FN_NAME_SL_FN_OUT_RAW "raw"
+#define SL_FN_NAME_SL_FN_IN_RAW          "raw"
+#define SL_FN_NAME_SL_FN_IN_EVENT        "event"
+#define SL_FN_NAME_SL_FN_OUT_RAW         "raw"
 #define SL_FN_NAME_SL_FN_OUT_INTEGRATION "integration"
 
 /* Appends one JSON object (its text escaped for an assembler string) to the "sluice.fn"
