@@ -79,7 +79,8 @@ typedef struct sl_fn_modes {
 #define SL_FN_SECTION_TEXT(escaped)                                                                \
     __asm__(".section .custom_section.sluice.fn,\"\",@\n.ascii \"" escaped "\"\n.text\n")
 #else
-#define SL_FN_SECTION_TEXT(escaped) /* only Wasm modules have custom sections */
+/* only Wasm modules have custom sections; this takes the caller's ";" */
+#define SL_FN_SECTION_TEXT(escaped) _Static_assert(1, "no custom sections")
 #endif
 
 /* A name/value pair (a header, query or path parameter). */
