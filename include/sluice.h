@@ -198,6 +198,16 @@ uint32_t sl_module_export_count(const sl_module *module);
 bool sl_module_import(const sl_module *module, uint32_t i, sl_importdesc *out);
 bool sl_module_export(const sl_module *module, uint32_t i, sl_exportdesc *out);
 
+/* The payload of the first custom section called `name` (the bytes after the section's
+ * name), with its length in *len (may be NULL; 0 when there is none), or NULL when the
+ * module has no such section. The pointer belongs to the module and lives as long as it.
+ * sl_custom_section does the same on a module's bytes without decoding them (it returns
+ * pointers into `bytes`), so a host can read a section before it compiles, and answers NULL
+ * for bytes that are not a well-formed sequence of sections. */
+const uint8_t *sl_module_custom_section(const sl_module *module, const char *name, size_t *len);
+const uint8_t *sl_custom_section(const uint8_t *bytes, size_t len, const char *name,
+                                 size_t *out_len);
+
 /* ---- Runtime objects --------------------------------------------------------------------- */
 
 typedef struct sl_store sl_store;

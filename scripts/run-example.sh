@@ -30,9 +30,9 @@ done
 
 export SLUICE_SERVER="$URL" SLUICE_DATA="$DATA"
 "$SLUICE" deploy hello "$FN/hello.wasm"
-"$SLUICE" deploy hello-handler "$FN/hello.handler.wasm" --kind handler
-"$SLUICE" deploy echo "$FN/echo.wasm" --input event --output integration
-"$SLUICE" deploy pca "$FN/pca.wasm" --input event --output integration --cors '*'
+"$SLUICE" deploy hello-handler "$FN/hello.handler.wasm"
+"$SLUICE" deploy echo "$FN/echo.wasm"
+"$SLUICE" deploy pca "$FN/pca.wasm" --cors '*'
 "$SLUICE" deploy wordcount "$FN/wordcount.wasm"
 
 cat <<MSG

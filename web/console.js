@@ -325,9 +325,15 @@ function renderDetail() {
     `${short(v.sha256)}${v.aliases && v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`)));
   if (keep && versions.some((v) => v.sha256 === keep)) sel.value = keep;
 
-  // The deploy form starts from the latest version's config.
+  // The deploy form starts from the latest version's config; but when that module declared
+  // its kind and modes (its sluice.fn section), the new one will too: leave them to it, since
+  // repeating the old ones could contradict a rebuilt module.
   const latest = versions.find((v) => v.sha256 === f.latest) || versions[0];
-  if (latest && latest.config) fillDeployConfig(latest.config);
+  if (latest && latest.config) {
+    const c = {...latest.config};
+    if (latest.declared) c.kind = c.input = c.output = '';
+    fillDeployConfig(c);
+  }
 }
 
 function aliasChip(alias) {
@@ -545,10 +551,11 @@ function placeDeployForm(container, name) {
   }
 }
 
+// kind, input and output '' mean "from the module" (what it declares, else command/raw/raw).
 function fillDeployConfig(c) {
-  if (c.kind) $('deploy-kind').value = c.kind;
-  if (c.input) $('deploy-input').value = c.input;
-  if (c.output) $('deploy-output').value = c.output;
+  if (c.kind !== undefined) $('deploy-kind').value = c.kind;
+  if (c.input !== undefined) $('deploy-input').value = c.input;
+  if (c.output !== undefined) $('deploy-output').value = c.output;
   if (c.timeout_ms) $('deploy-timeout').value = c.timeout_ms;
   if (c.memory_mib) $('deploy-memory').value = c.memory_mib;
 }
@@ -566,7 +573,7 @@ function openNewDeploy() {
   renderPipelineList();
   placeDeployForm($('deploy-view'), null);
   $('deploy-name').value = '';
-  fillDeployConfig({kind: 'command', input: 'raw', output: 'raw', timeout_ms: 10000, memory_mib: 128});
+  fillDeployConfig({kind: '', input: '', output: '', timeout_ms: 10000, memory_mib: 128});
   setStatus('deploy-status', '');
   $('deploy-name').focus();
 }
@@ -577,9 +584,13 @@ async function deploy(ev) {
   const file = $('deploy-file').files[0];
   if (!name || !file) return;
   const q = new URLSearchParams();
-  q.set('kind', $('deploy-kind').value);
-  q.set('input', $('deploy-input').value);
-  q.set('output', $('deploy-output').value);
+  // Only what the user chose: the server takes the rest from the module's declaration, and
+  // refuses a choice that contradicts it.
+  for (const k of ['kind', 'input', 'output']) {
+    const val = $(`deploy-${k}`).value;
+    if (val) q.set(k, val);
+  }
+  q.set('filename', file.name);
   if ($('deploy-timeout').value) q.set('timeout_ms', $('deploy-timeout').value);
   if ($('deploy-memory').value) q.set('memory_mib', $('deploy-memory').value);
   const alias = $('deploy-alias').value.trim();

@@ -16,6 +16,14 @@
  * weak default definition would not do: the compiler may fold its value here). */
 extern const sl_fn_modes sl_fn_declared_modes __attribute__((weak));
 /* Defaults the function may override with its own definitions. */
+/* The kind this file is built as, for the "sluice.fn" section (sluice_fn.h); the modes come
+ * from the function's SL_FN_MODES, in its own object file. */
+#ifdef SLUICE_HANDLER
+SL_FN_SECTION_TEXT("{\\\"v\\\":1,\\\"kind\\\":\\\"handler\\\"}");
+#else
+SL_FN_SECTION_TEXT("{\\\"v\\\":1,\\\"kind\\\":\\\"command\\\"}");
+#endif
+
 __attribute__((weak)) void sl_fn_init(void) {}
 __attribute__((weak)) int sl_fn_setup(const char *json, size_t len) {
     (void)json, (void)len;

@@ -55,10 +55,33 @@ typedef struct sl_fn_modes {
     sl_fn_output_mode output;
 } sl_fn_modes;
 
-/* Declare the function's modes (at file scope, at most once). Without it: raw/raw. */
+/* Declare the function's modes (at file scope, at most once; `in` and `out` spelled as the
+ * constants above). Without it: raw/raw. It also records them in the module's "sluice.fn"
+ * custom section, where `sluice serve` reads them at deploy time (docs/abi.md). */
 #define SL_FN_MODES(in, out)                                                                       \
+    SL_FN_SECTION_TEXT("{\\\"v\\\":1,\\\"input\\\":\\\"" SL_FN_NAME_##in                           \
+                       "\\\",\\\"output\\\":\\\"" SL_FN_NAME_##out "\\\"}");                       \
     extern const sl_fn_modes sl_fn_declared_modes;                                                 \
     const sl_fn_modes sl_fn_declared_modes = {(in), (out)}
+
+/* The section's text for each mode (SL_FN_MODES pastes the constant's name onto these). */
+#define SL_FN_NAME_SL_FN_IN_RAW          "raw"
+#define SL_FN_NAME_SL_FN_IN_EVENT        "event"
+#define SL_FN_NAME_SL_FN_OUT_RAW         "raw"
+#define SL_FN_NAME_SL_FN_OUT_INTEGRATION "integration"
+
+/* Appends one JSON object (its text escaped for an assembler string) to the "sluice.fn"
+ * custom section. wasm-ld makes a custom section NAME of what the assembler puts in a
+ * section ".custom_section.NAME", and concatenates the pieces of all object files; clang 14
+ * turns C objects with a section attribute into data segments instead, hence file-scope asm.
+ * sluice_fn.c adds the kind it was built as, SL_FN_MODES the modes. */
+#if defined(__wasm__)
+#define SL_FN_SECTION_TEXT(escaped)                                                                \
+    __asm__(".section .custom_section.sluice.fn,\"\",@\n.ascii \"" escaped "\"\n.text\n")
+#else
+/* only Wasm modules have custom sections; this takes the caller's ";" */
+#define SL_FN_SECTION_TEXT(escaped) _Static_assert(1, "no custom sections")
+#endif
 
 /* A name/value pair (a header, query or path parameter). */
 typedef struct sl_fn_pair {

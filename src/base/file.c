@@ -24,7 +24,9 @@ char *sl_read_file(const char *path, size_t max, size_t *len, sl_error *err) {
     sl_buf b = {0};
     int e = 0;
     for (;;) {
-        /* room for at least as much again as was read (and 64 KiB to start): reads stay few */
+        /* room for at least 64 KiB more, doubling: reserving "cap - len - 1" asked for
+         * nothing once the buffer was full, and the read of 0 bytes that followed looked
+         * like the end of the file (files over 128 KiB came back cut) */
         if (!sl_buf_reserve(&b, b.len > 65536 ? b.len : 65536)) {
             e = ENOMEM;
             break;

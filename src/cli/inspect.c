@@ -35,9 +35,30 @@ static int report(const char *path, const sl_error *err) {
     }
 }
 
+static const char VALIDATE_USAGE[] =
+    "usage: sluice validate FILE.wasm...\n"
+    "Checks that each module is well-formed and valid; prints FILE: valid, or the error.\n"
+    "Exits 0 when all are, 126 when one is not, 127 when a file cannot be read.\n";
+
+static const char INSPECT_USAGE[] =
+    "usage: sluice inspect FILE.wasm\n"
+    "Describes a module: its sections, imports and exports, with their types.\n";
+
+/* Whether an argument asks for the usage: then it goes to stdout and the command succeeds
+ * (a usage error prints it to stderr instead). */
+static bool wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return true;
+    return false;
+}
+
 int cmd_validate(int argc, char **argv) {
+    if (wants_help(argc, argv)) {
+        fputs(VALIDATE_USAGE, stdout);
+        return SL_EXIT_OK;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: sluice validate FILE.wasm...\n");
+        fputs(VALIDATE_USAGE, stderr);
         return SL_EXIT_USAGE;
     }
     sl_engine *engine = sl_engine_new(NULL);
@@ -150,9 +171,27 @@ static const char *mode_name(sl_segmode mode) {
     return mode == SL_SEG_ACTIVE ? "active" : mode == SL_SEG_PASSIVE ? "passive" : "declarative";
 }
 
+/* What an SDK-built module declares about itself (docs/abi.md, "The sluice.fn section"),
+ * as its text: the reader that checks it lives in the fn layer, which this binary lacks. */
+static void print_declared(const sl_module *m) {
+    size_t len;
+    const uint8_t *p = sl_custom_section(m->bytes, m->len, "sluice.fn", &len);
+    if (!p) return;
+    while (len && p[len - 1] == ' ')
+        len--; /* the Rust SDK's padding */
+    printf("sluice.fn: ");
+    for (size_t i = 0; i < len; i++) /* JSON text, shown as is but for unprintable bytes */
+        if (p[i] >= 0x20 && p[i] < 0x7F)
+            putchar(p[i]);
+        else
+            printf("\\%02x", p[i]);
+    printf("\n");
+}
+
 static void print_module(const char *path, const sl_module *m) {
     printf("%s: %zu bytes, valid\n", path, m->len);
     print_sections(m);
+    print_declared(m);
 
     printf("types (%" PRIu32 "):\n", m->ntypes);
     for (uint32_t i = 0; i < m->ntypes; i++) {
@@ -248,8 +287,12 @@ static void print_module(const char *path, const sl_module *m) {
 }
 
 int cmd_inspect(int argc, char **argv) {
+    if (wants_help(argc, argv)) {
+        fputs(INSPECT_USAGE, stdout);
+        return SL_EXIT_OK;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: sluice inspect FILE.wasm\n");
+        fputs(INSPECT_USAGE, stderr);
         return SL_EXIT_USAGE;
     }
     const char *path = argv[1];

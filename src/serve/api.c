@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "fn/config.h"
+#include "fn/declared.h"
 #include "serve/server_impl.h"
 
 #define MAX_SEGMENTS 6
@@ -80,9 +81,10 @@ static json_t *version_json(const sl_fn_version *v) {
     json_t *aliases = json_array();
     for (uint32_t i = 0; i < v->naliases; i++)
         json_array_append_new(aliases, json_string(v->aliases[i]));
-    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "function", v->function, "sha256", v->sha256,
-                     "size", (json_int_t)v->size, "created", (json_int_t)v->created, "aliases",
-                     aliases, "config", sl_fn_config_json(&v->config));
+    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o}", "function", v->function, "sha256",
+                     v->sha256, "size", (json_int_t)v->size, "created", (json_int_t)v->created,
+                     "aliases", aliases, "config", sl_fn_config_json(&v->config), "declared",
+                     sl_fn_declared_json(&v->declared));
 }
 
 /* The version `ref` of fn as JSON, or an error response. */
@@ -213,6 +215,7 @@ typedef struct upload {
     size_t module_len;
     char *config, *alias;
     size_t config_len, alias_len;
+    char *filename; /* the module part's, for messages */
     bool too_many;
 } upload;
 
@@ -230,10 +233,13 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
                                const char *filename, const char *content_type,
                                const char *transfer_encoding, const char *data, uint64_t off,
                                size_t size) {
-    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding, (void)off;
+    (void)kind, (void)content_type, (void)transfer_encoding, (void)off;
     upload *u = cls;
-    if (!strcmp(key, "module"))
+    if (!strcmp(key, "module")) {
+        if (filename && *filename && !u->filename && !(u->filename = strdup(filename)))
+            return MHD_NO;
         return append((char **)&u->module, &u->module_len, data, size) ? MHD_YES : MHD_NO;
+    }
     if (!strcmp(key, "config"))
         return append(&u->config, &u->config_len, data, size) ? MHD_YES : MHD_NO;
     if (!strcmp(key, "alias"))
@@ -241,8 +247,18 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES; /* other fields are ignored */
 }
 
-/* Applies ?key=value&... to cfg; "alias" goes to *alias. False with an error response. */
-static bool apply_query(sl_req *r, sl_fn_config *cfg, char **alias) {
+/* Which of kind, input and output `key` is (SL_FN_GIVEN_*), or 0. */
+static unsigned given_bit(const char *key) {
+    return !strcmp(key, "kind")     ? SL_FN_GIVEN_KIND
+           : !strcmp(key, "input")  ? SL_FN_GIVEN_INPUT
+           : !strcmp(key, "output") ? SL_FN_GIVEN_OUTPUT
+                                    : 0;
+}
+
+/* Applies ?key=value&... to cfg, adding to *given the modes it sets; "alias" goes to *alias,
+ * "filename" (the module's, for messages) to *filename. False with an error response. */
+static bool apply_query(sl_req *r, sl_fn_config *cfg, unsigned *given, char **alias,
+                        char **filename) {
     if (!r->query) return true;
     char *q = strdup(r->query), *save = NULL, err[512];
     if (!q) return false;
@@ -260,9 +276,14 @@ static bool apply_query(sl_req *r, sl_fn_config *cfg, char **alias) {
         if (!strcmp(kv, "alias")) {
             free(*alias);
             *alias = strdup(val);
+        } else if (!strcmp(kv, "filename")) {
+            free(*filename);
+            *filename = strdup(val);
         } else if (!sl_fn_config_set(cfg, kv, val, err, sizeof err)) {
             api_error(r, 400, "%s", err);
             ok = false;
+        } else {
+            *given |= given_bit(kv);
         }
     }
     free(q);
@@ -272,7 +293,8 @@ static bool apply_query(sl_req *r, sl_fn_config *cfg, char **alias) {
 static void upload_version(sl_req *r, const char *name) {
     sl_fn_config cfg = sl_fn_config_default();
     upload u = {0};
-    char *alias = NULL, err[512];
+    char *alias = NULL, *filename = NULL, err[512];
+    unsigned given = 0; /* which of kind, input and output the request sets */
     const uint8_t *module = r->body;
     size_t module_len = r->body_len;
     const char *ctype = sl_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -294,6 +316,9 @@ static void upload_version(sl_req *r, const char *name) {
                 goto out;
             }
             bool applied = sl_fn_config_apply(&cfg, o, err, sizeof err);
+            const char *key;
+            json_t *val;
+            json_object_foreach(o, key, val) given |= given_bit(key);
             json_decref(o);
             if (!applied) {
                 api_error(r, 400, "%s", err);
@@ -301,7 +326,7 @@ static void upload_version(sl_req *r, const char *name) {
             }
         }
     }
-    if (!apply_query(r, &cfg, &alias)) goto out;
+    if (!apply_query(r, &cfg, &given, &alias, &filename)) goto out;
     if (!sl_fn_config_check(&cfg, err, sizeof err)) {
         api_error(r, 400, "%s", err);
         goto out;
@@ -310,6 +335,18 @@ static void upload_version(sl_req *r, const char *name) {
         api_error(r, 400,
                   "no module: send the .wasm file as the body (or a multipart part "
                   "named \"module\")");
+        goto out;
+    }
+    /* The module's own declaration of its kind and modes: what the request leaves out comes
+     * from it, and what the request sets must agree with it (a deployment that contradicts
+     * it would only ever answer with the SDK's "malformed event" and the like). */
+    const char *what = filename ? filename : u.filename ? u.filename : "the module";
+    sl_fn_declared declared;
+    sl_error derr;
+    if (!sl_fn_declared_read(module, module_len, what, &declared, &derr) ||
+        !sl_fn_declared_apply(&declared, what, given, &cfg, &derr)) {
+        sl_log("api: upload to %s refused: %s", name, derr.message);
+        api_error(r, 400, "%s", derr.message);
         goto out;
     }
     char sha[SL_REG_SHA_LEN + 1];
@@ -338,7 +375,9 @@ out:
     free(u.module);
     free(u.config);
     free(u.alias);
+    free(u.filename);
     free(alias);
+    free(filename);
 }
 
 static void set_config(sl_req *r, const char *name, const char *ref) {
@@ -351,8 +390,17 @@ static void set_config(sl_req *r, const char *name, const char *ref) {
     if (s) {
         reg_error(r, s, err);
     } else {
+        unsigned given = 0;
+        const char *key;
+        json_t *val;
+        json_object_foreach(o, key, val) given |= given_bit(key);
+        sl_error derr;
+        char what[SL_REG_NAME_MAX + 40];
+        snprintf(what, sizeof what, "the module of %s@%.12s", name, v.sha256);
         if (!sl_fn_config_apply(&v.config, o, err, sizeof err))
             api_error(r, 400, "%s", err);
+        else if (!sl_fn_declared_apply(&v.declared, what, given, &v.config, &derr))
+            api_error(r, 400, "%s", derr.message);
         else if ((s = sl_registry_set_config(r->srv->reg, name, v.sha256, &v.config, err,
                                              sizeof err)))
             reg_error(r, s, err);

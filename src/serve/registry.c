@@ -144,6 +144,9 @@ static const char *const migrations[] = {
     "  version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,"
     "  PRIMARY KEY (function_id, name));"
     "CREATE INDEX aliases_version ON aliases(version_id);",
+    /* the module's sluice.fn declaration (sl_fn_declared_to_text), NULL without one; versions
+     * added before it keep NULL: their config was chosen without it */
+    "ALTER TABLE versions ADD COLUMN declared TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -533,10 +536,18 @@ sl_reg_status sl_registry_add_version(sl_registry *reg, const char *fn, const ui
                         (long long)verr.offset, verr.message);
         return fail(SL_REG_INVALID, err, errlen, "invalid module: %s", verr.message);
     }
+    sl_fn_declared declared;
+    if (!sl_fn_declared_read(bytes, len, "the module", &declared, &verr))
+        return fail(SL_REG_INVALID, err, errlen, "%s", verr.message);
     char sha[SL_REG_SHA_LEN + 1];
     if (!sl_sha256_hex(bytes, len, sha, err, errlen)) return SL_REG_ERROR;
     char *json = sl_fn_config_to_json(cfg);
     if (!json) return fail(SL_REG_ERROR, err, errlen, "cannot encode the config: out of memory");
+    char *declared_text = sl_fn_declared_to_text(&declared); /* NULL: none (or no memory) */
+    if (declared.present && !declared_text) {
+        free(json);
+        return fail(SL_REG_ERROR, err, errlen, "out of memory");
+    }
 
     int64_t fid = 0, vid = 0;
     bool new_blob = false, new_version = false;
@@ -570,13 +581,14 @@ sl_reg_status sl_registry_add_version(sl_registry *reg, const char *fn, const ui
             goto out;
         }
         st = prep(reg,
-                  "INSERT INTO versions (function_id, sha256, size, config, created)"
-                  " VALUES (?3, ?1, ?4, ?2, ?5)",
+                  "INSERT INTO versions (function_id, sha256, size, config, created, declared)"
+                  " VALUES (?3, ?1, ?4, ?2, ?5, ?6)",
                   err, errlen, sha, json, NULL);
         if (st) {
             sqlite3_bind_int64(st, 3, fid);
             sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
             sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+            if (declared_text) sqlite3_bind_text(st, 6, declared_text, -1, SQLITE_STATIC);
         }
         if ((s = run(reg, st, "add version", err, errlen))) goto out;
         vid = sqlite3_last_insert_rowid(reg->db);
@@ -591,6 +603,7 @@ out:
     }
     pthread_mutex_unlock(&reg->lock);
     free(json);
+    free(declared_text);
     if (!s) {
         if (sha256) memcpy(sha256, sha, sizeof sha);
         if (created) *created = new_version;
@@ -685,7 +698,8 @@ void sl_fn_versions_free(sl_fn_version *v, size_t n) {
     free(v);
 }
 
-/* Fills v from a row (id, sha256, size, config, created) plus its aliases. Lock held. */
+/* Fills v from a row (id, sha256, size, config, created, declared) plus its aliases. Lock
+ * held. */
 static sl_reg_status fill_version(sl_registry *reg, const char *fn, sqlite3_stmt *row,
                                   sl_fn_version *v, char *err, size_t errlen) {
     memset(v, 0, sizeof *v);
@@ -696,6 +710,11 @@ static sl_reg_status fill_version(sl_registry *reg, const char *fn, sqlite3_stmt
     v->created = sqlite3_column_int64(row, 4);
     if (!sl_fn_config_from_json((const char *)sqlite3_column_text(row, 3), &v->config, err, errlen))
         return SL_REG_ERROR;
+    const unsigned char *declared = sqlite3_column_text(row, 5);
+    sl_error derr;
+    if (declared && !sl_fn_declared_parse(declared, strlen((const char *)declared), v->sha256,
+                                          &v->declared, &derr))
+        return fail(SL_REG_ERROR, err, errlen, "registry: %s", derr.message);
     sqlite3_stmt *st = prep(reg, "SELECT name FROM aliases WHERE version_id = ?1 ORDER BY name",
                             err, errlen, NULL);
     if (!st) return SL_REG_ERROR;
@@ -717,7 +736,7 @@ static sl_reg_status fill_version(sl_registry *reg, const char *fn, sqlite3_stmt
     return s;
 }
 
-#define VERSION_COLUMNS "SELECT id, sha256, size, config, created FROM versions "
+#define VERSION_COLUMNS "SELECT id, sha256, size, config, created, declared FROM versions "
 
 sl_reg_status sl_registry_resolve(sl_registry *reg, const char *ref, sl_fn_version *out, char *err,
                                   size_t errlen) {

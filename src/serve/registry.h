@@ -32,8 +32,9 @@
 #include <stdint.h>
 
 #include "base/name.h"
-#include "fn/config.h"  /* sl_fn_config */
-#include "fn/resolve.h" /* sl_fn_resolver */
+#include "fn/config.h"   /* sl_fn_config */
+#include "fn/declared.h" /* sl_fn_declared */
+#include "fn/resolve.h"  /* sl_fn_resolver */
 
 #define SL_REG_NAME_MAX   SL_NAME_MAX /* function and alias names (base/name.h) */
 #define SL_REG_SHA_LEN    64
@@ -54,7 +55,8 @@ typedef struct sl_fn_version {
     uint64_t size;   /* module bytes */
     int64_t created; /* Unix time, seconds */
     sl_fn_config config;
-    char **aliases; /* sorted by name; filled by list_versions and resolve */
+    sl_fn_declared declared; /* what the module's sluice.fn section says, if it has one */
+    char **aliases;          /* sorted by name; filled by list_versions and resolve */
     uint32_t naliases;
 } sl_fn_version;
 
@@ -93,7 +95,9 @@ sl_reg_status sl_registry_delete_function(sl_registry *reg, const char *name, ch
  * records it as a version of fn, then points `latest` at it. sha256 (65 bytes, may be NULL)
  * receives the version; *created (may be NULL) whether it is new. The same bytes with the
  * same config again give the existing version (and move `latest` back to it); the same bytes
- * with a different config are SL_REG_EXISTS, since versions are immutable. On any failure
+ * with a different config are SL_REG_EXISTS, since versions are immutable. The module's
+ * sluice.fn declaration is kept with the version (a malformed one is SL_REG_INVALID); making
+ * the config agree with it is the caller's part (sl_fn_declared_apply). On any failure
  * nothing is stored. */
 sl_reg_status sl_registry_add_version(sl_registry *reg, const char *fn, const uint8_t *bytes,
                                       size_t len, const sl_fn_config *cfg, char *sha256,

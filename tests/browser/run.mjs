@@ -106,9 +106,10 @@ async function testConsole(browser) {
     await page.locator('#deploy-form').waitFor({state: 'visible'});
     await page.fill('#deploy-name', 'echo2');
     await page.setInputFiles('#deploy-file', ECHO_WASM);
-    await page.selectOption('#deploy-kind', 'command');
-    await page.selectOption('#deploy-input', 'event');
-    await page.selectOption('#deploy-output', 'integration');
+    // kind and modes start as "from the module": echo declares event in, integration out
+    for (const k of ['kind', 'input', 'output'])
+      check(await page.inputValue(`#deploy-${k}`) === '', `the form's ${k} starts as "from the module"`,
+        await page.inputValue(`#deploy-${k}`));
     await page.fill('#deploy-timeout', '5000');
     await page.fill('#deploy-memory', '64');
     await shot(page, 'console-deploy.png');
@@ -133,8 +134,28 @@ async function testConsole(browser) {
     check(v.size === fs.statSync(ECHO_WASM).size, 'the whole file was uploaded', `${v.size} bytes`);
     const c = v.config;
     check(c.kind === 'command' && c.input === 'event' && c.output === 'integration' &&
-      c.timeout_ms === 5000 && c.memory_mib === 64, 'with the config from the form', JSON.stringify(c));
+      c.timeout_ms === 5000 && c.memory_mib === 64, 'with the config from the form and the modes from the module',
+      JSON.stringify(c));
+    check(v.declared && v.declared.input === 'event', 'the version shows what the module declares',
+      JSON.stringify(v.declared));
     check((await text(rows.first())).includes('latest'), 'the version has the alias latest');
+
+    // a choice that contradicts the module's declaration is refused, with the server's reason
+    await page.click('#new-deploy');
+    await page.locator('#deploy-form').waitFor({state: 'visible'});
+    await page.fill('#deploy-name', 'echo3');
+    await page.setInputFiles('#deploy-file', ECHO_WASM);
+    await page.selectOption('#deploy-input', 'raw');
+    allowLoadFailure({status: 400, path: '/api/functions/echo3/versions'});
+    await page.click('#deploy-submit');
+    await page.locator('#deploy-status', {hasText: 'declares'}).waitFor();
+    allowLoadFailure(null);
+    check(/echo\.wasm declares kind "command", input "event"/.test(await text(page.locator('#deploy-status'))),
+      'a contradicting input shows what the module declares', await text(page.locator('#deploy-status')));
+    check((await api('GET', '/api/functions/echo3')).status === 404, 'and nothing is deployed');
+    // back to echo2, where the next steps work
+    await page.click('#function-list .fn-item[data-name="echo2"]');
+    await page.locator('#versions-table tbody tr[data-sha]').first().waitFor();
   });
 
   await group('console: alias', page, async () => {

@@ -98,6 +98,24 @@ out_has '^usage: sluice deploy NAME FILE.wasm'
 out_has -- '--keep-state'
 run 0 invoke -h
 out_has '^usage: sluice invoke'
+# every command and subcommand: --help and -h print the usage on stdout and exit 0, and a
+# usage error is still 127
+for cmd in run validate inspect serve deploy functions versions alias invoke logs stats delete \
+    config pipeline "pipeline run" "pipeline check"; do
+    for h in --help -h; do
+        # shellcheck disable=SC2086 # "pipeline run" is two words
+        run 0 $cmd $h
+        out_has '^usage: sluice'
+        [[ -s $ERR ]] && fail "the usage went to stderr too"
+    done
+done
+run 0 --help
+out_has '^usage: sluice <command>'
+for cmd in validate inspect pipeline "pipeline run"; do
+    # shellcheck disable=SC2086
+    run 127 $cmd
+    err_has 'usage: sluice'
+done
 
 # --- no token: says which file it tried and what else would do ---
 run 127 functions --data "$TMP/nowhere"
@@ -165,6 +183,67 @@ out_has "^$V2 .* canary, latest "
 out_has "^$V1 .* prod "
 run 1 alias hello prod ffffffffff
 err_has '404'
+
+# --- modes come from the module (its sluice.fn section) ---
+PCA_POINTS='1,2,3,4,5,7,2,1,0,0'
+run 0 deploy pca "$FN/pca.wasm"
+run 0 versions pca --json
+python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["versions"][0]
+c = v["config"]
+assert (c["kind"], c["input"], c["output"]) == ("command", "event", "integration"), c
+assert v["declared"] == {"kind": "command", "input": "event", "output": "integration"}, v
+' "$OUT" || fail "pca was not deployed with the modes it declares"
+# the gateway answers the SVG itself, not an integration JSON (or a 400 in one) wrapped in a 200
+curl -s -o "$TMP/pca.svg" -D "$TMP/pca.h" -d "$PCA_POINTS" "$URL/fn/pca"
+CURRENT="curl /fn/pca"
+head -c 4 "$TMP/pca.svg" | grep -q '<svg' || fail "/fn/pca did not answer an SVG: $(head -c 200 "$TMP/pca.svg")"
+grep -qi '^content-type: image/svg+xml' "$TMP/pca.h" || fail "/fn/pca is not image/svg+xml"
+# and a bad body gets the function's own 400
+[[ $(curl -s -o /dev/null -w '%{http_code}' -d 'x' "$URL/fn/pca") == 400 ]] ||
+    fail "/fn/pca with a bad body is not a 400"
+run 0 deploy echo "$FN/echo.handler.wasm"
+run 0 invoke echo --data hi --path 'p?q=1'
+out_has '^\{"httpMethod":"POST"'
+out_has '"body":"hi"'
+grep -q '"statusCode"' "$OUT" && fail "echo's answer is still an integration JSON"
+run 0 versions echo
+out_has " latest +handler\$"
+# an explicit flag that agrees is fine; one that contradicts is a 400 saying what the module
+# declares, and nothing is stored
+run 0 deploy pca "$FN/pca.wasm" --input event --kind command
+out_has '\(unchanged\)'
+run 1 deploy pca "$FN/pca.wasm" --input raw
+err_has '400'
+err_has 'pca.wasm declares kind "command", input "event" and output "integration" \(its sluice.fn section\); the requested input "raw" contradicts it'
+run 1 deploy pca2 "$FN/pca.wasm" --kind handler --output raw
+err_has 'the requested kind "handler" and output "raw" contradict it'
+run 1 versions pca2
+err_has '404'
+run 1 config pca --output raw
+err_has '400'
+err_has 'declares kind "command", input "event" and output "integration"'
+# a module without the section keeps the defaults, and takes any modes
+wat2wasm - -o "$TMP/plain.wasm" <<'WAT' || fail "wat2wasm"
+(module (memory (export "memory") 1) (func (export "_start")))
+WAT
+run 0 deploy plain "$TMP/plain.wasm"
+run 0 versions plain --json
+python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["versions"][0]
+c = v["config"]
+assert (c["kind"], c["input"], c["output"]) == ("command", "raw", "raw"), c
+assert v["declared"] is None, v
+' "$OUT" || fail "a module without sluice.fn did not keep raw/raw"
+run 0 deploy plain2 "$TMP/plain.wasm" --input event --output integration
+# the Rust ports declare their modes too (not their kind: docs/abi.md)
+if [[ -e $FN/rust/pca.handler.wasm ]]; then
+    run 0 deploy rpca "$FN/rust/pca.handler.wasm" --kind handler
+    run 0 invoke rpca --data "$PCA_POINTS"
+    out_has '^<svg'
+fi
 
 # --- binary-safe bodies (echo in raw mode answers the body) ---
 head -c 4096 /dev/urandom >"$TMP/blob"

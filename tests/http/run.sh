@@ -275,6 +275,53 @@ api POST /api/functions/mp/versions -F "module=@$IG/svg.wasm" -F 'config=this is
 expect_status 400 "multipart with a config that is not JSON"
 api POST /api/functions/mp/versions -F "nomodule=@$IG/svg.wasm"
 expect_status 400 "multipart without a module part"
+# --- the module's declared modes (its sluice.fn section) ---
+upload decl-pca "$FN/pca.wasm"
+expect_status 201 "raw upload of pca.wasm with no config"
+expect_json "(j['config']['kind'], j['config']['input'], j['config']['output']) == ('command', 'event', 'integration')" "  ... the config takes the modes pca declares"
+expect_json "j['declared'] == {'kind': 'command', 'input': 'event', 'output': 'integration'}" "  ... the version shows what it declares"
+req POST /fn/decl-pca --data-binary '1,2,3,4,5,7,2,1'
+expect_status 200 "POST /fn/decl-pca"
+expect_header Content-Type '^image/svg\+xml' "  ... answers image/svg+xml"
+check "  ... the body is the SVG, not an integration JSON" grep -q '^<svg' "$W/body"
+upload decl-pca "$FN/pca.wasm" "input=raw&filename=pca.wasm"
+expect_status 400 "pca.wasm with ?input=raw: contradicts its declaration"
+expect_json "j['error'] == 'pca.wasm declares kind \"command\", input \"event\" and output \"integration\" (its sluice.fn section); the requested input \"raw\" contradicts it'" "  ... the error says what the module declares and what contradicts it"
+api POST /api/functions/decl-h/versions -F "module=@$FN/echo.handler.wasm" \
+    -F 'config={"kind":"command"};type=application/json'
+expect_status 400 "multipart echo.handler.wasm with config kind command"
+expect_body_contains 'echo.handler.wasm declares kind \"handler\"' "  ... names the multipart file"
+api GET /api/functions/decl-h
+expect_status 404 "  ... nothing stored"
+api POST /api/functions/decl-h/versions -F "module=@$FN/echo.handler.wasm" -F 'alias=a'
+expect_status 201 "multipart echo.handler.wasm without a config"
+expect_json "(j['config']['kind'], j['config']['input'], j['config']['output']) == ('handler', 'event', 'integration')" "  ... a handler, event in, integration out"
+api PUT "/api/functions/decl-h/versions/latest/config" --data '{"input":"raw"}'
+expect_status 400 "a config change that contradicts the declaration"
+expect_body_contains 'declares kind \"handler\", input \"event\"' "  ... says what it declares"
+api PUT "/api/functions/decl-h/versions/latest/config" --data '{"input":"event","timeout_ms":3000}'
+expect_status 200 "a config change that agrees with it"
+upload decl-cat "$IG/cat.wasm" "input=event"
+expect_status 201 "a module without sluice.fn takes any modes"
+expect_json "j['declared'] is None and j['config']['input'] == 'event'" "  ... declared is null"
+upload decl-cat2 "$IG/cat.wasm"
+expect_json "(j['config']['kind'], j['config']['input'], j['config']['output']) == ('command', 'raw', 'raw')" "a module without sluice.fn keeps command/raw/raw"
+# a module whose sluice.fn section is malformed is refused, naming it
+py - "$FN/hello.wasm" "$W/badsec.wasm" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+text = b'{"v":9,"kind":"command"}'
+name = b'sluice.fn'
+payload = bytes([len(name)]) + name + text
+open(sys.argv[2], 'wb').write(b[:8] + bytes([0, len(payload)]) + payload + b[8:])
+PY
+upload decl-bad "$W/badsec.wasm" "filename=bad.wasm"
+expect_status 400 "a module with a sluice.fn of another version"
+expect_body_contains 'bad.wasm: its sluice.fn section has version 9' "  ... says so"
+# the list of functions below is exact: these go
+for f in decl-pca decl-h decl-cat decl-cat2; do api DELETE "/api/functions/$f"; done
+expect_status 200 "delete the functions of the sluice.fn checks"
+
 upload mp "$IG/svg.wasm" "alias=beta"
 expect_status 201 "raw upload with ?alias=beta"
 expect_json "sorted(j.get('aliases', [])) == ['beta', 'latest']" "  ... the alias points at it"

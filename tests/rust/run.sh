@@ -36,5 +36,26 @@ for t in wasm32-unknown-unknown wasm32-wasi; do
     step "test guest ($t)" tests/rust/guests build --offline --release --target "$t"
 done
 echo "rust: cargo steps took $(($(date +%s) - start)) s"
+# The ports carry the sluice.fn section in both kinds, in the format the C SDK writes: the
+# modes (no kind: docs/abi.md), and the reader of sluice serve takes it (tests/cli deploys one).
+declared() { "$ROOT/$BUILD/sluice" inspect "$1" | sed -n 's/^sluice\.fn: //p'; }
+for f in pca.wasm pca.handler.wasm hello.wasm hello.handler.wasm; do
+    case $f in
+    pca*) want='{"v":1,"input":"event","output":"integration"}' ;;
+    *) want='{"v":1,"input":"raw","output":"raw"}' ;;
+    esac
+    got=$(declared "$ROOT/$BUILD/functions/rust/$f")
+    if [ "$got" = "$want" ]; then
+        echo "rust: $f declares $want"
+    else
+        echo "FAIL: rust: $f: sluice.fn is '$got', wanted '$want'"
+        fail=1
+    fi
+done
+# ... and the C pca says the same modes
+case $(declared "$ROOT/$BUILD/functions/pca.wasm") in
+'{"v":1,"input":"event","output":"integration"}{"v":1,"kind":"command"}') ;;
+*) echo "FAIL: rust: the C pca.wasm does not declare the modes the Rust port does"; fail=1 ;;
+esac
 [ "$fail" = 0 ] || { echo "rust: 0 passed, 1 failed"; exit 1; }
 exec python3 "$ROOT/tests/rust/run.py" "$ROOT" "$BUILD" "$CARGO_TARGET_DIR"

@@ -547,7 +547,7 @@ TEST(registry_reopen_persists) {
           strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
     sqlite3_finalize(st);
     REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2);
     sqlite3_finalize(st);
     /* A newer schema than this build knows is refused. */
     CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
@@ -773,4 +773,73 @@ TEST(registry_config_from_api_forms) {
     free(again);
     sl_fn_config_free(&back);
     sl_fn_config_free(&c);
+}
+
+/* A module with a sluice.fn section holding `text` (the empty module plus the section). */
+static size_t declaring_module(uint8_t *out, const char *text) {
+    static const uint8_t header[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    size_t n = strlen(text), at = 0;
+    memcpy(out, header, 8), at = 8;
+    out[at++] = 0;
+    out[at++] = (uint8_t)(1 + 9 + n);
+    out[at++] = 9;
+    memcpy(out + at, "sluice.fn", 9), at += 9;
+    memcpy(out + at, text, n), at += n;
+    return at;
+}
+
+TEST(registry_keeps_the_declaration) {
+    char dir[512];
+    tmp_data(dir, sizeof dir);
+    sl_registry *reg = open_reg(dir);
+    REQUIRE(reg);
+    for (const char *const *f = (const char *const[]){"d", "plain", "bad", NULL}; *f; f++)
+        REQUIRE(sl_registry_create_function(reg, *f, err, sizeof err) == SL_REG_OK);
+    uint8_t m[128];
+    size_t len = declaring_module(m, "{\"v\":1,\"input\":\"event\"}{\"v\":1,\"kind\":\"handler\"}");
+    char sha[65];
+    CHECK_EQ(sl_registry_add_version(reg, "d", m, len, NULL, sha, NULL, err, sizeof err),
+             SL_REG_OK);
+    sl_fn_version v;
+    CHECK_EQ(sl_registry_resolve(reg, "d", &v, err, sizeof err), SL_REG_OK);
+    CHECK(v.declared.present && v.declared.has_kind && v.declared.kind == SL_FN_HANDLER &&
+          v.declared.input == SL_INPUT_EVENT && v.declared.output == SL_OUTPUT_RAW);
+    sl_fn_version_clear(&v);
+    /* without the section: nothing declared */
+    tiny t = tiny_module(7);
+    CHECK_EQ(
+        sl_registry_add_version(reg, "plain", t.b, sizeof t.b, NULL, sha, NULL, err, sizeof err),
+        SL_REG_OK);
+    CHECK_EQ(sl_registry_resolve(reg, "plain", &v, err, sizeof err), SL_REG_OK);
+    CHECK(!v.declared.present);
+    sl_fn_version_clear(&v);
+    /* a bad section: refused, nothing stored */
+    len = declaring_module(m, "{\"v\":3}");
+    CHECK_EQ(sl_registry_add_version(reg, "bad", m, len, NULL, sha, NULL, err, sizeof err),
+             SL_REG_INVALID);
+    CHECK(strstr(err, "version 3") != NULL);
+    CHECK_EQ(sl_registry_resolve(reg, "bad", &v, err, sizeof err), SL_REG_NOT_FOUND);
+    sl_registry_close(reg);
+
+    /* a database of schema 1 (before the column) is migrated, its versions declaring nothing */
+    char path[600];
+    snprintf(path, sizeof path, "%s/sluice.db", dir);
+    sqlite3 *db;
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "ALTER TABLE versions DROP COLUMN declared; PRAGMA user_version = 1;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    reg = open_reg(dir);
+    REQUIRE(reg);
+    CHECK_EQ(sl_registry_resolve(reg, "d", &v, err, sizeof err), SL_REG_OK);
+    CHECK(!v.declared.present);
+    sl_fn_version_clear(&v);
+    len = declaring_module(m, "{\"v\":1,\"kind\":\"command\"}");
+    CHECK_EQ(sl_registry_add_version(reg, "d", m, len, NULL, sha, NULL, err, sizeof err),
+             SL_REG_OK);
+    CHECK_EQ(sl_registry_resolve(reg, "d", &v, err, sizeof err), SL_REG_OK);
+    CHECK(v.declared.present && v.declared.kind == SL_FN_COMMAND);
+    sl_fn_version_clear(&v);
+    sl_registry_close(reg);
+    rm_data(dir);
 }

@@ -61,8 +61,9 @@ static char *esc(const client *c, const char *s) {
 /* ---- deploy ---------------------------------------------------------------------------- */
 
 /* The config members as query parameters (lists repeat; a null content_type is left out,
- * as it is the default). */
-static char *config_query(client *c) {
+ * as it is the default), and the module's file name, which the server's messages use. Only
+ * what the user gave: kind, input and output the user left out come from the module. */
+static char *config_query(client *c, const char *file) {
     size_t cap = 256, len = 0;
     char *q = malloc(cap);
     if (!q) return NULL;
@@ -104,6 +105,8 @@ static char *config_query(client *c) {
         }
     }
     if (c->alias) ADD("alias", c->alias);
+    const char *base = strrchr(file, '/');
+    if (strcmp(file, "-")) ADD("filename", base ? base + 1 : file);
 #undef ADD
     if (!ok) {
         free(q);
@@ -120,7 +123,7 @@ static int run_deploy(client *c) {
         fprintf(stderr, "sluice deploy: cannot read %s: %s\n", file, strerror(errno));
         return NET_EXIT_USAGE;
     }
-    char *query = config_query(c), *ename = esc(c, name);
+    char *query = config_query(c, file), *ename = esc(c, name);
     char *path = query && ename
                      ? client_fmt("/api/functions/%s/versions%s%s", ename, *query ? "?" : "", query)
                      : NULL;
@@ -154,6 +157,9 @@ const client_cmd CLIENT_DEPLOY = {
             "Uploads FILE.wasm as a version of function NAME (created if missing) and points\n"
             "its alias latest at it. Deploying the same module with the same config again\n"
             "changes nothing; the same module with another config is refused (use config).\n"
+            "The kind and the input and output modes default to what the module declares (its\n"
+            "sluice.fn section, written by the SDKs); giving others is refused. A module\n"
+            "without the section is a command with raw input and output unless told.\n"
             "\n"
             "options:\n"
             "  --alias A               also point alias A (say prod) at the new version\n",

@@ -30,9 +30,16 @@ static void on_signal(int sig) {
 }
 
 int cmd_pipeline(int argc, char **argv) {
-    if (argc < 3 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fputs(USAGE, argc < 3 ? stderr : stdout);
-        return argc < 3 ? NET_EXIT_USAGE : NET_EXIT_OK;
+    /* --help anywhere (sluice pipeline --help, sluice pipeline run --help) is a request for
+     * the usage, not a file name */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            return NET_EXIT_OK;
+        }
+    if (argc < 3) {
+        fputs(USAGE, stderr);
+        return NET_EXIT_USAGE;
     }
     bool check = !strcmp(argv[1], "check"), quiet = false;
     const char *data = getenv("SLUICE_DATA");

@@ -41,6 +41,8 @@ mod request;
 mod response;
 #[doc(hidden)]
 pub mod abi;
+#[doc(hidden)]
+pub mod section;
 
 pub use command::command;
 pub use params::Params;
@@ -189,10 +191,18 @@ pub trait Function<In: Input, Out: Output> {
 /// Define the handler exports of docs/abi.md for a function: `register!(MyFunction)`, with
 /// any expression that makes the function's value (`register!(Anomaly::default())`). The
 /// value is made once, when the host first calls into the module. Use it once per crate,
-/// at the top level of the `cdylib`.
+/// at the top level of the `cdylib`. It also records the function's modes in the module's
+/// `sluice.fn` custom section (docs/abi.md), for this library and for a command binary that
+/// links it.
 #[macro_export]
 macro_rules! register {
     ($function:expr) => {
+        /// The function's modes, for `sluice serve` (docs/abi.md, "The sluice.fn section").
+        #[link_section = "sluice.fn"]
+        #[used]
+        static __SLUICE_FN_SECTION: [u8; $crate::section::SECTION_LEN] =
+            $crate::section::section(&|| $function);
+
         /// Makes the registered function; called once, by the SDK.
         fn __sluice_fn_make() -> ::std::boxed::Box<dyn $crate::abi::Handler> {
             $crate::abi::handler($function)
