@@ -438,34 +438,32 @@ static void binop(comp *c, int op, int imm_op) {
     mark_def(c, start, op);
 }
 
-/* An instruction producing one value from k operands taken off the stack (deepest first),
- * with immediates before them: [dst, imms..., operands...]. */
-static void produce(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
+/* An instruction taking k operands off the stack (deepest first), with immediates before
+ * them, and producing one value or none: [dst?, imms..., operands...]. */
+static void emit_operation(comp *c, int op, bool result, uint32_t nimm, const uint64_t *imms,
+                           uint32_t k) {
     uint64_t opd[3];
     for (uint32_t i = 0; i < k; i++)
         opd[i] = operand(c, c->h - k + i);
     pop(c, k);
     uint32_t start = emit_op(c, op);
-    emit_u(c, off(c, c->h));
+    if (result) emit_u(c, off(c, c->h));
     for (uint32_t i = 0; i < nimm; i++)
         emit_u(c, imms[i]);
     for (uint32_t i = 0; i < k; i++)
         emit_u(c, opd[i]);
-    push_temp(c);
-    mark_def(c, start, op);
+    if (result) {
+        push_temp(c);
+        mark_def(c, start, op);
+    }
 }
 
-/* An instruction producing nothing: [imms..., operands...]. */
+static void produce(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
+    emit_operation(c, op, true, nimm, imms, k);
+}
+
 static void consume(comp *c, int op, uint32_t nimm, const uint64_t *imms, uint32_t k) {
-    uint64_t opd[3];
-    for (uint32_t i = 0; i < k; i++)
-        opd[i] = operand(c, c->h - k + i);
-    pop(c, k);
-    emit_op(c, op);
-    for (uint32_t i = 0; i < nimm; i++)
-        emit_u(c, imms[i]);
-    for (uint32_t i = 0; i < k; i++)
-        emit_u(c, opd[i]);
+    emit_operation(c, op, false, nimm, imms, k);
 }
 
 static void set_local(comp *c, uint32_t x, bool tee) {
