@@ -1,6 +1,7 @@
 /* deadletter.c - the dead-letter file: one JSON line per record or input that cannot go on. */
 #include "pipeline/deadletter.h"
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "pipeline/json_encode.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -176,11 +177,11 @@ void sl_deadletter_record(sl_deadletter *d, const char *stage, const char *reaso
     begin(&b, stage, reason);
     puts_(&b, ",\"record\":");
     /* The codec writes records as functions and sinks see them. */
-    sl_text t = {0};
+    sl_buf t = {0};
     if (sl_json_encode_record(batch, i, &t))
         put(&b, t.data, t.len);
     else
         b.bad = true;
-    sl_text_free(&t);
+    sl_buf_free(&t);
     emit(d, &b);
 }

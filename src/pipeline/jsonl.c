@@ -1,6 +1,6 @@
 /*
  * jsonl.c - the JSON lines parser (jsonl.h): splits lines, keeps the schema, and leaves the
- * JSON itself to codec.c's reader.
+ * JSON itself to the reader (json_reader.h).
  */
 #include "pipeline/jsonl.h"
 
@@ -8,10 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/error.h"
+#include "pipeline/json_reader.h"
+
 #define DEFAULT_MAX_LINE  (1u << 20)
 #define DEFAULT_BATCH_CAP 1024
 
-struct sl_jsonl {
+typedef struct sl_jsonl {
+    sl_parser base; /* first: the parser interface (parser.h) */
     sl_json_reader *r;
     sl_schema *hint;
     sl_schema *schema;
@@ -20,22 +25,22 @@ struct sl_jsonl {
     sl_batch_fn on_batch;
     sl_bad_record_fn on_bad;
     void *ctx;
-    char *carry; /* a line cut by the end of a chunk (at most max_line + 1 bytes kept) */
-    size_t carry_len, carry_cap;
+    sl_buf carry; /* a line cut by the end of a chunk (at most max_line + 1 bytes kept) */
     bool overflow;
     uint64_t off, line, nbad;
     bool failed;
     char err[128];
     char reason[256];
-};
+} sl_jsonl;
 
-sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *o, char *err, size_t errsize) {
+sl_parser *sl_jsonl_new(const sl_jsonl_opts *o, sl_error *err) {
     sl_jsonl *p = calloc(1, sizeof *p);
     if (!p || !(p->r = sl_json_reader_new(o->hint))) {
-        snprintf(err, errsize, "jsonl: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "jsonl: out of memory");
         free(p);
         return NULL;
     }
+    p->base.ops = &sl_jsonl_parser;
     p->hint = sl_schema_ref(o->hint);
     p->max_line = o->max_line ? o->max_line : DEFAULT_MAX_LINE;
     p->batch_cap = o->batch_cap ? o->batch_cap : DEFAULT_BATCH_CAP;
@@ -44,32 +49,34 @@ sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *o, char *err, size_t errsize) {
     p->on_bad = o->on_bad;
     p->ctx = o->ctx;
     p->line = 1;
-    return p;
+    return &p->base;
 }
 
-void sl_jsonl_free(sl_jsonl *p) {
-    if (!p) return;
+static void jsonl_free(sl_parser *base) {
+    sl_jsonl *p = (sl_jsonl *)base;
     sl_json_reader_free(p->r);
     sl_schema_unref(p->hint);
     sl_schema_unref(p->schema);
-    free(p->carry);
+    sl_buf_free(&p->carry);
     free(p);
 }
 
-sl_schema *sl_jsonl_schema(const sl_jsonl *p) {
-    return p->schema;
+static sl_schema *jsonl_schema(const sl_parser *p) {
+    return ((const sl_jsonl *)p)->schema;
 }
 
-const char *sl_jsonl_error(const sl_jsonl *p) {
+static const char *jsonl_error(const sl_parser *base) {
+    const sl_jsonl *p = (const sl_jsonl *)base;
     return p->failed ? p->err : NULL;
 }
 
-uint64_t sl_jsonl_bad_count(const sl_jsonl *p) {
-    return p->nbad;
+static uint64_t jsonl_bad_count(const sl_parser *p) {
+    return ((const sl_jsonl *)p)->nbad;
 }
 
-bool sl_jsonl_seek(sl_jsonl *p, uint64_t pos, uint64_t line) {
-    if (p->carry_len) return false;
+static bool jsonl_seek(sl_parser *base, uint64_t pos, uint64_t line) {
+    sl_jsonl *p = (sl_jsonl *)base;
+    if (p->carry.len) return false;
     p->off = pos;
     p->line = line ? line : 1;
     return true;
@@ -145,24 +152,23 @@ static bool take_line(sl_jsonl *p, const char *s, size_t n, uint64_t pos, sl_bat
 
 static bool carry_append(sl_jsonl *p, const char *s, size_t n) {
     /* room for a CR */
-    return sl_carry_append(&p->carry, &p->carry_len, &p->carry_cap, p->max_line + 1, &p->overflow,
-                           s, n) ||
-           oom(p);
+    return sl_carry_append(&p->carry, p->max_line + 1, &p->overflow, s, n) || oom(p);
 }
 
-bool sl_jsonl_feed(sl_jsonl *p, const char *data, size_t len, sl_batch **bp) {
+static bool jsonl_bytes(sl_parser *parser, const char *data, size_t len, sl_batch **bp) {
+    sl_jsonl *p = (sl_jsonl *)parser;
     if (p->failed) return false;
     const char *s = data, *end = data + len;
     uint64_t base = p->off;
     p->off += len;
-    if (p->carry_len) {
+    if (p->carry.len) {
         const char *nl = memchr(s, '\n', len);
         if (!carry_append(p, s, nl ? (size_t)(nl - s) : len)) return false;
         if (!nl) return true;
-        size_t n = p->carry_len;
-        p->carry_len = 0;
+        size_t n = p->carry.len;
+        p->carry.len = 0; /* its bytes stay where they are until the next append */
         s = nl + 1;
-        if (!take_line(p, p->carry, n, base + (uint64_t)(s - data), bp)) return false;
+        if (!take_line(p, p->carry.data, n, base + (uint64_t)(s - data), bp)) return false;
     }
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -173,10 +179,58 @@ bool sl_jsonl_feed(sl_jsonl *p, const char *data, size_t len, sl_batch **bp) {
     return true;
 }
 
-bool sl_jsonl_finish(sl_jsonl *p, sl_batch **bp) {
+static bool jsonl_finish(sl_parser *base, sl_batch **bp) {
+    sl_jsonl *p = (sl_jsonl *)base;
     if (p->failed) return false;
-    if (!p->carry_len) return true;
-    size_t n = p->carry_len;
-    p->carry_len = 0;
-    return take_line(p, p->carry, n, p->off, bp);
+    if (!p->carry.len) return true;
+    size_t n = p->carry.len;
+    p->carry.len = 0;
+    return take_line(p, p->carry.data, n, p->off, bp);
 }
+
+/* ---- The parser section of a pipeline ---------------------------------------------------- */
+
+/* timestamps: is accepted for older pipeline files; declared types come with the hint. */
+static const char *const JSON_KEYS[] = {"type", "max_line", "timestamps", NULL};
+
+static void *jsonl_prepare(const sl_conf_ctx *c, const json_t *parser) {
+    bool ok = true;
+    sl_jsonl_opts *o = calloc(1, sizeof *o);
+    if (!o) return sl_conf_fail(c, parser, "out of memory"), NULL;
+    o->max_line = (size_t)sl_conf_int(c, parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
+    if (!ok) {
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static sl_parser *jsonl_make(const void *settings, const sl_parser_env *env, sl_error *err) {
+    sl_jsonl_opts o = *(const sl_jsonl_opts *)settings;
+    o.batch_max = env->batch_size;
+    o.on_batch = env->on_batch;
+    o.on_bad = env->on_bad;
+    o.ctx = env->ctx;
+    return sl_jsonl_new(&o, err);
+}
+
+static bool jsonl_needs_first_line(const void *settings) {
+    (void)settings;
+    return false;
+}
+
+const sl_parser_ops sl_jsonl_parser = {
+    .name = "json",
+    .keys = JSON_KEYS,
+    .prepare = jsonl_prepare,
+    .settings_free = free,
+    .make = jsonl_make,
+    .needs_first_line = jsonl_needs_first_line,
+    .bytes = jsonl_bytes,
+    .finish = jsonl_finish,
+    .seek = jsonl_seek,
+    .schema = jsonl_schema,
+    .error = jsonl_error,
+    .bad_count = jsonl_bad_count,
+    .free = jsonl_free,
+};

@@ -13,14 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/sink.h"
 
 typedef struct file_sink {
     sl_sink base;
     int fd;
     bool sync, is_stdout;
-    sl_text text;
+    sl_buf text;
 } file_sink;
 
 static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *dead, char *err,
@@ -58,7 +59,7 @@ static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *d
 static void file_close(sl_sink *s) {
     file_sink *f = (file_sink *)s;
     if (!f->is_stdout && f->fd >= 0) close(f->fd);
-    sl_text_free(&f->text);
+    sl_buf_free(&f->text);
     free(f);
 }
 

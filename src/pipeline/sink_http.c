@@ -41,7 +41,9 @@
 
 #include <curl/curl.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "pipeline/json_encode.h"
+#include "pipeline/num_format.h"
 #include "pipeline/sink.h"
 
 /* ---- What both share: one connection, one POST ------------------------------------------ */
@@ -209,7 +211,7 @@ typedef struct http_sink {
     sl_sink base;
     http_peer peer;
     bool ndjson;
-    sl_text body;
+    sl_buf body;
 } http_sink;
 
 static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
@@ -240,7 +242,7 @@ static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter
 static void http_close(sl_sink *base) {
     http_sink *s = (http_sink *)base;
     peer_free(&s->peer);
-    sl_text_free(&s->body);
+    sl_buf_free(&s->body);
     free(s);
 }
 
@@ -286,23 +288,8 @@ typedef struct es_sink {
     size_t ntodo;
     uint32_t pend_n;
     uint64_t pend_first, pend_last;
-    sl_text body;
+    sl_buf body;
 } es_sink;
-
-static bool text_add(sl_text *t, const char *s, size_t n) {
-    if (t->len + n > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + n)
-            cap *= 2;
-        char *d = realloc(t->data, cap);
-        if (!d) return false;
-        t->data = d;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    return true;
-}
 
 /* Value v as a JSON string for _index or _id; NULL when it is null or cannot be one. */
 static json_t *meta_string(const sl_batch *b, const sl_value *v) {
@@ -321,7 +308,7 @@ static json_t *meta_string(const sl_batch *b, const sl_value *v) {
 /* The action line for record i: {"index":{"_index":...,"_id":...}}; false with the reason
  * when the record has no index (or one that is not text). */
 static bool action_line(es_sink *s, const sl_batch *b, uint32_t i, int index_f, int id_f,
-                        sl_text *out, char *why, size_t whylen) {
+                        sl_buf *out, char *why, size_t whylen) {
     const sl_value *row = sl_batch_row(b, i);
     json_t *index = index_f >= 0 ? meta_string(b, &row[index_f]) : NULL;
     if (!index && s->index) index = json_string(s->index);
@@ -337,7 +324,7 @@ static bool action_line(es_sink *s, const sl_batch *b, uint32_t i, int index_f, 
     json_object_set_new(action, s->create ? "create" : "index", meta);
     char *line = json_dumps(action, JSON_COMPACT);
     json_decref(action);
-    bool ok = line && text_add(out, line, strlen(line)) && text_add(out, "\n", 1);
+    bool ok = line && sl_buf_append(out, line, strlen(line)) && sl_buf_append(out, "\n", 1);
     free(line);
     if (!ok) snprintf(why, whylen, "out of memory");
     return ok;
@@ -396,7 +383,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
             sl_deadletter_record(dead, s->base.name, why, b, i);
             continue;
         }
-        if (!sl_json_encode_record(b, i, &s->body) || !text_add(&s->body, "\n", 1)) goto oom;
+        if (!sl_json_encode_record(b, i, &s->body) || !sl_buf_append(&s->body, "\n", 1)) goto oom;
         s->todo[nsent++] = i;
     }
     s->ntodo = nsent;
@@ -473,7 +460,7 @@ oom:
 static void es_close(sl_sink *base) {
     es_sink *s = (es_sink *)base;
     peer_free(&s->peer);
-    sl_text_free(&s->body);
+    sl_buf_free(&s->body);
     free(s->todo);
     free(s->index);
     free(s->index_field);

@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "pipeline/json_decode.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/pfunc.h"
 
 typedef struct win {
@@ -93,7 +95,7 @@ static win *find_win(window_stage *s, const sl_batch *b, const sl_value *row) {
  * own source position kept); when the call fails they go to the dead letter. */
 static void call_and_emit(window_stage *s, const sl_batch *view, const bool *emit, sl_emit *out,
                           sl_deadletter *dead) {
-    sl_text in = {0};
+    sl_buf in = {0};
     char err[512];
     char *ans = NULL;
     size_t ans_len = 0;
@@ -102,10 +104,10 @@ static void call_and_emit(window_stage *s, const sl_batch *view, const bool *emi
     if (!sl_json_encode(view, SL_JSON_COLUMNS, &in)) {
         snprintf(err, sizeof err, "out of memory");
     } else if (sl_pfunc_call(s->fn, in.data, in.len, &ans, &ans_len, err, sizeof err)) {
-        char derr[256];
-        o = sl_json_decode(ans, ans_len, view->schema, view->pos[view->n - 1], derr, sizeof derr);
+        sl_error derr;
+        o = sl_json_decode(ans, ans_len, view->schema, view->pos[view->n - 1], &derr);
         if (!o)
-            snprintf(err, sizeof err, "the function's answer is not records: %s", derr);
+            snprintf(err, sizeof err, "the function's answer is not records: %s", derr.message);
         else if (o->n != view->n) {
             snprintf(err, sizeof err,
                      "the function answered %u records for a window of %u (a window function "
@@ -115,7 +117,7 @@ static void call_and_emit(window_stage *s, const sl_batch *view, const bool *emi
             o = NULL;
         }
     }
-    sl_text_free(&in);
+    sl_buf_free(&in);
     free(ans);
     uint32_t nemit = 0;
     for (uint32_t i = 0; i < view->n; i++)
