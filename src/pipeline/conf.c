@@ -9,6 +9,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/error.h"
+#include "base/file.h"
+
 /* A plain scalar as JSON: YAML 1.2 core schema numbers, booleans and null; else a string. */
 static json_t *scalar(const char *s, size_t len, bool plain) {
     if (plain) {
@@ -132,26 +135,15 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
 }
 
 json_t *sl_conf_load(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t len;
+    sl_error e;
+    /* 16 MiB: a pipeline file is a few hundred lines; a larger one is refused, not cut */
+    char *buf = sl_read_file(path, 16u << 20, &len, &e);
+    if (!buf) {
+        snprintf(err, errlen, "%s", e.message);
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (len + 4096 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *p = realloc(buf, cap);
-            if (!p) break;
-            buf = p;
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0 && len < (16u << 20));
-    fclose(f);
-    json_t *t = buf ? sl_conf_parse(buf, len, path, err, errlen) : NULL;
-    if (!buf) snprintf(err, errlen, "%s: out of memory", path);
+    json_t *t = sl_conf_parse(buf, len, path, err, errlen);
     free(buf);
     return t;
 }

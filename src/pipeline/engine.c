@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "pipeline/engine_impl.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/sink.h"
@@ -131,14 +132,9 @@ const char *sl_pipeline_name(const sl_pipeline *p) {
 }
 
 bool sl_emit_push(sl_emit *e, sl_batch *b) {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 4;
-        sl_batch **v = realloc(e->v, cap * sizeof *v);
-        if (!v) {
-            sl_batch_free(b);
-            return false;
-        }
-        e->v = v, e->cap = cap;
+    if (!sl_grow(&e->v, &e->cap, e->n + 1, sizeof *e->v)) {
+        sl_batch_free(b);
+        return false;
     }
     e->v[e->n++] = b;
     return true;

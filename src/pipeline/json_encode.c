@@ -178,6 +178,10 @@ static bool put_char(sl_buf *t, char c) {
     return true;
 }
 
+bool sl_json_put_str(sl_buf *out, const char *s, size_t n) {
+    return terminated(out, put_str(out, s, n));
+}
+
 bool sl_json_encode_record(const sl_batch *b, uint32_t i, sl_buf *out) {
     keytab k;
     bool ok = keys_make(&k, b->schema, ",", ":") && put_record(out, b, sl_batch_row(b, i), &k);

@@ -24,6 +24,9 @@ typedef enum sl_json_shape {
 
 /* Appends batch b as JSON text to out; false when out of memory. */
 bool sl_json_encode(const sl_batch *b, sl_json_shape shape, sl_buf *out);
+/* Appends s[0..n) as a JSON string (quoted and escaped; bytes that are not UTF-8 as
+ * U+FFFD). */
+bool sl_json_put_str(sl_buf *out, const char *s, size_t n);
 /* Appends record i of b as one JSON object (no newline), for a per-record function call. */
 bool sl_json_encode_record(const sl_batch *b, uint32_t i, sl_buf *out);
 

@@ -53,8 +53,8 @@ typedef struct http_peer {
     struct curl_slist *headers;
     char *url;
     /* The answer's body (up to limit bytes; the rest is dropped). */
-    char *body;
-    size_t body_len, body_cap, body_limit;
+    sl_buf body;
+    size_t body_limit;
     char curl_err[CURL_ERROR_SIZE];
 } http_peer;
 
@@ -66,21 +66,8 @@ static void curl_start(void) {
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
     http_peer *h = arg;
     size_t len = size * n, keep = len;
-    if (h->body_len + keep > h->body_limit) keep = h->body_limit - h->body_len;
-    if (keep && h->body_len + keep + 1 > h->body_cap) {
-        size_t cap = h->body_cap ? h->body_cap : 4096;
-        while (cap < h->body_len + keep + 1)
-            cap *= 2;
-        char *b = realloc(h->body, cap);
-        if (!b) return 0; /* fails the transfer: a RETRY */
-        h->body = b;
-        h->body_cap = cap;
-    }
-    if (keep) {
-        memcpy(h->body + h->body_len, p, keep);
-        h->body_len += keep;
-        h->body[h->body_len] = 0;
-    }
+    if (h->body.len + keep > h->body_limit) keep = h->body_limit - h->body.len;
+    if (keep && !sl_buf_append(&h->body, p, keep)) return 0; /* fails the transfer: a RETRY */
     return len;
 }
 
@@ -88,7 +75,7 @@ static void peer_free(http_peer *h) {
     if (h->curl) curl_easy_cleanup(h->curl);
     curl_slist_free_all(h->headers);
     free(h->url);
-    free(h->body);
+    sl_buf_free(&h->body);
 }
 
 /* Adds `headers:` (a mapping of strings) and, unless it names one, the Content-Type. */
@@ -174,8 +161,8 @@ static bool peer_open(http_peer *h, const sl_conf_ctx *c, const json_t *section,
 /* POSTs data; false (a RETRY, reason in err) when no answer came. */
 static bool peer_post(http_peer *h, const char *what, const char *data, size_t len, long *status,
                       char *err, size_t errlen) {
-    h->body_len = 0;
-    if (h->body) h->body[0] = 0;
+    h->body.len = 0;
+    if (h->body.data) h->body.data[0] = 0;
     h->curl_err[0] = 0;
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, data ? data : "");
@@ -193,11 +180,11 @@ static bool peer_post(http_peer *h, const char *what, const char *data, size_t l
 /* The start of the answer's body on one line, for messages. */
 static void body_excerpt(const http_peer *h, char *out, size_t outlen) {
     size_t n = 0;
-    for (size_t i = 0; i < h->body_len && n + 4 < outlen && n < 200; i++) {
-        unsigned char ch = (unsigned char)h->body[i];
+    for (size_t i = 0; i < h->body.len && n + 4 < outlen && n < 200; i++) {
+        unsigned char ch = (unsigned char)h->body.data[i];
         out[n++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
     }
-    if (h->body_len > 200 && n + 4 < outlen) out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    if (h->body.len > 200 && n + 4 < outlen) out[n++] = '.', out[n++] = '.', out[n++] = '.';
     out[n] = 0;
 }
 
@@ -409,7 +396,8 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         return SL_SINK_OK;
     }
     json_error_t jerr;
-    json_t *resp = json_loadb(s->peer.body ? s->peer.body : "", s->peer.body_len, 0, &jerr);
+    json_t *resp =
+        json_loadb(s->peer.body.data ? s->peer.body.data : "", s->peer.body.len, 0, &jerr);
     json_t *items = json_object_get(resp, "items");
     if (!json_is_object(resp) || !json_is_array(items) || json_array_size(items) != s->ntodo) {
         /* Without the items we cannot tell what was stored: all of it goes again. */

@@ -38,6 +38,7 @@
 
 #include <libpq-fe.h>
 
+#include "base/buf.h"
 #include "pipeline/sink.h"
 #include "pipeline/sink_table.h"
 
@@ -61,8 +62,7 @@ typedef struct pg_sink {
     uint64_t pend_xid, pend_first, pend_last;
     uint32_t pend_n;
     sl_rejects pend_rej;
-    char *copy; /* COPY data being built */
-    size_t copy_len, copy_cap;
+    sl_buf copy; /* COPY data being built */
 } pg_sink;
 
 /* What a failed statement means for the write. */
@@ -76,47 +76,25 @@ typedef enum pg_fault {
 
 /* ---- Helpers --------------------------------------------------------------------------- */
 
-/* A growable SQL string; on out of memory it becomes NULL. */
-typedef struct sql {
-    char *p;
-    size_t len, cap;
-    bool bad;
-} sql;
+/* A growable SQL string (an sl_buf: once an append failed, sql_done gives NULL). */
+typedef sl_buf sql;
 
-static void sql_add(sql *q, const char *s, size_t n) {
-    if (q->bad) return;
-    if (q->len + n + 1 > q->cap) {
-        size_t cap = q->cap ? q->cap : 256;
-        while (cap < q->len + n + 1)
-            cap *= 2;
-        char *p = realloc(q->p, cap);
-        if (!p) {
-            q->bad = true;
-            return;
-        }
-        q->p = p;
-        q->cap = cap;
-    }
-    memcpy(q->p + q->len, s, n);
-    q->len += n;
-    q->p[q->len] = 0;
-}
 static void sql_cat(sql *q, const char *s) {
-    sql_add(q, s, strlen(s));
+    sl_buf_puts(q, s);
 }
 static void sql_ident(sql *q, const char *name) {
     char *qi = sl_sink_quote_ident(name);
-    if (!qi) q->bad = true;
+    if (!qi) q->failed = true;
     if (qi) sql_cat(q, qi);
     free(qi);
 }
 /* The finished text (NULL when out of memory); the caller frees it. */
 static char *sql_done(sql *q) {
-    if (q->bad || !q->p) {
-        free(q->p);
+    if (q->failed || !q->data) {
+        sl_buf_free(q);
         return NULL;
     }
-    return q->p;
+    return q->data;
 }
 
 static const char *pg_type(sl_ftype t) {
@@ -440,21 +418,6 @@ static void check_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej) {
     }
 }
 
-static bool copy_add(pg_sink *s, const char *p, size_t n) {
-    if (s->copy_len + n > s->copy_cap) {
-        size_t cap = s->copy_cap ? s->copy_cap : 65536;
-        while (cap < s->copy_len + n)
-            cap *= 2;
-        char *c = realloc(s->copy, cap);
-        if (!c) return false;
-        s->copy = c;
-        s->copy_cap = cap;
-    }
-    memcpy(s->copy + s->copy_len, p, n);
-    s->copy_len += n;
-    return true;
-}
-
 /* One row in COPY's text format: tabs between fields, \N for null, backslash escapes. */
 static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
     const sl_schema *sc = b->schema;
@@ -463,13 +426,13 @@ static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
     bool first = true, ok = true;
     for (uint32_t f = 0; f < sc->nfields && ok; f++) {
         if (s->colof[f] < 0) continue;
-        if (!first) ok = copy_add(s, "\t", 1);
+        if (!first) ok = sl_buf_append(&s->copy, "\t", 1);
         first = false;
         const char *str;
         size_t len;
         render(b, &row[f], s->cols[s->colof[f]].cls, buf, &str, &len, why, sizeof why);
         if (!str) {
-            ok = ok && copy_add(s, "\\N", 2);
+            ok = ok && sl_buf_append(&s->copy, "\\N", 2);
             continue;
         }
         size_t from = 0;
@@ -481,12 +444,12 @@ static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
                               : c == '\t' ? "\\t"
                                           : NULL;
             if (!esc) continue;
-            ok = copy_add(s, str + from, k - from) && copy_add(s, esc, 2);
+            ok = sl_buf_append(&s->copy, str + from, k - from) && sl_buf_append(&s->copy, esc, 2);
             from = k + 1;
         }
-        ok = ok && copy_add(s, str + from, len - from);
+        ok = ok && sl_buf_append(&s->copy, str + from, len - from);
     }
-    return ok && copy_add(s, "\n", 1);
+    return ok && sl_buf_append(&s->copy, "\n", 1);
 }
 
 /* ---- Writing ----------------------------------------------------------------------------- */
@@ -541,7 +504,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_
     sql q = {0};
     if (s->key) {
         sql_cat(&q, "CREATE TEMP TABLE sluice_in ON COMMIT DROP AS SELECT ");
-        sql_add(&q, cl + 1, strlen(cl) - 2); /* without the parentheses */
+        sl_buf_append(&q, cl + 1, strlen(cl) - 2); /* without the parentheses */
         sql_cat(&q, " FROM ");
         sql_cat(&q, s->qname);
         sql_cat(&q, " WITH NO DATA");
@@ -565,7 +528,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_
     }
     PQclear(r);
     /* Rows go out in pieces of about 64 KiB: memory stays small for large batches. */
-    s->copy_len = 0;
+    s->copy.len = 0;
     bool copying = ok;
     for (uint32_t i = 0; i < b->n && ok; i++) {
         if (sl_rejects_has(rej, i)) continue;
@@ -573,16 +536,16 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_
             snprintf(err, errlen, "postgres: out of memory");
             *fault = PG_TRANSIENT;
             ok = false;
-        } else if (s->copy_len >= 65536) {
-            if (PQputCopyData(s->conn, s->copy, (int)s->copy_len) != 1) {
+        } else if (s->copy.len >= 65536) {
+            if (PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) != 1) {
                 pg_message(s, NULL, "sending rows", err, errlen);
                 *fault = classify(s, NULL);
                 ok = false;
             }
-            s->copy_len = 0;
+            s->copy.len = 0;
         }
     }
-    if (ok && s->copy_len > 0 && PQputCopyData(s->conn, s->copy, (int)s->copy_len) != 1) {
+    if (ok && s->copy.len > 0 && PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) != 1) {
         pg_message(s, NULL, "sending rows", err, errlen);
         *fault = classify(s, NULL);
         ok = false;
@@ -838,7 +801,7 @@ static void pg_close(sl_sink *base) {
     forget_cols(s);
     sl_rejects_clear(&s->pend_rej);
     free(s->colof);
-    free(s->copy);
+    sl_buf_free(&s->copy);
     free(s->url);
     free(s->table);
     free(s->schema);

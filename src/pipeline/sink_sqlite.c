@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
 #include "pipeline/sink.h"
 #include "pipeline/sink_table.h"
 
@@ -36,7 +37,7 @@ typedef struct sqlite_sink {
     bool ready; /* pragmas applied */
     /* The table's columns as last read (NULL: read them again). */
     char **cols;
-    size_t ncols;
+    size_t ncols, cols_cap;
     bool cols_known;
     /* The INSERT for one schema, and each field's parameter (0: a duplicate name, left out). */
     sl_schema *ins_schema;
@@ -80,7 +81,7 @@ static void forget_cols(sqlite_sink *s) {
         free(s->cols[i]);
     free(s->cols);
     s->cols = NULL;
-    s->ncols = 0;
+    s->ncols = s->cols_cap = 0;
     s->cols_known = false;
 }
 
@@ -101,9 +102,7 @@ static bool has_col(const sqlite_sink *s, const char *name) {
 }
 
 static bool add_col(sqlite_sink *s, const char *name) {
-    char **cols = realloc(s->cols, (s->ncols + 1) * sizeof *cols);
-    if (!cols) return false;
-    s->cols = cols;
+    if (!sl_grow(&s->cols, &s->cols_cap, s->ncols + 1, sizeof *s->cols)) return false;
     if (!(s->cols[s->ncols] = strdup(name))) return false;
     s->ncols++;
     return true;

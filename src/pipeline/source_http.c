@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "pipeline/engine_impl.h"
 #include "pipeline/source.h"
 
@@ -111,8 +112,7 @@ static int http_ingest(sl_source *src, const char *body, size_t len, char *answe
 /* ---- Its own server (listen:) -------------------------------------------------------------- */
 
 typedef struct upload {
-    char *data;
-    size_t len;
+    sl_buf body;
     bool too_big;
 } upload;
 
@@ -128,9 +128,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*size) {
-        if (!u->too_big && (int64_t)(u->len + *size) <= s->max_body) {
-            char *p = realloc(u->data, u->len + *size);
-            if (p) memcpy(p + u->len, data, *size), u->data = p, u->len += *size;
+        if (!u->too_big && (int64_t)(u->body.len + *size) <= s->max_body) {
+            sl_buf_append(&u->body, data, *size); /* out of memory: refused below */
         } else {
             u->too_big = true;
         }
@@ -151,8 +150,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         status = 413;
         snprintf(answer, sizeof answer, "{\"error\":\"the body is larger than %lld bytes\"}",
                  (long long)s->max_body);
+    } else if (u->body.failed) {
+        status = 503;
+        snprintf(answer, sizeof answer, "{\"error\":\"out of memory\"}");
     } else {
-        status = ingest(s, u->data ? u->data : "", u->len, answer, sizeof answer);
+        status = ingest(s, u->body.data ? u->body.data : "", u->body.len, answer, sizeof answer);
     }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(answer), answer, MHD_RESPMEM_MUST_COPY);
@@ -166,7 +168,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
                     enum MHD_RequestTerminationCode toe) {
     (void)cls, (void)conn, (void)toe;
     upload *u = *req_cls;
-    if (u) free(u->data), free(u);
+    if (u) sl_buf_free(&u->body), free(u);
     *req_cls = NULL;
 }
 

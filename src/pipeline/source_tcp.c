@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "pipeline/source.h"
 
 #define MAX_CLIENTS 1024
@@ -33,24 +34,10 @@ typedef struct tcp_source {
 
 /* With a spool, a client's bytes go to it as whole lines: the partial last line of each read
  * waits in its client's buffer, so clients' lines never interleave. */
-typedef struct partial {
-    char *data;
-    size_t len, cap;
-} partial;
-
-static void spool_bytes(sl_spool *sp, partial *p, const char *data, size_t len) {
+static void spool_bytes(sl_spool *sp, sl_buf *p, const char *data, size_t len) {
     const char *nl = len ? memrchr(data, '\n', len) : NULL;
     if (!nl) {
-        if (p->len + len > p->cap) {
-            size_t cap = p->cap ? 2 * p->cap : 4096;
-            while (cap < p->len + len)
-                cap *= 2;
-            char *d = realloc(p->data, cap);
-            if (!d) return;
-            p->data = d, p->cap = cap;
-        }
-        memcpy(p->data + p->len, data, len);
-        p->len += len;
+        sl_buf_append(p, data, len); /* out of memory: the line is cut short */
         return;
     }
     size_t whole = (size_t)(nl - data) + 1;
@@ -61,13 +48,12 @@ static void spool_bytes(sl_spool *sp, partial *p, const char *data, size_t len) 
 }
 
 /* The client is gone: its last line counts even without a line break. */
-static void spool_end(sl_spool *sp, partial *p) {
+static void spool_end(sl_spool *sp, sl_buf *p) {
     if (p->len) {
         sl_spool_append(sp, p->data, p->len, false);
         sl_spool_append(sp, "\n", 1, false);
     }
-    free(p->data);
-    *p = (partial){0};
+    sl_buf_free(p);
 }
 
 static int listen_on(const char *addr, char *err, size_t errlen) {
@@ -104,7 +90,7 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     struct pollfd fds[MAX_CLIENTS + 1];
     sl_feed *feeds[MAX_CLIENTS + 1] = {0};
     /* Per run, on the heap: several pipelines' tcp sources run this at once. */
-    partial *parts = calloc(MAX_CLIENTS + 1, sizeof *parts);
+    sl_buf *parts = calloc(MAX_CLIENTS + 1, sizeof *parts);
     char *buf = malloc(READ_BUF);
     if (!parts || !buf) {
         snprintf(err, errlen, "tcp source: out of memory");
@@ -145,7 +131,7 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
                 close(cfd); /* too many clients: refuse this one */
             } else if (cfd >= 0) {
                 feeds[nfds] = s->spool ? NULL : sl_feed_new(flow, 0);
-                parts[nfds] = (partial){0};
+                parts[nfds] = (sl_buf){0};
                 if (!s->spool && !feeds[nfds]) {
                     close(cfd);
                 } else {
@@ -250,16 +236,4 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
         }
     }
     return &s->base;
-}
-
-sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *name) {
-    bool ok = true;
-    const char *type = sl_conf_str(c, section, "type", NULL, &ok);
-    if (!ok) return NULL;
-    if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section);
-    if (!strcmp(type, "file")) return sl_source_file_open(c, section);
-    if (!strcmp(type, "stdin")) return sl_source_stdin_open(c, section);
-    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name);
-    sl_conf_fail(c, section, "unknown source type \"%s\" (known: tcp, http, file, stdin)", type);
-    return NULL;
 }

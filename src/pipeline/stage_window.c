@@ -35,7 +35,7 @@ typedef struct win {
     /* event time: the timestamp and whether it was emitted, per record of buf */
     int64_t *ts;
     bool *done;
-    uint32_t tcap;
+    size_t tcap;
     int64_t next_end; /* the end of the next window to fire */
     bool started;
     sl_batch *buf;    /* the last `size` records, oldest first */
@@ -78,12 +78,7 @@ static win *find_win(window_stage *s, const sl_batch *b, const sl_value *row) {
     /* a linear scan: keys are sensors or devices, tens to hundreds */
     for (size_t i = 0; i < s->nwins; i++)
         if (strlen(s->wins[i].key) == klen && !memcmp(s->wins[i].key, k, klen)) return &s->wins[i];
-    if (s->nwins == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 8;
-        win *p = realloc(s->wins, cap * sizeof *p);
-        if (!p) return NULL;
-        s->wins = p, s->cap = cap;
-    }
+    if (!sl_grow(&s->wins, &s->cap, s->nwins + 1, sizeof *s->wins)) return NULL;
     win *w = &s->wins[s->nwins];
     *w = (win){.key = strndup(k, klen)};
     if (!w->key) return NULL;
@@ -299,13 +294,11 @@ static bool time_process(window_stage *s, const sl_batch *b, sl_emit *out, sl_de
         }
         if (!w->buf && !(w->buf = sl_batch_new(b->schema, 256))) return false;
         if (w->buf->n >= w->tcap) {
-            uint32_t cap = w->tcap ? 2 * w->tcap : 256;
-            int64_t *t = realloc(w->ts, cap * sizeof *t);
-            if (t) w->ts = t;
-            bool *d = realloc(w->done, cap * sizeof *d);
-            if (d) w->done = d;
-            if (!t || !d) return false;
-            w->tcap = cap;
+            /* two arrays of one capacity, as in sl_rejects_add; from 256, as the batch */
+            size_t need = w->buf->n < 256 ? 256 : (size_t)w->buf->n + 1, tcap = w->tcap;
+            if (!sl_grow(&w->ts, &tcap, need, sizeof *w->ts) ||
+                !sl_grow(&w->done, &w->tcap, need, sizeof *w->done))
+                return false;
         }
         if (!sl_batch_copy_row(w->buf, b, i, NULL)) return false;
         w->ts[w->buf->n - 1] = ts;
