@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/json_encode.h"
 
 struct sl_deadletter {
@@ -19,17 +20,17 @@ struct sl_deadletter {
     _Atomic uint64_t count;
 };
 
-sl_deadletter *sl_deadletter_open(const char *path, char *err, size_t errlen) {
+sl_deadletter *sl_deadletter_open(const char *path, sl_error *err) {
     sl_deadletter *d = calloc(1, sizeof *d);
     if (!d) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     if (path) {
         /* Append: a restarted pipeline adds to what earlier runs rejected. */
         d->f = fopen(path, "ae");
         if (!d->f) {
-            snprintf(err, errlen, "dead letter %s: %s", path, strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "dead letter %s: %s", path, strerror(errno));
             free(d);
             return NULL;
         }

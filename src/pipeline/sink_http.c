@@ -42,6 +42,7 @@
 #include <curl/curl.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/json_encode.h"
 #include "pipeline/num_format.h"
 #include "pipeline/sink.h"
@@ -160,7 +161,7 @@ static bool peer_open(http_peer *h, const sl_conf_ctx *c, const json_t *section,
 
 /* POSTs data; false (a RETRY, reason in err) when no answer came. */
 static bool peer_post(http_peer *h, const char *what, const char *data, size_t len, long *status,
-                      char *err, size_t errlen) {
+                      sl_error *err) {
     h->body.len = 0;
     if (h->body.data) h->body.data[0] = 0;
     h->curl_err[0] = 0;
@@ -169,8 +170,8 @@ static bool peer_post(http_peer *h, const char *what, const char *data, size_t l
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     CURLcode rc = curl_easy_perform(h->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s %s: %s", what, h->url,
-                 h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
+        sl_errorf(err, SL_ERR_ARGUMENT, "%s %s: %s", what, h->url,
+                  h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
         return false;
     }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
@@ -201,24 +202,23 @@ typedef struct http_sink {
     sl_buf body;
 } http_sink;
 
-static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                                 size_t errlen) {
+static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                                 sl_error *err) {
     http_sink *s = (http_sink *)base;
     if (b->n == 0) return SL_SINK_OK;
     s->body.len = 0;
     if (!sl_json_encode(b, s->ndjson ? SL_JSON_LINES : SL_JSON_ARRAY, &s->body)) {
-        snprintf(err, errlen, "http: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "http: out of memory");
         return SL_SINK_RETRY;
     }
     long status = 0;
-    if (!peer_post(&s->peer, "http", s->body.data, s->body.len, &status, err, errlen))
-        return SL_SINK_RETRY;
+    if (!peer_post(&s->peer, "http", s->body.data, s->body.len, &status, err)) return SL_SINK_RETRY;
     if (status >= 200 && status < 300) return SL_SINK_OK;
     char excerpt[220], reason[300];
     body_excerpt(&s->peer, excerpt, sizeof excerpt);
     snprintf(reason, sizeof reason, "HTTP %ld%s%s", status, *excerpt ? ": " : "", excerpt);
     if (retry_status(status)) {
-        snprintf(err, errlen, "http %s: %s", s->peer.url, reason);
+        sl_errorf(err, SL_ERR_ARGUMENT, "http %s: %s", s->peer.url, reason);
         return SL_SINK_RETRY;
     }
     for (uint32_t i = 0; i < b->n; i++)
@@ -330,8 +330,8 @@ static void item_reason(const json_t *item, long status, char *out, size_t outle
              cause_reason ? cause_reason : "");
 }
 
-static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                               size_t errlen) {
+static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                               sl_error *err) {
     es_sink *s = (es_sink *)base;
     if (b->n == 0) return SL_SINK_OK;
     bool same = s->pending && s->pend_n == b->n &&
@@ -346,7 +346,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         s->todo = malloc((size_t)b->n * sizeof *s->todo);
         if (!s->todo) {
             s->pending = false;
-            snprintf(err, errlen, "elasticsearch: out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "elasticsearch: out of memory");
             return SL_SINK_RETRY;
         }
         for (uint32_t i = 0; i < b->n; i++)
@@ -379,7 +379,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         return SL_SINK_OK;
     }
     long status = 0;
-    if (!peer_post(&s->peer, "elasticsearch", s->body.data, s->body.len, &status, err, errlen))
+    if (!peer_post(&s->peer, "elasticsearch", s->body.data, s->body.len, &status, err))
         return SL_SINK_RETRY;
     char excerpt[220];
     body_excerpt(&s->peer, excerpt, sizeof excerpt);
@@ -387,7 +387,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         snprintf(why, sizeof why, "elasticsearch HTTP %ld%s%s", status, *excerpt ? ": " : "",
                  excerpt);
         if (retry_status(status)) {
-            snprintf(err, errlen, "%s", why);
+            sl_errorf(err, SL_ERR_ARGUMENT, "%s", why);
             return SL_SINK_RETRY;
         }
         for (size_t k = 0; k < s->ntodo; k++)
@@ -401,8 +401,8 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
     json_t *items = json_object_get(resp, "items");
     if (!json_is_object(resp) || !json_is_array(items) || json_array_size(items) != s->ntodo) {
         /* Without the items we cannot tell what was stored: all of it goes again. */
-        snprintf(err, errlen, "elasticsearch: unexpected _bulk answer (%s%s)",
-                 !resp ? "not JSON: " : "", !resp ? jerr.text : "no item for every record");
+        sl_errorf(err, SL_ERR_ARGUMENT, "elasticsearch: unexpected _bulk answer (%s%s)",
+                  !resp ? "not JSON: " : "", !resp ? jerr.text : "no item for every record");
         json_decref(resp);
         return SL_SINK_RETRY;
     }
@@ -432,8 +432,8 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
     json_decref(resp);
     s->ntodo = again;
     if (again) {
-        snprintf(err, errlen, "elasticsearch: %zu of %u records to send again (%s)", again, b->n,
-                 first_retry);
+        sl_errorf(err, SL_ERR_ARGUMENT, "elasticsearch: %zu of %u records to send again (%s)",
+                  again, b->n, first_retry);
         return SL_SINK_RETRY;
     }
     s->pending = false;
@@ -441,7 +441,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
 
 oom:
     s->pending = false; /* start over with the whole batch */
-    snprintf(err, errlen, "elasticsearch: out of memory");
+    sl_errorf(err, SL_ERR_NOMEM, "elasticsearch: out of memory");
     return SL_SINK_RETRY;
 }
 

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/sink.h"
 #include "pipeline/sink_table.h"
 
@@ -70,9 +71,9 @@ static bool transient(int rc) {
     }
 }
 
-static sl_sink_result fail(sqlite_sink *s, int rc, const char *doing, char *err, size_t errlen) {
-    snprintf(err, errlen, "sqlite %s: %s: %s", s->path, doing,
-             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+static sl_sink_result fail(sqlite_sink *s, int rc, const char *doing, sl_error *err) {
+    sl_errorf(err, SL_ERR_ARGUMENT, "sqlite %s: %s: %s", s->path, doing,
+              s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     return transient(rc) ? SL_SINK_RETRY : SL_SINK_FATAL;
 }
 
@@ -309,17 +310,17 @@ static int open_db(sqlite_sink *s, const char **doing) {
     return SQLITE_OK;
 }
 
-static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                                   size_t errlen) {
+static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                                   sl_error *err) {
     sqlite_sink *s = (sqlite_sink *)base;
     /* Records without fields have nothing to store (and no column to make a table of). */
     if (b->n == 0 || b->schema->nfields == 0) return SL_SINK_OK;
     const char *doing;
     int rc = open_db(s, &doing);
-    if (rc != SQLITE_OK) return fail(s, rc, doing, err, errlen);
+    if (rc != SQLITE_OK) return fail(s, rc, doing, err);
     /* IMMEDIATE takes the write lock now: a busy database fails here, before any work. */
     if ((rc = exec(s, "BEGIN IMMEDIATE")) != SQLITE_OK)
-        return fail(s, rc, "beginning a transaction", err, errlen);
+        return fail(s, rc, "beginning a transaction", err);
     sl_rejects rej = {0};
     if ((rc = ensure_table(s, b, &doing)) != SQLITE_OK) goto rollback;
     doing = "preparing the insert";
@@ -347,7 +348,7 @@ static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadlett
     return SL_SINK_OK;
 
 rollback:;
-    sl_sink_result r = fail(s, rc, doing, err, errlen);
+    sl_sink_result r = fail(s, rc, doing, err);
     if (!sqlite3_get_autocommit(s->db)) exec(s, "ROLLBACK");
     /* Columns added in the transaction are gone again. */
     forget_cols(s);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/file.h"
 #include "pipeline/source.h"
 
@@ -64,14 +65,14 @@ static void file_committed(sl_source *src, uint64_t pos) {
     }
 }
 
-static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+static bool file_run(sl_source *src, sl_flow *flow, sl_error *err) {
     file_source *s = (file_source *)src;
     int fd = 0;
     uint64_t start = 0;
     if (!s->is_stdin) {
         fd = open(s->path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            snprintf(err, errlen, "source file %s: %s", s->path, strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "source file %s: %s", s->path, strerror(errno));
             return false;
         }
         start = s->saved = load_offset(s);
@@ -84,7 +85,7 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     /* Per run, on the heap: several pipelines' file sources run this at once. */
     char *buf = malloc(READ_BUF);
     if (!feed || !buf) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         if (feed) sl_feed_end(feed);
         free(buf);
         if (fd > 0) close(fd);
@@ -108,8 +109,8 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         ssize_t n = read(fd, buf, READ_BUF);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            snprintf(err, errlen, "reading %s: %s", s->is_stdin ? "stdin" : s->path,
-                     strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "reading %s: %s", s->is_stdin ? "stdin" : s->path,
+                      strerror(errno));
             ok = false;
             break;
         }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/engine_impl.h"
 #include "pipeline/source.h"
 
@@ -172,10 +173,10 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
-static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+static bool http_run(sl_source *src, sl_flow *flow, sl_error *err) {
     http_source *s = (http_source *)src;
     if (s->spool && !sl_spool_start(s->spool, flow)) {
-        snprintf(err, errlen, "http source: cannot start the spool's reader");
+        sl_errorf(err, SL_ERR_ARGUMENT, "http source: cannot start the spool's reader");
         return false;
     }
     pthread_mutex_lock(&s->lock);
@@ -189,7 +190,8 @@ static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         struct sockaddr_in sa = {.sin_family = AF_INET,
                                  .sin_port = htons((uint16_t)atoi(colon ? colon + 1 : "0"))};
         if (!colon || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-            snprintf(err, errlen, "http source: listen %s: expected IPv4:PORT", s->listen);
+            sl_errorf(err, SL_ERR_ARGUMENT, "http source: listen %s: expected IPv4:PORT",
+                      s->listen);
             return false;
         }
         /* a thread per connection: a request waiting for room in the pipeline blocks only
@@ -199,7 +201,7 @@ static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
                              MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)60, MHD_OPTION_END);
         if (!d) {
-            snprintf(err, errlen, "http source: cannot listen on %s", s->listen);
+            sl_errorf(err, SL_ERR_ARGUMENT, "http source: cannot listen on %s", s->listen);
             return false;
         }
     }
@@ -250,10 +252,11 @@ sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, cons
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
     if (spool[0]) {
-        char dir[PATH_MAX], err[300];
+        char dir[PATH_MAX];
+        sl_error err;
         bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
-        if (!fits || !(s->spool = sl_spool_open(dir, err, sizeof err))) {
-            if (fits) sl_conf_fail(c, section, "%s", err);
+        if (!fits || !(s->spool = sl_spool_open(dir, &err))) {
+            if (fits) sl_conf_fail(c, section, "%s", err.message);
             http_free(&s->base);
             return NULL;
         }

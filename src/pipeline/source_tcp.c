@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/source.h"
 
 #define MAX_CLIENTS 1024
@@ -56,11 +57,11 @@ static void spool_end(sl_spool *sp, sl_buf *p) {
     sl_buf_free(p);
 }
 
-static int listen_on(const char *addr, char *err, size_t errlen) {
+static int listen_on(const char *addr, sl_error *err) {
     char host[256];
     const char *colon = strrchr(addr, ':');
     if (!colon || (size_t)(colon - addr) >= sizeof host) {
-        snprintf(err, errlen, "tcp source: listen %s: expected HOST:PORT", addr);
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: listen %s: expected HOST:PORT", addr);
         return -1;
     }
     memcpy(host, addr, (size_t)(colon - addr));
@@ -68,14 +69,14 @@ static int listen_on(const char *addr, char *err, size_t errlen) {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
     int rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
     if (rc) {
-        snprintf(err, errlen, "tcp source: listen %s: %s", addr, gai_strerror(rc));
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: listen %s: %s", addr, gai_strerror(rc));
         return -1;
     }
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-        snprintf(err, errlen, "tcp source: listen %s: %s", addr, strerror(errno));
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: listen %s: %s", addr, strerror(errno));
         if (fd >= 0) close(fd);
         fd = -1;
     }
@@ -83,9 +84,9 @@ static int listen_on(const char *addr, char *err, size_t errlen) {
     return fd;
 }
 
-static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+static bool tcp_run(sl_source *src, sl_flow *flow, sl_error *err) {
     tcp_source *s = (tcp_source *)src;
-    int lfd = listen_on(s->listen, err, errlen);
+    int lfd = listen_on(s->listen, err);
     if (lfd < 0) return false;
     struct pollfd fds[MAX_CLIENTS + 1];
     sl_feed *feeds[MAX_CLIENTS + 1] = {0};
@@ -93,13 +94,13 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     sl_buf *parts = calloc(MAX_CLIENTS + 1, sizeof *parts);
     char *buf = malloc(READ_BUF);
     if (!parts || !buf) {
-        snprintf(err, errlen, "tcp source: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "tcp source: out of memory");
         free(parts), free(buf);
         close(lfd);
         return false;
     }
     if (s->spool && !sl_spool_start(s->spool, flow)) {
-        snprintf(err, errlen, "tcp source: cannot start the spool's reader");
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: cannot start the spool's reader");
         free(parts), free(buf);
         close(lfd);
         return false;
@@ -227,10 +228,11 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     snprintf(s->listen, sizeof s->listen, "%s", listen);
     s->max_clients = max_clients;
     if (spool[0]) {
-        char dir[PATH_MAX], err[300];
+        char dir[PATH_MAX];
+        sl_error err;
         bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
-        if (!fits || !(s->spool = sl_spool_open(dir, err, sizeof err))) {
-            if (fits) sl_conf_fail(c, section, "%s", err);
+        if (!fits || !(s->spool = sl_spool_open(dir, &err))) {
+            if (fits) sl_conf_fail(c, section, "%s", err.message);
             free(s);
             return NULL;
         }

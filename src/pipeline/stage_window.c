@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/json_decode.h"
 #include "pipeline/json_encode.h"
 #include "pipeline/pfunc.h"
@@ -91,23 +92,25 @@ static win *find_win(window_stage *s, const sl_batch *b, const sl_value *row) {
 static void call_and_emit(window_stage *s, const sl_batch *view, const bool *emit, sl_emit *out,
                           sl_deadletter *dead) {
     sl_buf in = {0};
-    char err[512];
+    sl_error why;
+    const char *err = why.message;
     char *ans = NULL;
     size_t ans_len = 0;
     sl_batch *o = NULL;
     atomic_fetch_add(&s->base.stats.calls, 1);
     if (!sl_json_encode(view, SL_JSON_COLUMNS, &in)) {
-        snprintf(err, sizeof err, "out of memory");
-    } else if (sl_pfunc_call(s->fn, in.data, in.len, &ans, &ans_len, err, sizeof err)) {
+        sl_errorf(&why, SL_ERR_NOMEM, "out of memory");
+    } else if (sl_pfunc_call(s->fn, in.data, in.len, &ans, &ans_len, &why)) {
         sl_error derr;
         o = sl_json_decode(ans, ans_len, view->schema, view->pos[view->n - 1], &derr);
         if (!o)
-            snprintf(err, sizeof err, "the function's answer is not records: %s", derr.message);
+            sl_errorf(&why, SL_ERR_ARGUMENT, "the function's answer is not records: %s",
+                      derr.message);
         else if (o->n != view->n) {
-            snprintf(err, sizeof err,
-                     "the function answered %u records for a window of %u (a window function "
-                     "must answer every record it gets)",
-                     o->n, view->n);
+            sl_errorf(&why, SL_ERR_ARGUMENT,
+                      "the function answered %u records for a window of %u (a window function "
+                      "must answer every record it gets)",
+                      o->n, view->n);
             sl_batch_free(o);
             o = NULL;
         }
