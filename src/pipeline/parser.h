@@ -63,18 +63,28 @@ typedef struct sl_parser_ops {
     /* Continue at stream offset pos, which starts line `line` (1-based; 0 = 1). False (and no
      * change) in the middle of a record. */
     bool (*seek)(sl_parser *p, uint64_t pos, uint64_t line);
-    /* The current schema; NULL before the first record (or CSV's header). */
-    sl_schema *(*schema)(const sl_parser *p);
-    /* Why bytes() or finish() failed (NULL if they did not). */
-    const char *(*error)(const sl_parser *p);
-    /* Lines that went to on_bad so far. */
-    uint64_t (*bad_count)(const sl_parser *p);
-    void (*free)(sl_parser *p);
+    void (*free)(sl_parser *p); /* calls sl_parser_done */
 } sl_parser_ops;
 
-/* Every parser starts with this, as sources and sinks start with their ops. */
+/* Every parser starts with this: its operations, and the state every format keeps the same
+ * way (set by sl_parser_init, used by the helpers below). */
 struct sl_parser {
     const sl_parser_ops *ops;
+    size_t max_line;         /* longest line in bytes (line breaks excluded) */
+    uint32_t batch_cap;      /* capacity of the batches the parser makes */
+    uint32_t batch_max;      /* with on_batch: hand over a batch once it holds this many */
+    sl_batch_fn on_batch;    /* may be NULL */
+    sl_bad_record_fn on_bad; /* may be NULL: bad lines are then only counted */
+    void *ctx;               /* for on_batch and on_bad */
+    sl_schema *schema;       /* the current schema, or NULL */
+    sl_buf carry;            /* a record cut by the end of a chunk */
+    bool overflow;           /* carry passed its limit: only its first bytes are kept */
+    uint64_t off;            /* stream offset of the next byte fed */
+    uint64_t line;           /* line number where the next record starts */
+    uint64_t nbad;           /* lines reported to on_bad */
+    bool failed;             /* a fatal error: err says why */
+    char err[256];
+    char reason[320]; /* the bad line's, during on_bad */
 };
 
 /* The format called `name`, or NULL. */
@@ -91,20 +101,38 @@ static inline bool sl_parser_finish(sl_parser *p, sl_batch **bp) {
 static inline bool sl_parser_seek(sl_parser *p, uint64_t pos, uint64_t line) {
     return p->ops->seek(p, pos, line);
 }
-static inline sl_schema *sl_parser_schema(const sl_parser *p) {
-    return p->ops->schema(p);
-}
-static inline const char *sl_parser_error(const sl_parser *p) {
-    return p->ops->error(p);
-}
-static inline uint64_t sl_parser_bad_count(const sl_parser *p) {
-    return p->ops->bad_count(p);
-}
 static inline void sl_parser_free(sl_parser *p) {
     if (p) p->ops->free(p);
 }
+/* The current schema; NULL before the first record (or CSV's header). */
+static inline sl_schema *sl_parser_schema(const sl_parser *p) {
+    return p->schema;
+}
+/* Why bytes() or finish() failed (NULL if they did not). */
+static inline const char *sl_parser_error(const sl_parser *p) {
+    return p->failed ? p->err : NULL;
+}
+/* Lines that went to on_bad so far. */
+static inline uint64_t sl_parser_bad_count(const sl_parser *p) {
+    return p->nbad;
+}
 
-/* ---- What the formats share (parser_batch.c) -------------------------------------------- */
+/* ---- What the formats share (parser_base.c) --------------------------------------------- */
+
+/* The state of struct sl_parser from the options every format has (0: the defaults, 1 MiB
+ * lines and batches of 1024); line 1 at offset 0. */
+void sl_parser_init(sl_parser *p, const sl_parser_ops *ops, size_t max_line, uint32_t batch_cap,
+                    uint32_t batch_max, sl_batch_fn on_batch, sl_bad_record_fn on_bad, void *ctx);
+/* Frees what sl_parser_init and the helpers hold (not p itself). */
+void sl_parser_done(sl_parser *p);
+/* A fatal error: sets failed and err (printf-style); returns false. */
+bool sl_parser_fail(sl_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line that does not become a record: counted, and handed to on_bad with its bytes (cut at
+ * max_line) and the reason (printf-style). */
+void sl_parser_bad(sl_parser *p, const char *raw, size_t len, uint64_t line, uint64_t pos,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Hands b to on_batch once it holds batch_max records (*bp is then NULL). */
+void sl_parser_batch_full(sl_parser *p, sl_batch **bp);
 
 /* The parsers append to a caller's batch given as sl_batch **bp: when *bp is NULL, they make
  * one (sl_batch_new(schema, cap)) before adding the first record. sl_batch_ready makes *bp a
@@ -113,9 +141,8 @@ static inline void sl_parser_free(sl_parser *p) {
  * place when s extends its schema (sl_batch_widen), and anything else is an error (false). */
 bool sl_batch_ready(sl_batch **bp, sl_schema *s, uint32_t cap, sl_batch_fn on_batch, void *ctx);
 
-/* The carry buffer (a record cut by the end of a chunk): appends s[0..n), keeping at most
- * limit bytes; past it the rest is dropped and *overflow set (the line is then too long).
- * False when out of memory. */
-bool sl_carry_append(sl_buf *carry, size_t limit, bool *overflow, const char *s, size_t n);
+/* Appends s[0..n) to p->carry, keeping at most limit bytes; past it the rest is dropped and
+ * p->overflow set (the line is then too long). False when out of memory. */
+bool sl_parser_carry(sl_parser *p, size_t limit, const char *s, size_t n);
 
 #endif

@@ -76,6 +76,9 @@ typedef struct sl_spool sl_spool;
 /* DIR/spool.log and DIR/spool.offset (DIR is made if missing). A spool whose every byte was
  * committed is emptied here, so it grows only while the pipeline runs. */
 sl_spool *sl_spool_open(const char *dir, sl_error *err);
+/* The spool a source's section names (`spool: DIR`, relative to the pipeline file; "" for
+ * none: *out is then NULL). False with the message in c->err. */
+bool sl_spool_conf(const sl_conf_ctx *c, const json_t *section, const char *dir, sl_spool **out);
 /* Appends whole lines (under a lock: concurrent writers do not interleave); with sync, also
  * waits until they are on disk. False when the write failed. */
 bool sl_spool_append(sl_spool *sp, const char *data, size_t len, bool sync);

@@ -13,7 +13,6 @@
  * sender before the sinks commit it (docs/pipeline.md).
  */
 #include <arpa/inet.h>
-#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -251,15 +250,9 @@ sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, cons
     s->max_body = max_body;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (spool[0]) {
-        char dir[PATH_MAX];
-        sl_error err;
-        bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
-        if (!fits || !(s->spool = sl_spool_open(dir, &err))) {
-            if (fits) sl_conf_fail(c, section, "%s", err.message);
-            http_free(&s->base);
-            return NULL;
-        }
+    if (!sl_spool_conf(c, section, spool, &s->spool)) {
+        http_free(&s->base);
+        return NULL;
     }
     return &s->base;
 }

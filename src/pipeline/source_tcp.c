@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -227,15 +226,9 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     s->base.ops = &TCP_OPS;
     snprintf(s->listen, sizeof s->listen, "%s", listen);
     s->max_clients = max_clients;
-    if (spool[0]) {
-        char dir[PATH_MAX];
-        sl_error err;
-        bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
-        if (!fits || !(s->spool = sl_spool_open(dir, &err))) {
-            if (fits) sl_conf_fail(c, section, "%s", err.message);
-            free(s);
-            return NULL;
-        }
+    if (!sl_spool_conf(c, section, spool, &s->spool)) {
+        free(s);
+        return NULL;
     }
     return &s->base;
 }

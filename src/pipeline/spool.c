@@ -76,6 +76,16 @@ sl_spool *sl_spool_open(const char *dir, sl_error *err) {
     return sp;
 }
 
+bool sl_spool_conf(const sl_conf_ctx *c, const json_t *section, const char *dir, sl_spool **out) {
+    *out = NULL;
+    if (!dir[0]) return true;
+    char full[PATH_MAX];
+    sl_error err;
+    if (!sl_conf_path(c, section, dir, full, sizeof full)) return false;
+    if (!(*out = sl_spool_open(full, &err))) return sl_conf_fail(c, section, "%s", err.message);
+    return true;
+}
+
 bool sl_spool_sync(sl_spool *sp) {
     return fdatasync(sp->fd) == 0;
 }
