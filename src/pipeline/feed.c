@@ -52,9 +52,10 @@ bool sl_feed_prepare(const sl_conf_ctx *c, const json_t *parser, sl_parse_opts *
     const char *type = sl_conf_str(c, parser, "type", NULL, &ok);
     if (!ok) return false;
     const sl_parser_ops *ops = sl_parser_find(type);
+    char known[128];
     if (!ops)
         return sl_conf_fail(c, parser, "unknown parser \"%s\" (known: %s)", type,
-                            sl_parser_names());
+                            sl_parser_names(known, sizeof known));
     if (!sl_conf_only(c, parser, ops->keys) || !(o->settings = ops->prepare(c, parser)))
         return false;
     o->ops = ops;

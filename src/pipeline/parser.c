@@ -4,6 +4,7 @@
  */
 #include "pipeline/parser.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "pipeline/csv.h"
@@ -17,6 +18,10 @@ const sl_parser_ops *sl_parser_find(const char *name) {
     return NULL;
 }
 
-const char *sl_parser_names(void) {
-    return "csv, json"; /* FORMATS' names, in order */
+const char *sl_parser_names(char *buf, size_t len) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof FORMATS / sizeof *FORMATS && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", FORMATS[i]->name);
+    return buf;
 }

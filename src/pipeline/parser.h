@@ -9,7 +9,7 @@
  * complete record to the caller's batch, with pos = the stream offset just after the record's
  * input, so that a file source can resume there (seek). A line that does not become a record
  * goes to on_bad and parsing goes on; only a fatal error (a bad header, a misused batch, no
- * memory) makes bytes or finish return false, and error() says why.
+ * memory) makes bytes or finish return false, and sl_parser_error says why.
  */
 #ifndef SL_PIPELINE_PARSER_H
 #define SL_PIPELINE_PARSER_H
@@ -89,8 +89,8 @@ struct sl_parser {
 
 /* The format called `name`, or NULL. */
 const sl_parser_ops *sl_parser_find(const char *name);
-/* "csv, json": the known formats, for messages. */
-const char *sl_parser_names(void);
+/* "csv, json": the known formats, for messages, written to buf (len bytes); returns buf. */
+const char *sl_parser_names(char *buf, size_t len);
 
 static inline bool sl_parser_bytes(sl_parser *p, const char *data, size_t len, sl_batch **bp) {
     return p->ops->bytes(p, data, len, bp);
