@@ -1,5 +1,5 @@
 /*
- * test_codec.c - batches to JSON and back (src/pipeline/codec.c): the three shapes, floats,
+ * test_codec.c - batches to JSON and back (src/pipeline/json_*.c, num_*.c): the three shapes, floats,
  * strings, decoding objects, arrays and columns, errors, and round trips (checked against
  * jansson too).
  */
