@@ -1,7 +1,7 @@
 /*
- * test_codec.c - batches to JSON and back (src/pipeline/json_*.c, num_*.c): the three shapes, floats,
- * strings, decoding objects, arrays and columns, errors, and round trips (checked against
- * jansson too).
+ * test_codec.c - batches to JSON and back (src/pipeline/json_*.c, num_*.c): the three shapes,
+ * floats, strings, decoding objects, arrays and columns, errors, and round trips (checked
+ * against jansson too).
  */
 #include <float.h>
 #include <math.h>
