@@ -13,6 +13,8 @@
 #include "pipeline/json_text.h"
 #include "pipeline/num_parse.h"
 
+#define MAX_DEPTH 512 /* nesting of arrays and objects inside a value */
+
 sl_json_reader *sl_json_reader_new(const sl_schema *hint) {
     sl_json_reader *r = calloc(1, sizeof *r);
     if (r) r->hint = hint;

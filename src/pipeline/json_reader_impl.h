@@ -8,8 +8,6 @@
 
 #include "pipeline/json_reader.h"
 
-#define MAX_DEPTH 512 /* nesting of arrays and objects inside a value */
-
 /* A parsed value; a string's bytes are at `off` in the input, or in the reader's scratch. */
 typedef struct jval {
     sl_value v;
