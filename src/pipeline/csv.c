@@ -295,7 +295,7 @@ static const char *field_bytes(sl_csv *p, const field *f, size_t *len) {
         *len = f->len;
         return f->s;
     }
-    if (!sl_grow(&p->scratch, &p->scratch_cap, f->len, 1)) return NULL;
+    if (f->len > p->scratch_cap && !sl_grow(&p->scratch, &p->scratch_cap, f->len, 1)) return NULL;
     size_t n = 0;
     for (uint32_t i = 0; i < f->len; i++) {
         p->scratch[n++] = f->s[i];

@@ -25,7 +25,8 @@ static sl_batch *decode_columns(sl_json_reader *r, uint64_t pos, sl_error *err) 
         p = skip_ws(p + 1, end);
         if (*p == ']') continue;
         for (;;) {
-            if (!sl_grow(&r->vals, &r->vcap, r->nvals + 1, sizeof *r->vals)) goto oom;
+            if (r->nvals == r->vcap && !sl_grow(&r->vals, &r->vcap, r->nvals + 1, sizeof *r->vals))
+                goto oom; /* checked first: this runs per value */
             /* Already checked by skip_container: this cannot fail but for memory. */
             if (!sl_json_parse_value(r, &p, end, &r->vals[r->nvals])) goto oom;
             r->nvals++;

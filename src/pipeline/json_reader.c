@@ -92,7 +92,9 @@ static bool parse_string(sl_json_reader *r, const char **pp, const char *end, ui
     /* Decode into scratch: at most as long as the escaped text. */
     size_t need = r->slen + (size_t)(p - a);
     if (need > UINT32_MAX) return sl_json_fail(r, *pp, "strings too long");
-    if (!sl_grow(&r->scratch, &r->scap, need, 1)) return sl_json_fail(r, a, "out of memory");
+    /* the checks before sl_grow keep a call out of the per-string and per-member paths */
+    if (need > r->scap && !sl_grow(&r->scratch, &r->scap, need, 1))
+        return sl_json_fail(r, a, "out of memory");
     char *o = r->scratch + r->slen;
     for (const char *q = a; q < p;) {
         if (*q != '\\') {
@@ -284,7 +286,7 @@ bool sl_json_parse_object(sl_json_reader *r, const char **pp, const char *end) {
         return true;
     }
     for (;;) {
-        if (!sl_grow(&r->m, &r->mcap, (size_t)r->nm + 1, sizeof *r->m))
+        if (r->nm == r->mcap && !sl_grow(&r->m, &r->mcap, (size_t)r->nm + 1, sizeof *r->m))
             return sl_json_fail(r, p, "out of memory");
         jmember *m = &r->m[r->nm];
         if (p == end || *p != '"') return sl_json_fail(r, p, "expected a string (an object key)");

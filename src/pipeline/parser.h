@@ -131,8 +131,14 @@ bool sl_parser_fail(sl_parser *p, const char *fmt, ...) __attribute__((format(pr
  * max_line) and the reason (printf-style). */
 void sl_parser_bad(sl_parser *p, const char *raw, size_t len, uint64_t line, uint64_t pos,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* Hands b to on_batch once it holds batch_max records (*bp is then NULL). */
-void sl_parser_batch_full(sl_parser *p, sl_batch **bp);
+/* Hands *bp to on_batch once it holds batch_max records (*bp is then NULL). Inline: it runs
+ * once per record. */
+static inline void sl_parser_batch_full(sl_parser *p, sl_batch **bp) {
+    if (p->on_batch && p->batch_max && (*bp)->n >= p->batch_max) {
+        p->on_batch(p->ctx, *bp);
+        *bp = NULL;
+    }
+}
 
 /* The parsers append to a caller's batch given as sl_batch **bp: when *bp is NULL, they make
  * one (sl_batch_new(schema, cap)) before adding the first record. sl_batch_ready makes *bp a

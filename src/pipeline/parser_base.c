@@ -58,13 +58,6 @@ void sl_parser_bad(sl_parser *p, const char *raw, size_t len, uint64_t line, uin
     p->on_bad(p->ctx, &r);
 }
 
-void sl_parser_batch_full(sl_parser *p, sl_batch **bp) {
-    if (p->on_batch && p->batch_max && (*bp)->n >= p->batch_max) {
-        p->on_batch(p->ctx, *bp);
-        *bp = NULL;
-    }
-}
-
 bool sl_batch_ready(sl_batch **bp, sl_schema *s, uint32_t cap, sl_batch_fn on_batch, void *ctx) {
     sl_batch *b = *bp;
     if (b && sl_schema_same(b->schema, s)) return true;
