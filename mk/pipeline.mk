@@ -1,4 +1,5 @@
-# Tests of the pipeline's records and parsers (src/pipeline: record.c, csv.c, jsonl.c, codec.c):
+# Tests of the pipeline's records and parsers (src/pipeline: record.c, the parsers, the
+# JSON encoder, reader and decoder, the number formatting and parsing):
 # `make test-pipeline-units` builds $(BUILD)/tests/pipeline-unit-tests from tests/pipeline/*.c
 # (but the benchmark) and the unit-test runner (tests/unit/check.c), and runs it.
 # `make test-pipeline-units PIPELINE_UNIT_ARGS="-v csv"` runs the tests whose names contain "csv".

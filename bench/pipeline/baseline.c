@@ -11,7 +11,7 @@
  * pressure,gas_resistance,air_quality: a timestamp and five floats) with the pipeline's own
  * CSV parser (src/pipeline/csv.h, the types the pipeline file declares), into batches of at
  * most N records (default 1024, the pipeline's batch_size), and writes each batch:
- *   file    as JSON lines (src/pipeline/codec.h: the bytes the file sink writes), one write()
+ *   file    as JSON lines (src/pipeline/json_encode.h: the bytes the file sink writes), one write()
  *           per batch, then fdatasync (unless --fsync 0), as the file sink does;
  *   sqlite  in one transaction per batch (WAL, synchronous=FULL, a prepared INSERT, the
  *           timestamp as ISO 8601 text: what the sqlite sink does), into a table with the
@@ -32,7 +32,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/csv.h"
 
 static const char *const NAMES[] = {"timestamp", "temperature",    "humidity",
@@ -56,7 +57,7 @@ static void fail(const char *what, const char *why) {
 
 static bool to_sqlite, fsync_on = true, anomaly_col = true;
 static int out_fd = -1;
-static sl_text text;
+static sl_buf text;
 static sqlite3 *db;
 static sqlite3_stmt *ins;
 static unsigned long long records, batches;
@@ -154,16 +155,16 @@ static void serve(int cfd, uint32_t batch) {
                      .batch_cap = batch,
                      .batch_max = batch,
                      .on_batch = write_batch};
-    char err[256];
-    sl_csv *csv = sl_csv_new(&o, err, sizeof err);
-    if (!csv) fail("csv", err);
+    sl_error err;
+    sl_parser *csv = sl_csv_new(&o, &err);
+    if (!csv) fail("csv", err.message);
     sl_batch *b = NULL;
     static char buf[1 << 16];
     while (!stop) {
         ssize_t n = read(cfd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        if (!sl_csv_feed(csv, buf, (size_t)n, &b)) fail("csv", sl_csv_error(csv));
+        if (!sl_parser_bytes(csv, buf, (size_t)n, &b)) fail("csv", sl_parser_error(csv));
         /* nothing more to read right now: write what we have */
         struct pollfd p = {.fd = cfd, .events = POLLIN};
         if (b && b->n && poll(&p, 1, 0) == 0) {
@@ -171,11 +172,11 @@ static void serve(int cfd, uint32_t batch) {
             b = NULL;
         }
     }
-    sl_csv_finish(csv, &b);
+    sl_parser_finish(csv, &b);
     if (b) write_batch(NULL, b);
-    if (sl_csv_bad_count(csv))
-        fprintf(stderr, "baseline: %llu bad lines\n", (unsigned long long)sl_csv_bad_count(csv));
-    sl_csv_free(csv);
+    if (sl_parser_bad_count(csv))
+        fprintf(stderr, "baseline: %llu bad lines\n", (unsigned long long)sl_parser_bad_count(csv));
+    sl_parser_free(csv);
 }
 
 int main(int argc, char **argv) {
@@ -224,6 +225,6 @@ int main(int argc, char **argv) {
     } else {
         close(out_fd);
     }
-    sl_text_free(&text);
+    sl_buf_free(&text);
     return 0;
 }

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "base/error.h"
+#include "base/file.h"
+
 /* A plain scalar as JSON: YAML 1.2 core schema numbers, booleans and null; else a string. */
 static json_t *scalar(const char *s, size_t len, bool plain) {
     if (plain) {
@@ -37,10 +40,29 @@ static bool attach(json_t *parent, char **key, json_t *v) {
     return rc == 0;
 }
 
-json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err, size_t errlen) {
+/* "FILE:LINE: message" in err. An sl_error holds 256 bytes: when a long path would push the
+ * message out, the path loses its start ("...") rather than the message its end. */
+static bool at_line(sl_error *err, const char *file, long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool at_line(sl_error *err, const char *file, long line, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t room = sizeof err->message - 1, flen = strlen(file);
+    size_t rest = (size_t)snprintf(NULL, 0, ":%ld: %s", line, msg);
+    /* "..." and the path's end, but never less than its last 48 bytes (the file's name and
+     * folder): past that the message's end is cut instead */
+    size_t keep = flen + rest <= room ? flen : room > rest + 3 + 48 ? room - rest - 3 : 48;
+    if (keep >= flen) return sl_errorf(err, SL_ERR_ARGUMENT, "%s:%ld: %s", file, line, msg);
+    return sl_errorf(err, SL_ERR_ARGUMENT, "...%s:%ld: %s", file + flen - keep, line, msg);
+}
+
+json_t *sl_conf_parse(const char *text, size_t len, const char *file, sl_error *err) {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
-        snprintf(err, errlen, "%s: out of memory", file);
+        sl_errorf(err, SL_ERR_NOMEM, "%s: out of memory", file);
         return NULL;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -51,9 +73,9 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
     while (!done && ok) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
-            snprintf(err, errlen, "%s:%zu: %s%s%s", file, p.problem_mark.line + 1,
-                     p.problem ? p.problem : "invalid YAML", p.context ? " " : "",
-                     p.context ? p.context : "");
+            at_line(err, file, (long)p.problem_mark.line + 1, "%s%s%s",
+                    p.problem ? p.problem : "invalid YAML", p.context ? " " : "",
+                    p.context ? p.context : "");
             ok = false;
             break;
         }
@@ -64,7 +86,7 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
         case YAML_MAPPING_START_EVENT:
         case YAML_SEQUENCE_START_EVENT:
             if (depth == 64) {
-                snprintf(err, errlen, "%s:%d: nested too deeply", file, line);
+                at_line(err, file, line, "nested too deeply");
                 ok = false;
                 break;
             }
@@ -72,7 +94,7 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
             if (ev.type == YAML_MAPPING_START_EVENT)
                 json_object_set_new(v, "@line", json_integer(line));
             if (depth > 0 && !keys[depth - 1] && json_is_object(stack[depth - 1])) {
-                snprintf(err, errlen, "%s:%d: a mapping or list cannot be a key", file, line);
+                at_line(err, file, line, "a mapping or list cannot be a key");
                 json_decref(v);
                 ok = false;
                 break;
@@ -90,11 +112,11 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
             const char *s = (const char *)ev.data.scalar.value;
             size_t n = ev.data.scalar.length;
             if (depth == 0) {
-                snprintf(err, errlen, "%s:%d: expected a mapping at the top", file, line);
+                at_line(err, file, line, "expected a mapping at the top");
                 ok = false;
             } else if (json_is_object(stack[depth - 1]) && !keys[depth - 1]) {
                 if (json_object_get(stack[depth - 1], s)) {
-                    snprintf(err, errlen, "%s:%d: \"%s\" is given twice", file, line, s);
+                    at_line(err, file, line, "\"%s\" is given twice", s);
                     ok = false;
                 } else if (!(keys[depth - 1] = strndup(s, n))) {
                     ok = false;
@@ -108,7 +130,7 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
             break;
         }
         case YAML_ALIAS_EVENT:
-            snprintf(err, errlen, "%s:%d: YAML aliases (*name) are not supported", file, line);
+            at_line(err, file, line, "YAML aliases (*name) are not supported");
             ok = false;
             break;
         default: break;
@@ -121,7 +143,7 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
     }
     yaml_parser_delete(&p);
     if (ok && !json_is_object(root)) {
-        snprintf(err, errlen, "%s:1: expected a mapping (source:, parser:, stages:, sinks:)", file);
+        at_line(err, file, 1, "expected a mapping (source:, parser:, stages:, sinks:)");
         ok = false;
     }
     if (!ok) {
@@ -131,27 +153,12 @@ json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err,
     return root;
 }
 
-json_t *sl_conf_load(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (len + 4096 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *p = realloc(buf, cap);
-            if (!p) break;
-            buf = p;
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0 && len < (16u << 20));
-    fclose(f);
-    json_t *t = buf ? sl_conf_parse(buf, len, path, err, errlen) : NULL;
-    if (!buf) snprintf(err, errlen, "%s: out of memory", path);
+json_t *sl_conf_load(const char *path, sl_error *err) {
+    size_t len;
+    /* 16 MiB: a pipeline file is a few hundred lines; a larger one is refused, not cut */
+    char *buf = sl_read_file(path, 16u << 20, &len, err);
+    if (!buf) return NULL;
+    json_t *t = sl_conf_parse(buf, len, path, err);
     free(buf);
     return t;
 }
@@ -166,9 +173,7 @@ bool sl_conf_fail(const sl_conf_ctx *c, const json_t *map, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->file, map ? sl_conf_line(map) : 0, c->what,
-             msg);
-    return false;
+    return at_line(c->err, c->file, map ? sl_conf_line(map) : 0, "%s: %s", c->what, msg);
 }
 
 const char *sl_conf_str(const sl_conf_ctx *c, const json_t *map, const char *key, const char *def,

@@ -15,9 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice.h"
+
 /* The YAML text as a tree (a mapping at the top), or NULL with "FILE:LINE: message". */
-json_t *sl_conf_parse(const char *text, size_t len, const char *file, char *err, size_t errlen);
-json_t *sl_conf_load(const char *path, char *err, size_t errlen);
+json_t *sl_conf_parse(const char *text, size_t len, const char *file, sl_error *err);
+json_t *sl_conf_load(const char *path, sl_error *err);
 
 /* The line a mapping came from (0 if unknown). */
 int sl_conf_line(const json_t *map);
@@ -30,8 +32,7 @@ int sl_conf_line(const json_t *map);
 typedef struct sl_conf_ctx {
     const char *file;
     const char *what;
-    char *err;
-    size_t errlen;
+    sl_error *err; /* may be NULL */
 } sl_conf_ctx;
 
 /* A string member. Missing: def (NULL def = required: an error). Not a string: an error.
@@ -53,7 +54,8 @@ bool sl_conf_path(const sl_conf_ctx *c, const json_t *section, const char *path,
 /* Fails on members not in `known` (NULL-terminated), naming the first unknown one: typos in
  * a pipeline file are errors, not silently ignored settings. */
 bool sl_conf_only(const sl_conf_ctx *c, const json_t *map, const char *const *known);
-/* Writes "FILE:LINE: WHAT: message" to c->err; returns false. */
+/* Fills c->err with "FILE:LINE: WHAT: message" (a long FILE loses its start, not the message
+ * its end); returns false. */
 bool sl_conf_fail(const sl_conf_ctx *c, const json_t *map, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

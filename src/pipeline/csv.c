@@ -9,13 +9,13 @@
  */
 #include "pipeline/csv.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_LINE  (1u << 20)
-#define DEFAULT_BATCH_CAP 1024
+#include "base/buf.h"
+#include "base/error.h"
+#include "pipeline/num_parse.h"
 
 typedef struct field {
     const char *s; /* the bytes between the quotes for a quoted field */
@@ -28,87 +28,62 @@ typedef struct field {
  * after a '"' in a quoted field (the closing quote, or the first of a "" pair). */
 enum { ST_START, ST_PLAIN, ST_QUOTED, ST_QUOTE };
 
-struct sl_csv {
+typedef struct sl_csv {
+    sl_parser base; /* first: the parser interface (parser.h) */
     char delim;
-    bool want_header; /* the header is still to be read */
-    size_t max_line;
-    uint32_t batch_cap, batch_max;
-    sl_batch_fn on_batch;
-    sl_bad_record_fn on_bad;
-    void *ctx;
+    bool want_header;        /* the header is still to be read (base.schema is NULL until) */
     sl_schema *decl;         /* declared columns, or NULL */
-    sl_schema *schema;       /* NULL until the header is read */
     unsigned char stop[256]; /* bytes that end an unquoted field: the delimiter and LF */
 
     /* The record tokenize found last. */
     field *fields;
-    uint32_t nf, fcap;
+    uint32_t nf;
+    size_t fcap;
     size_t rec_len;     /* bytes before its line break */
     uint64_t rec_nl;    /* line breaks inside its quoted fields */
     uint32_t bad_field; /* 1-based field with text after its closing quote, or 0 */
     bool unterminated;  /* a quoted field still open at the end of the input */
 
     /* A record cut by the end of a chunk. */
-    bool carrying;
-    bool overflow; /* longer than max_line: only the first bytes are kept */
-    int st;        /* find_end's state at the end of carry */
-    char *carry;
-    size_t carry_len, carry_cap;
+    bool carrying;     /* base.carry holds it (base.overflow: only its first bytes) */
+    int st;            /* find_end's state at the end of carry */
     uint64_t carry_nl; /* line breaks inside its quoted fields so far */
 
-    uint64_t off;  /* stream offset of the next byte fed */
-    uint64_t line; /* line number where the next record starts */
-    uint64_t nbad;
     char *scratch; /* unescaped field bytes */
     size_t scratch_cap;
-    bool failed;
-    char reason[320];
-    char err[256];
-};
+} sl_csv;
 
-static bool fail(sl_csv *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool fail(sl_csv *p, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->err, sizeof p->err, fmt, ap);
-    va_end(ap);
-    p->failed = true;
-    return false;
-}
+static void csv_free(sl_parser *base);
 
-sl_csv *sl_csv_new(const sl_csv_opts *o, char *err, size_t errsize) {
+sl_parser *sl_csv_new(const sl_csv_opts *o, sl_error *err) {
     char d = o->delim ? o->delim : ',';
     if (d == '"' || d == '\r' || d == '\n') {
-        snprintf(err, errsize, "csv: the delimiter cannot be a quote or a line break");
+        sl_errorf(err, SL_ERR_ARGUMENT, "csv: the delimiter cannot be a quote or a line break");
         return NULL;
     }
     if (!o->header && o->ncols == 0) {
-        snprintf(err, errsize, "csv: no header and no declared columns");
+        sl_errorf(err, SL_ERR_ARGUMENT, "csv: no header and no declared columns");
         return NULL;
     }
     for (uint32_t i = 0; i < o->ncols; i++) {
         if (!o->names || !o->names[i] || !o->names[i][0]) {
-            snprintf(err, errsize, "csv: declared column %u has no name", i + 1);
+            sl_errorf(err, SL_ERR_ARGUMENT, "csv: declared column %u has no name", i + 1);
             return NULL;
         }
         sl_ftype t = o->types ? o->types[i] : SL_F_NULL;
         if (t > SL_F_TIME) {
-            snprintf(err, errsize, "csv: column \"%s\" has an unknown type %d", o->names[i], t);
+            sl_errorf(err, SL_ERR_ARGUMENT, "csv: column \"%s\" has an unknown type %d",
+                      o->names[i], t);
             return NULL;
         }
     }
     sl_csv *p = calloc(1, sizeof *p);
     if (!p) goto oom;
+    sl_parser_init(&p->base, &sl_csv_parser, o->max_line, o->batch_cap, o->batch_max, o->on_batch,
+                   o->on_bad, o->ctx);
     p->delim = d;
     p->want_header = o->header;
-    p->max_line = o->max_line ? o->max_line : DEFAULT_MAX_LINE;
-    if (p->max_line > UINT32_MAX - 2) p->max_line = UINT32_MAX - 2; /* field lengths are 32-bit */
-    p->batch_cap = o->batch_cap ? o->batch_cap : DEFAULT_BATCH_CAP;
-    p->batch_max = o->batch_max;
-    p->on_batch = o->on_batch;
-    p->on_bad = o->on_bad;
-    p->ctx = o->ctx;
-    p->line = 1;
+    if (p->base.max_line > UINT32_MAX - 2) p->base.max_line = UINT32_MAX - 2; /* 32-bit fields */
     p->stop[(unsigned char)d] = p->stop['\n'] = 1;
     if (o->ncols) {
         p->decl = sl_schema_new(o->names, o->types, o->ncols);
@@ -116,49 +91,37 @@ sl_csv *sl_csv_new(const sl_csv_opts *o, char *err, size_t errsize) {
             for (uint32_t i = 0; i < o->ncols; i++)
                 for (uint32_t j = 0; j < i; j++)
                     if (strcmp(o->names[i], o->names[j]) == 0) {
-                        snprintf(err, errsize, "csv: column \"%s\" is declared twice", o->names[i]);
-                        sl_csv_free(p);
+                        sl_errorf(err, SL_ERR_ARGUMENT, "csv: column \"%s\" is declared twice",
+                                  o->names[i]);
+                        csv_free(&p->base);
                         return NULL;
                     }
             goto oom;
         }
-        if (!o->header) p->schema = sl_schema_ref(p->decl);
+        if (!o->header) p->base.schema = sl_schema_ref(p->decl);
     }
-    p->fcap = 16;
-    if (!(p->fields = malloc(p->fcap * sizeof *p->fields))) goto oom;
-    return p;
+    if (!sl_grow(&p->fields, &p->fcap, 16, sizeof *p->fields)) goto oom;
+    return &p->base;
 oom:
-    snprintf(err, errsize, "csv: out of memory");
-    sl_csv_free(p);
+    sl_errorf(err, SL_ERR_NOMEM, "csv: out of memory");
+    if (p) csv_free(&p->base);
     return NULL;
 }
 
-void sl_csv_free(sl_csv *p) {
-    if (!p) return;
+static void csv_free(sl_parser *base) {
+    sl_csv *p = (sl_csv *)base;
+    sl_parser_done(&p->base);
     sl_schema_unref(p->decl);
-    sl_schema_unref(p->schema);
     free(p->fields);
-    free(p->carry);
     free(p->scratch);
     free(p);
 }
 
-sl_schema *sl_csv_schema(const sl_csv *p) {
-    return p->schema;
-}
-
-const char *sl_csv_error(const sl_csv *p) {
-    return p->failed ? p->err : NULL;
-}
-
-uint64_t sl_csv_bad_count(const sl_csv *p) {
-    return p->nbad;
-}
-
-bool sl_csv_seek(sl_csv *p, uint64_t pos, uint64_t line) {
+static bool csv_seek(sl_parser *base, uint64_t pos, uint64_t line) {
+    sl_csv *p = (sl_csv *)base;
     if (p->carrying) return false;
-    p->off = pos;
-    p->line = line ? line : 1;
+    p->base.off = pos;
+    p->base.line = line ? line : 1;
     return true;
 }
 
@@ -173,7 +136,7 @@ static uint64_t count_nl(const char *a, const char *b) {
 
 /* Splits the record starting at s into p->fields. Returns the end of the record (past its
  * line break), or NULL when it does not end before `end` and more input may follow (or, with
- * p->failed set, when out of memory). With eof, the record ends at `end` at the latest. */
+ * p->base.failed set, when out of memory). With eof, the record ends at `end` at the latest. */
 static const char *tokenize(sl_csv *p, const char *s, const char *end, bool eof) {
     const char *q = s;
     const char delim = p->delim;
@@ -183,14 +146,9 @@ static const char *tokenize(sl_csv *p, const char *s, const char *end, bool eof)
     p->bad_field = 0;
     p->unterminated = false;
     for (;;) {
-        if (nf == p->fcap) {
-            field *f = realloc(p->fields, 2 * p->fcap * sizeof *f);
-            if (!f) {
-                fail(p, "csv: out of memory");
-                return NULL;
-            }
-            p->fields = f;
-            p->fcap *= 2;
+        if (nf == p->fcap && !sl_grow(&p->fields, &p->fcap, (size_t)nf + 1, sizeof *p->fields)) {
+            sl_parser_fail(&p->base, "csv: out of memory");
+            return NULL;
         }
         field *f = &p->fields[nf++];
         if (q < end && *q == '"') {
@@ -325,32 +283,11 @@ static bool find_end(sl_csv *p, const char *s, size_t n, size_t *k) {
 
 /* Appends to carry, keeping at most max_line + 2 bytes (room for a CRLF). */
 static bool carry_append(sl_csv *p, const char *s, size_t n) {
-    return sl_carry_append(&p->carry, &p->carry_len, &p->carry_cap, p->max_line + 2, &p->overflow,
-                           s, n) ||
-           fail(p, "csv: out of memory");
+    return sl_parser_carry(&p->base, p->base.max_line + 2, s, n) ||
+           sl_parser_fail(&p->base, "csv: out of memory");
 }
 
 /* ---- Records ----------------------------------------------------------------------------- */
-
-static void bad(sl_csv *p, const char *raw, size_t len, uint64_t line, uint64_t pos,
-                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void bad(sl_csv *p, const char *raw, size_t len, uint64_t line, uint64_t pos,
-                const char *fmt, ...) {
-    p->nbad++;
-    if (!p->on_bad) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->reason, sizeof p->reason, fmt, ap);
-    va_end(ap);
-    sl_bad_record r = {
-        .raw = raw,
-        .len = len < p->max_line ? len : p->max_line,
-        .line = line,
-        .pos = pos,
-        .reason = p->reason,
-    };
-    p->on_bad(p->ctx, &r);
-}
 
 /* A field's bytes, its "" pairs unescaped; NULL when out of memory. */
 static const char *field_bytes(sl_csv *p, const field *f, size_t *len) {
@@ -358,12 +295,7 @@ static const char *field_bytes(sl_csv *p, const field *f, size_t *len) {
         *len = f->len;
         return f->s;
     }
-    if (p->scratch_cap < f->len) {
-        char *s = realloc(p->scratch, f->len);
-        if (!s) return NULL;
-        p->scratch = s;
-        p->scratch_cap = f->len;
-    }
+    if (f->len > p->scratch_cap && !sl_grow(&p->scratch, &p->scratch_cap, f->len, 1)) return NULL;
     size_t n = 0;
     for (uint32_t i = 0; i < f->len; i++) {
         p->scratch[n++] = f->s[i];
@@ -376,11 +308,12 @@ static const char *field_bytes(sl_csv *p, const field *f, size_t *len) {
 static bool read_header(sl_csv *p, const char *s, uint64_t line, uint64_t pos) {
     (void)s, (void)pos;
     if (p->unterminated)
-        return fail(p, "csv: header (line %llu): unterminated quoted field",
-                    (unsigned long long)line);
+        return sl_parser_fail(&p->base, "csv: header (line %llu): unterminated quoted field",
+                              (unsigned long long)line);
     if (p->bad_field)
-        return fail(p, "csv: header (line %llu): text after the closing quote of column %u",
-                    (unsigned long long)line, p->bad_field);
+        return sl_parser_fail(&p->base,
+                              "csv: header (line %llu): text after the closing quote of column %u",
+                              (unsigned long long)line, p->bad_field);
     uint32_t nf = p->nf;
     char **names = calloc(nf, sizeof *names);
     sl_ftype *types = calloc(nf, sizeof *types);
@@ -389,18 +322,19 @@ static bool read_header(sl_csv *p, const char *s, uint64_t line, uint64_t pos) {
         size_t n;
         const char *b = field_bytes(p, &p->fields[i], &n);
         if (!b || !(names[i] = strndup(b, n))) {
-            ok = fail(p, "csv: out of memory");
+            ok = sl_parser_fail(&p->base, "csv: out of memory");
             break;
         }
         if (!n || memchr(b, '\0', n)) {
-            ok = fail(p, "csv: header (line %llu): column %u has no name", (unsigned long long)line,
-                      i + 1);
+            ok = sl_parser_fail(&p->base, "csv: header (line %llu): column %u has no name",
+                                (unsigned long long)line, i + 1);
             break;
         }
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(names[i], names[j]) == 0) {
-                ok = fail(p, "csv: header (line %llu): column \"%.100s\" appears twice",
-                          (unsigned long long)line, names[i]);
+                ok = sl_parser_fail(&p->base,
+                                    "csv: header (line %llu): column \"%.100s\" appears twice",
+                                    (unsigned long long)line, names[i]);
                 break;
             }
     }
@@ -411,14 +345,15 @@ static bool read_header(sl_csv *p, const char *s, uint64_t line, uint64_t pos) {
             while (j < nf && strcmp(names[j], name) != 0)
                 j++;
             if (j == nf) {
-                ok = fail(p, "csv: declared column \"%.100s\" is not in the header", name);
+                ok = sl_parser_fail(&p->base,
+                                    "csv: declared column \"%.100s\" is not in the header", name);
                 break;
             }
             types[j] = p->decl->types[i];
         }
     }
-    if (ok && !(p->schema = sl_schema_new((const char *const *)names, types, nf)))
-        ok = fail(p, "csv: out of memory");
+    if (ok && !(p->base.schema = sl_schema_new((const char *const *)names, types, nf)))
+        ok = sl_parser_fail(&p->base, "csv: out of memory");
     for (uint32_t i = 0; names && i < nf; i++)
         free(names[i]);
     free(names);
@@ -434,38 +369,45 @@ static const char *const type_names[] = {[SL_F_INT] = "an int",
 
 /* Turns the record just tokenized, s[0..p->rec_len), into a record of *bp, or reports it. */
 static bool take_record(sl_csv *p, const char *s, uint64_t pos, sl_batch **bp) {
-    uint64_t line = p->line;
-    p->line += 1 + p->rec_nl;
+    uint64_t line = p->base.line;
+    p->base.line += 1 + p->rec_nl;
     const field *fields = p->fields;
     uint32_t nf = p->nf;
     if (nf == 1 && fields[0].len == 0 && !fields[0].quoted) return true; /* a blank line */
-    if (p->rec_len > p->max_line) {
-        if (p->want_header) return fail(p, "csv: the header is longer than %zu bytes", p->max_line);
-        bad(p, s, p->rec_len, line, pos, "line longer than %zu bytes", p->max_line);
+    if (p->rec_len > p->base.max_line) {
+        if (p->want_header)
+            return sl_parser_fail(&p->base, "csv: the header is longer than %zu bytes",
+                                  p->base.max_line);
+        sl_parser_bad(&p->base, s, p->rec_len, line, pos, "line longer than %zu bytes",
+                      p->base.max_line);
         return true;
     }
     if (p->want_header) return read_header(p, s, line, pos);
     if (p->unterminated) {
-        bad(p, s, p->rec_len, line, pos, "unterminated quoted field at the end of the input");
+        sl_parser_bad(&p->base, s, p->rec_len, line, pos,
+                      "unterminated quoted field at the end of the input");
         return true;
     }
     if (p->bad_field) {
-        bad(p, s, p->rec_len, line, pos, "text after the closing quote of field %u", p->bad_field);
+        sl_parser_bad(&p->base, s, p->rec_len, line, pos,
+                      "text after the closing quote of field %u", p->bad_field);
         return true;
     }
-    const sl_schema *schema = p->schema;
+    const sl_schema *schema = p->base.schema;
     if (nf != schema->nfields) {
-        bad(p, s, p->rec_len, line, pos, "expected %u fields, got %u", schema->nfields, nf);
+        sl_parser_bad(&p->base, s, p->rec_len, line, pos, "expected %u fields, got %u",
+                      schema->nfields, nf);
         return true;
     }
     sl_batch *b = *bp;
     if ((!b || b->schema != schema) &&
-        !sl_batch_ready(bp, p->schema, p->batch_cap, p->on_batch, p->ctx))
-        return fail(p, *bp ? "csv: the batch has another schema" : "csv: out of memory");
+        !sl_batch_ready(bp, p->base.schema, p->base.batch_cap, p->base.on_batch, p->base.ctx))
+        return sl_parser_fail(&p->base,
+                              *bp ? "csv: the batch has another schema" : "csv: out of memory");
     b = *bp;
     size_t arena0 = b->arena_len;
     sl_value *row = sl_batch_add(b, pos);
-    if (!row) return fail(p, "csv: out of memory");
+    if (!row) return sl_parser_fail(&p->base, "csv: out of memory");
     const sl_ftype *types = schema->types;
     for (uint32_t i = 0; i < nf; i++) {
         const field *f = &fields[i];
@@ -499,48 +441,50 @@ static bool take_record(sl_csv *p, const char *s, uint64_t pos, sl_batch **bp) {
         if (!ok) {
             b->n--;
             b->arena_len = arena0;
-            bad(p, s, p->rec_len, line, pos, "field %u (\"%.60s\"): \"%.*s%s\" is not %s", i + 1,
-                schema->names[i], (int)(n > 40 ? 40 : n), v, n > 40 ? "..." : "", type_names[t]);
+            sl_parser_bad(&p->base, s, p->rec_len, line, pos,
+                          "field %u (\"%.60s\"): \"%.*s%s\" is not %s", i + 1, schema->names[i],
+                          (int)(n > 40 ? 40 : n), v, n > 40 ? "..." : "", type_names[t]);
             return true;
         }
         row[i].type = (uint8_t)t;
     }
-    if (p->on_batch && p->batch_max && b->n >= p->batch_max) {
-        p->on_batch(p->ctx, b);
-        *bp = NULL;
-    }
+    sl_parser_batch_full(&p->base, bp);
     return true;
 oom:
     b->n--;
     b->arena_len = arena0;
-    return fail(p, "csv: out of memory");
+    return sl_parser_fail(&p->base, "csv: out of memory");
 }
 
 /* The carried record is complete (or the input ended): tokenize it and take it. */
 static bool take_carry(sl_csv *p, uint64_t pos, bool eof, sl_batch **bp) {
     p->carrying = false;
-    size_t n = p->carry_len;
-    p->carry_len = 0;
-    if (p->overflow) {
-        p->overflow = false;
-        uint64_t line = p->line;
-        p->line += 1 + p->carry_nl;
-        if (p->want_header) return fail(p, "csv: the header is longer than %zu bytes", p->max_line);
-        bad(p, p->carry, n, line, pos, "line longer than %zu bytes", p->max_line);
+    size_t n = p->base.carry.len;
+    p->base.carry.len = 0; /* its bytes stay where they are until the next append */
+    if (p->base.overflow) {
+        p->base.overflow = false;
+        uint64_t line = p->base.line;
+        p->base.line += 1 + p->carry_nl;
+        if (p->want_header)
+            return sl_parser_fail(&p->base, "csv: the header is longer than %zu bytes",
+                                  p->base.max_line);
+        sl_parser_bad(&p->base, p->base.carry.data, n, line, pos, "line longer than %zu bytes",
+                      p->base.max_line);
         return true;
     }
-    if (!tokenize(p, p->carry, p->carry + n, eof)) {
-        if (p->failed) return false;
-        return fail(p, "csv: internal error: a carried record is incomplete");
+    if (!tokenize(p, p->base.carry.data, p->base.carry.data + n, eof)) {
+        if (p->base.failed) return false;
+        return sl_parser_fail(&p->base, "csv: internal error: a carried record is incomplete");
     }
-    return take_record(p, p->carry, pos, bp);
+    return take_record(p, p->base.carry.data, pos, bp);
 }
 
-bool sl_csv_feed(sl_csv *p, const char *data, size_t len, sl_batch **bp) {
-    if (p->failed) return false;
+static bool csv_bytes(sl_parser *parser, const char *data, size_t len, sl_batch **bp) {
+    sl_csv *p = (sl_csv *)parser;
+    if (p->base.failed) return false;
     const char *s = data, *end = data + len;
-    uint64_t base = p->off;
-    p->off += len;
+    uint64_t base = p->base.off;
+    p->base.off += len;
     if (p->carrying) {
         size_t k;
         bool found = find_end(p, s, len, &k);
@@ -553,7 +497,7 @@ bool sl_csv_feed(sl_csv *p, const char *data, size_t len, sl_batch **bp) {
     while (s < end) {
         const char *r = tokenize(p, s, end, false);
         if (!r) {
-            if (p->failed) return false;
+            if (p->base.failed) return false;
             /* Keep the partial record, and find_end's state at its end. */
             size_t k;
             p->carrying = true;
@@ -568,8 +512,133 @@ bool sl_csv_feed(sl_csv *p, const char *data, size_t len, sl_batch **bp) {
     return true;
 }
 
-bool sl_csv_finish(sl_csv *p, sl_batch **bp) {
-    if (p->failed) return false;
-    if (p->carrying && !take_carry(p, p->off, true, bp)) return false;
+static bool csv_finish(sl_parser *base, sl_batch **bp) {
+    sl_csv *p = (sl_csv *)base;
+    if (p->base.failed) return false;
+    if (p->carrying && !take_carry(p, p->base.off, true, bp)) return false;
     return true;
 }
+
+/* ---- The parser section of a pipeline ---------------------------------------------------- */
+
+static const char *const CSV_KEYS[] = {"type", "header", "columns", "delimiter", "max_line", NULL};
+
+static bool type_of(const char *s, sl_ftype *t) {
+    static const struct {
+        const char *name;
+        sl_ftype type;
+    } TYPES[] = {{"string", SL_F_STRING}, {"int", SL_F_INT},        {"float", SL_F_FLOAT},
+                 {"bool", SL_F_BOOL},     {"timestamp", SL_F_TIME}, {"integer", SL_F_INT},
+                 {"number", SL_F_FLOAT},  {"boolean", SL_F_BOOL},   {"time", SL_F_TIME}};
+    for (size_t i = 0; i < sizeof TYPES / sizeof *TYPES; i++)
+        if (!strcmp(s, TYPES[i].name)) return *t = TYPES[i].type, true;
+    return false;
+}
+
+/* Reads `columns:` (a list of {name, type} mappings or "name:type" strings). */
+static bool read_columns(const sl_conf_ctx *c, const json_t *parser, char ***names,
+                         sl_ftype **types, uint32_t *n) {
+    json_t *cols = json_object_get(parser, "columns");
+    *names = NULL, *types = NULL, *n = 0;
+    if (!cols) return true;
+    size_t len = json_array_size(cols);
+    if (!json_is_array(cols) || !len || len > 4096)
+        return sl_conf_fail(c, parser, "\"columns\" must be a list of {name: N, type: T}");
+    *names = calloc(len, sizeof **names);
+    *types = calloc(len, sizeof **types);
+    if (!*names || !*types) return sl_conf_fail(c, parser, "out of memory");
+    for (size_t i = 0; i < len; i++) {
+        json_t *col = json_array_get(cols, i);
+        const char *name = NULL, *type = "string";
+        char buf[256];
+        if (json_is_object(col)) {
+            name = json_string_value(json_object_get(col, "name"));
+            if (json_object_get(col, "type"))
+                type = json_string_value(json_object_get(col, "type"));
+        } else if (json_is_string(col)) {
+            snprintf(buf, sizeof buf, "%s", json_string_value(col));
+            char *colon = strchr(buf, ':');
+            if (colon) *colon = 0, type = colon + 1;
+            name = buf;
+        }
+        if (!name || !*name || !type || !type_of(type, &(*types)[i]))
+            return sl_conf_fail(c, json_is_object(col) ? col : parser,
+                                "column %zu: expected a name and a type (string, int, float, "
+                                "bool, timestamp)",
+                                i + 1);
+        if (!((*names)[i] = strdup(name))) return sl_conf_fail(c, parser, "out of memory");
+        (*n)++;
+    }
+    return true;
+}
+
+static void free_columns(char **names, sl_ftype *types, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(types);
+}
+
+/* The settings: sl_csv_opts whose names and types this owns (the callbacks come with the
+ * stream, at make). */
+static void csv_settings_free(void *settings) {
+    sl_csv_opts *o = settings;
+    if (!o) return;
+    free_columns((char **)o->names, (sl_ftype *)o->types, o->ncols);
+    free(o);
+}
+
+static void *csv_prepare(const sl_conf_ctx *c, const json_t *parser) {
+    bool ok = true;
+    sl_csv_opts *o = calloc(1, sizeof *o);
+    if (!o) return sl_conf_fail(c, parser, "out of memory"), NULL;
+    o->max_line = (size_t)sl_conf_int(c, parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
+    o->header = sl_conf_bool(c, parser, "header", false, &ok);
+    const char *delim = sl_conf_str(c, parser, "delimiter", ",", &ok);
+    if (ok && (strlen(delim) != 1 || strchr("\"\r\n", delim[0])))
+        ok = sl_conf_fail(c, parser,
+                          "\"delimiter\" must be one character (not a quote or line break)");
+    if (ok) {
+        o->delim = delim[0];
+        char **names;
+        sl_ftype *types;
+        ok = read_columns(c, parser, &names, &types, &o->ncols);
+        o->names = (const char *const *)names, o->types = types;
+    }
+    if (ok && !o->header && !o->ncols)
+        ok = sl_conf_fail(c, parser, "a CSV parser needs header: true or a columns: list");
+    if (!ok) {
+        csv_settings_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static sl_parser *csv_make(const void *settings, const sl_parser_env *env, sl_error *err) {
+    sl_csv_opts o = *(const sl_csv_opts *)settings;
+    o.batch_cap = env->batch_size;
+    o.batch_max = env->batch_size;
+    o.on_batch = env->on_batch;
+    o.on_bad = env->on_bad;
+    o.ctx = env->ctx;
+    return sl_csv_new(&o, err);
+}
+
+/* Resumed mid-file, a parser with a header must read it first, else it would take the first
+ * record for it. */
+static bool csv_needs_first_line(const void *settings) {
+    return ((const sl_csv_opts *)settings)->header;
+}
+
+const sl_parser_ops sl_csv_parser = {
+    .name = "csv",
+    .keys = CSV_KEYS,
+    .prepare = csv_prepare,
+    .settings_free = csv_settings_free,
+    .make = csv_make,
+    .needs_first_line = csv_needs_first_line,
+    .bytes = csv_bytes,
+    .finish = csv_finish,
+    .seek = csv_seek,
+    .free = csv_free,
+};

@@ -3,7 +3,7 @@
  *
  * Feed it bytes in chunks of any size (a record may span chunks); it appends each complete
  * record to the caller's batch, with pos = the stream offset just after the record's line
- * break, so that a file source can resume there (sl_csv_seek).
+ * break, so that a file source can resume there (sl_parser_seek).
  *
  * Syntax: fields are separated by the delimiter (',' unless set), records by LF or CRLF. A field
  * that starts with '"' is quoted: it ends at the next lone '"', may hold delimiters and line
@@ -20,12 +20,13 @@
  * not read as its column's type, text after a closing quote, a quote left open at the end of
  * the input, or a line longer than max_line goes to on_bad with its bytes, line number and
  * reason, and parsing goes on with the next line. Only a bad header, a misused batch and
- * running out of memory stop the parser (sl_csv_feed returns false; sl_csv_error says why).
+ * running out of memory stop the parser (sl_parser_bytes returns false; sl_parser_error says
+ * why).
  */
 #ifndef SL_PIPELINE_CSV_H
 #define SL_PIPELINE_CSV_H
 
-#include "pipeline/codec.h"
+#include "pipeline/parser.h"
 
 typedef struct sl_csv_opts {
     char delim;  /* field delimiter; 0 = ',' (not '"', CR or LF) */
@@ -46,26 +47,14 @@ typedef struct sl_csv_opts {
     void *ctx;               /* for on_batch and on_bad */
 } sl_csv_opts;
 
-typedef struct sl_csv sl_csv;
+/* A CSV parser (parser.h: fed with sl_parser_bytes, freed with sl_parser_free); NULL (and
+ * the reason in err) when the options are invalid or memory is short. A batch the caller
+ * gives must have the schema sl_parser_schema returns (declared, or from the header: NULL
+ * while the header has not been read). seek is for resuming a file past its header after
+ * feeding the header line. */
+sl_parser *sl_csv_new(const sl_csv_opts *opts, sl_error *err);
 
-/* NULL (and a message in err) when the options are invalid or memory is short. */
-sl_csv *sl_csv_new(const sl_csv_opts *opts, char *err, size_t errsize);
-void sl_csv_free(sl_csv *p);
-/* Parses data[0..len) after the bytes fed before, appending the complete records to *bp (see
- * sl_batch_ready in codec.h: when *bp is NULL a batch is made; a batch given by the caller
- * must have the schema sl_csv_schema returns). False on a fatal error. */
-bool sl_csv_feed(sl_csv *p, const char *data, size_t len, sl_batch **bp);
-/* The end of the input: parses a last record that lacks a line break. */
-bool sl_csv_finish(sl_csv *p, sl_batch **bp);
-/* The schema (declared, or from the header); NULL while the header has not been read. */
-sl_schema *sl_csv_schema(const sl_csv *p);
-/* Continue at stream offset pos, which starts line `line` (1-based; 0 = unknown, counted from
- * 1): for resuming a file past its header after feeding the header line. False (and no
- * change) in the middle of a record. */
-bool sl_csv_seek(sl_csv *p, uint64_t pos, uint64_t line);
-/* Why sl_csv_feed or sl_csv_finish failed. */
-const char *sl_csv_error(const sl_csv *p);
-/* Lines reported to on_bad so far. */
-uint64_t sl_csv_bad_count(const sl_csv *p);
+/* The format `csv` of a pipeline's parser section (header, columns, delimiter, max_line). */
+extern const sl_parser_ops sl_csv_parser;
 
 #endif

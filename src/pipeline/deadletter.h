@@ -13,11 +13,12 @@
 #include <stdint.h>
 
 #include "pipeline/record.h"
+#include "sluice.h"
 
 typedef struct sl_deadletter sl_deadletter;
 
 /* path NULL = stderr. NULL with a message when the file cannot be opened. */
-sl_deadletter *sl_deadletter_open(const char *path, char *err, size_t errlen);
+sl_deadletter *sl_deadletter_open(const char *path, sl_error *err);
 void sl_deadletter_close(sl_deadletter *d);
 /* Raw input (a line that did not parse). */
 void sl_deadletter_raw(sl_deadletter *d, const char *stage, const char *reason, const char *raw,

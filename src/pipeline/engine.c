@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/engine_impl.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/sink.h"
@@ -120,7 +122,7 @@ struct sl_pipeline {
     pthread_t source_thread, stage_thread, sink_thread;
     bool started;
     _Atomic bool source_failed, finished;
-    char source_error[512];
+    sl_error source_error; /* set by the source thread before source_failed */
     _Atomic uint64_t committed, stage_errors;
     /* the stage thread's record of recent messages: [start, end) spans, oldest first */
     struct {
@@ -134,14 +136,9 @@ const char *sl_pipeline_name(const sl_pipeline *p) {
 }
 
 bool sl_emit_push(sl_emit *e, sl_batch *b) {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 4;
-        sl_batch **v = realloc(e->v, cap * sizeof *v);
-        if (!v) {
-            sl_batch_free(b);
-            return false;
-        }
-        e->v = v, e->cap = cap;
+    if (!sl_grow(&e->v, &e->cap, e->n + 1, sizeof *e->v)) {
+        sl_batch_free(b);
+        return false;
     }
     e->v[e->n++] = b;
     return true;
@@ -185,16 +182,16 @@ static const char *section_label(char *buf, size_t len, const char *kind, size_t
 }
 
 sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_resolver *functions,
-                              char *err, size_t errlen) {
+                              sl_error *err) {
     sl_pipeline *p = calloc(1, sizeof *p);
     if (!p) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&p->error_lock, NULL);
     p->engine = engine;
-    if (!(p->conf = sl_conf_load(path, err, errlen))) goto fail;
-    sl_conf_ctx c = {.file = path, .what = "pipeline", .err = err, .errlen = errlen};
+    if (!(p->conf = sl_conf_load(path, err))) goto fail;
+    sl_conf_ctx c = {.file = path, .what = "pipeline", .err = err};
     static const char *const TOP[] = {"name",          "source",      "parser",     "stages",
                                       "sinks",         "dead_letter", "batch_size", "linger",
                                       "queue_batches", NULL};
@@ -212,7 +209,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_r
     int64_t linger = sl_conf_ms(&c, p->conf, "linger", 50, &ok);
     if (!ok) goto fail;
     if (!sl_queue_init(&p->q_in, (size_t)depth) || !sl_queue_init(&p->q_out, (size_t)depth)) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         goto fail;
     }
 
@@ -232,7 +229,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_r
     char dl_full[PATH_MAX];
     if (dl_path && !sl_conf_path(&c, dl, dl_path, dl_full, sizeof dl_full)) goto fail;
     if (dl_path) dl_path = dl_full;
-    if (!(p->dead = sl_deadletter_open(dl_path, err, errlen))) goto fail;
+    if (!(p->dead = sl_deadletter_open(dl_path, err))) goto fail;
 
     json_t *src = json_object_get(p->conf, "source");
     c.what = "source";
@@ -320,11 +317,8 @@ int sl_pipeline_ingest(sl_pipeline *p, const char *body, size_t len, char *answe
 
 static void *source_main(void *arg) {
     sl_pipeline *p = arg;
-    char err[512] = "";
-    if (!p->source->ops->run(p->source, &p->flow, err, sizeof err)) {
-        snprintf(p->source_error, sizeof p->source_error, "%s", err);
+    if (!p->source->ops->run(p->source, &p->flow, &p->source_error))
         atomic_store(&p->source_failed, true);
-    }
     sl_queue_close(&p->q_in); /* the stage thread drains it, then ends */
     return NULL;
 }
@@ -433,14 +427,15 @@ static void *stage_main(void *arg) {
 static void *sink_main(void *arg) {
     sl_pipeline *p = arg;
     sl_msg m;
-    char err[512];
+    sl_error e;
+    const char *err = e.message;
     while (sl_queue_pop(&p->q_out, &m)) {
         for (size_t i = 0; m.batch && m.batch->n && i < p->nsinks; i++) {
             sink_slot *s = &p->sinks[i];
             unsigned backoff_ms = 100;
             for (;;) {
-                err[0] = 0;
-                sl_sink_result r = s->sink->ops->write(s->sink, m.batch, p->dead, err, sizeof err);
+                e.message[0] = 0;
+                sl_sink_result r = s->sink->ops->write(s->sink, m.batch, p->dead, &e);
                 if (r == SL_SINK_OK) break;
                 pthread_mutex_lock(&p->error_lock);
                 snprintf(s->last_error, sizeof s->last_error, "%.255s", err);
@@ -477,7 +472,7 @@ bool sl_pipeline_done(const sl_pipeline *p) {
     return atomic_load(&p->finished);
 }
 
-bool sl_pipeline_start(sl_pipeline *p, char *err, size_t errlen) {
+bool sl_pipeline_start(sl_pipeline *p, sl_error *err) {
     if (pthread_create(&p->sink_thread, NULL, sink_main, p) != 0) goto fail;
     if (pthread_create(&p->stage_thread, NULL, stage_main, p) != 0) {
         sl_queue_close(&p->q_out);
@@ -493,7 +488,7 @@ bool sl_pipeline_start(sl_pipeline *p, char *err, size_t errlen) {
     p->started = true;
     return true;
 fail:
-    snprintf(err, errlen, "cannot start the pipeline's threads");
+    sl_errorf(err, SL_ERR_ARGUMENT, "cannot start the pipeline's threads");
     return false;
 }
 
@@ -502,14 +497,14 @@ void sl_pipeline_stop(sl_pipeline *p) {
     if (p->source->ops->wake) p->source->ops->wake(p->source);
 }
 
-bool sl_pipeline_wait(sl_pipeline *p, char *err, size_t errlen) {
+bool sl_pipeline_wait(sl_pipeline *p, sl_error *err) {
     if (!p->started) return true;
     pthread_join(p->source_thread, NULL);
     pthread_join(p->stage_thread, NULL);
     pthread_join(p->sink_thread, NULL);
     p->started = false;
     if (atomic_load(&p->source_failed)) {
-        snprintf(err, errlen, "%s", p->source_error);
+        if (err) *err = p->source_error;
         return false;
     }
     return true;

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "pipeline/deadletter.h"
+#include "pipeline/parser.h"
 #include "pipeline/source.h"
 
 /* One item between threads: a batch (or none: only positions to acknowledge), the source
@@ -36,15 +37,11 @@ bool sl_queue_push(sl_queue *q, sl_msg msg, const _Atomic bool *abort);
 bool sl_queue_pop(sl_queue *q, sl_msg *out);
 void sl_queue_close(sl_queue *q);
 
-/* The parser: section, read and checked once at load (sl_feed_prepare). */
+/* The parser: section, read and checked once at load (sl_feed_prepare): the format and its
+ * settings, from which every stream's parser is made. */
 typedef struct sl_parse_opts {
-    bool json;   /* json lines, else csv */
-    bool header; /* csv: the first line names the columns */
-    char delim;
-    size_t max_line;
-    char **names; /* csv: declared columns */
-    sl_ftype *types;
-    uint32_t ncols;
+    const sl_parser_ops *ops;
+    void *settings;
 } sl_parse_opts;
 
 struct sl_flow {

@@ -1,22 +1,19 @@
 /*
- * feed.c - the parser side of a source: one CSV or JSON-lines parser per input stream,
- * filling batches and handing them to the engine's queue (source.h).
+ * feed.c - the parser side of a source: one parser per input stream, of the pipeline's
+ * format (parser.h), filling batches and handing them to the engine's queue (source.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/csv.h"
 #include "pipeline/engine_impl.h"
-#include "pipeline/jsonl.h"
 
 struct sl_feed {
     sl_flow *flow;
-    sl_csv *csv;
-    sl_jsonl *jsonl;
+    sl_parser *parser;
     sl_batch *batch;   /* being filled */
     uint64_t last_end; /* where the last batch handed on ended */
-    bool needs_header; /* CSV with a header, resumed past it: sl_feed_header gives it */
+    bool needs_header; /* resumed past the stream's first line, which it needs: sl_feed_header */
     uint64_t start;
 };
 
@@ -49,92 +46,24 @@ static void on_bad(void *ctx, const sl_bad_record *bad) {
     atomic_fetch_add(&f->flow->bad, 1);
 }
 
-static const char *const CSV_KEYS[] = {"type", "header", "columns", "delimiter", "max_line", NULL};
-static const char *const JSON_KEYS[] = {"type", "max_line", "timestamps", NULL};
-
-static bool type_of(const char *s, sl_ftype *t) {
-    static const struct {
-        const char *name;
-        sl_ftype type;
-    } TYPES[] = {{"string", SL_F_STRING}, {"int", SL_F_INT},        {"float", SL_F_FLOAT},
-                 {"bool", SL_F_BOOL},     {"timestamp", SL_F_TIME}, {"integer", SL_F_INT},
-                 {"number", SL_F_FLOAT},  {"boolean", SL_F_BOOL},   {"time", SL_F_TIME}};
-    for (size_t i = 0; i < sizeof TYPES / sizeof *TYPES; i++)
-        if (!strcmp(s, TYPES[i].name)) return *t = TYPES[i].type, true;
-    return false;
-}
-
-/* Reads `columns:` (a list of {name, type} mappings or "name:type" strings). */
-static bool read_columns(const sl_conf_ctx *c, const json_t *parser, char ***names,
-                         sl_ftype **types, uint32_t *n) {
-    json_t *cols = json_object_get(parser, "columns");
-    *names = NULL, *types = NULL, *n = 0;
-    if (!cols) return true;
-    size_t len = json_array_size(cols);
-    if (!json_is_array(cols) || !len || len > 4096)
-        return sl_conf_fail(c, parser, "\"columns\" must be a list of {name: N, type: T}");
-    *names = calloc(len, sizeof **names);
-    *types = calloc(len, sizeof **types);
-    if (!*names || !*types) return sl_conf_fail(c, parser, "out of memory");
-    for (size_t i = 0; i < len; i++) {
-        json_t *col = json_array_get(cols, i);
-        const char *name = NULL, *type = "string";
-        char buf[256];
-        if (json_is_object(col)) {
-            name = json_string_value(json_object_get(col, "name"));
-            if (json_object_get(col, "type"))
-                type = json_string_value(json_object_get(col, "type"));
-        } else if (json_is_string(col)) {
-            snprintf(buf, sizeof buf, "%s", json_string_value(col));
-            char *colon = strchr(buf, ':');
-            if (colon) *colon = 0, type = colon + 1;
-            name = buf;
-        }
-        if (!name || !*name || !type || !type_of(type, &(*types)[i]))
-            return sl_conf_fail(c, json_is_object(col) ? col : parser,
-                                "column %zu: expected a name and a type (string, int, float, "
-                                "bool, timestamp)",
-                                i + 1);
-        if (!((*names)[i] = strdup(name))) return sl_conf_fail(c, parser, "out of memory");
-        (*n)++;
-    }
-    return true;
-}
-
-static void free_columns(char **names, sl_ftype *types, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(types);
-}
-
 bool sl_feed_prepare(const sl_conf_ctx *c, const json_t *parser, sl_parse_opts *o) {
     bool ok = true;
     *o = (sl_parse_opts){0};
     const char *type = sl_conf_str(c, parser, "type", NULL, &ok);
     if (!ok) return false;
-    o->json = !strcmp(type, "json");
-    if (!o->json && strcmp(type, "csv"))
-        return sl_conf_fail(c, parser, "unknown parser \"%s\" (known: csv, json)", type);
-    if (!sl_conf_only(c, parser, o->json ? JSON_KEYS : CSV_KEYS)) return false;
-    o->max_line = (size_t)sl_conf_int(c, parser, "max_line", 1 << 20, 16, 64 << 20, &ok);
-    if (o->json) return ok;
-    o->header = sl_conf_bool(c, parser, "header", false, &ok);
-    const char *delim = sl_conf_str(c, parser, "delimiter", ",", &ok);
-    if (!ok) return false;
-    if (strlen(delim) != 1 || strchr("\"\r\n", delim[0]))
-        return sl_conf_fail(c, parser,
-                            "\"delimiter\" must be one character (not a quote or line break)");
-    o->delim = delim[0];
-    ok = read_columns(c, parser, &o->names, &o->types, &o->ncols);
-    if (ok && !o->header && !o->ncols)
-        ok = sl_conf_fail(c, parser, "a CSV parser needs header: true or a columns: list");
-    if (!ok) sl_parse_opts_free(o);
-    return ok;
+    const sl_parser_ops *ops = sl_parser_find(type);
+    char known[128];
+    if (!ops)
+        return sl_conf_fail(c, parser, "unknown parser \"%s\" (known: %s)", type,
+                            sl_parser_names(known, sizeof known));
+    if (!sl_conf_only(c, parser, ops->keys) || !(o->settings = ops->prepare(c, parser)))
+        return false;
+    o->ops = ops;
+    return true;
 }
 
 void sl_parse_opts_free(sl_parse_opts *o) {
-    free_columns(o->names, o->types, o->ncols);
+    if (o->ops) o->ops->settings_free(o->settings);
     *o = (sl_parse_opts){0};
 }
 
@@ -143,40 +72,21 @@ sl_feed *sl_feed_new(sl_flow *flow, uint64_t start) {
     if (!f) return NULL;
     f->flow = flow;
     f->last_end = start;
-    char err[256];
+    f->start = start;
     const sl_parse_opts *po = &flow->parse;
-    if (po->json) {
-        sl_jsonl_opts o = {.max_line = po->max_line,
-                           .batch_max = flow->batch_size,
-                           .on_batch = hand_on,
-                           .on_bad = on_bad,
-                           .ctx = f};
-        f->jsonl = sl_jsonl_new(&o, err, sizeof err);
-        if (f->jsonl && start) sl_jsonl_seek(f->jsonl, start, 1);
-    } else {
-        sl_csv_opts o = {.delim = po->delim,
-                         .header = po->header,
-                         .names = (const char *const *)po->names,
-                         .types = po->types,
-                         .ncols = po->ncols,
-                         .max_line = po->max_line,
-                         .batch_cap = flow->batch_size,
-                         .batch_max = flow->batch_size,
-                         .on_batch = hand_on,
-                         .on_bad = on_bad,
-                         .ctx = f};
-        f->csv = sl_csv_new(&o, err, sizeof err);
-        /* resuming mid-file: line numbers restart; a header line must be read first (the
-         * source hands it to sl_feed_header), else the first record would be taken for it */
-        f->needs_header = start && o.header;
-        f->start = start;
-        if (f->csv && start && !o.header) sl_csv_seek(f->csv, start, 1);
-    }
-    if (!f->csv && !f->jsonl) {
-        fprintf(stderr, "sluice: parser: %s\n", err);
+    sl_parser_env env = {
+        .batch_size = flow->batch_size, .on_batch = hand_on, .on_bad = on_bad, .ctx = f};
+    sl_error err;
+    if (!(f->parser = po->ops->make(po->settings, &env, &err))) {
+        fprintf(stderr, "sluice: parser: %s\n", err.message);
         free(f);
         return NULL;
     }
+    /* resuming mid-stream: line numbers restart; a parser that needs the first line (CSV's
+     * header) gets it from the source first (sl_feed_header), else it would take the first
+     * record for it */
+    f->needs_header = start && po->ops->needs_first_line(po->settings);
+    if (start && !f->needs_header) sl_parser_seek(f->parser, start, 1);
     return f;
 }
 
@@ -186,16 +96,13 @@ bool sl_feed_wants_header(const sl_feed *f) {
 
 void sl_feed_header(sl_feed *f, const char *line, size_t len) {
     if (!f->needs_header) return;
-    sl_csv_feed(f->csv, line, len, &f->batch);
-    sl_csv_seek(f->csv, f->start, 2);
+    sl_parser_bytes(f->parser, line, len, &f->batch);
+    sl_parser_seek(f->parser, f->start, 2);
     f->needs_header = false;
 }
 
 bool sl_feed_bytes(sl_feed *f, const char *data, size_t len) {
-    if (f->csv)
-        sl_csv_feed(f->csv, data, len, &f->batch);
-    else
-        sl_jsonl_feed(f->jsonl, data, len, &f->batch);
+    sl_parser_bytes(f->parser, data, len, &f->batch);
     return !sl_flow_stopping(f->flow);
 }
 
@@ -210,13 +117,9 @@ bool sl_feed_flush(sl_feed *f) {
 
 void sl_feed_end(sl_feed *f) {
     if (!f) return;
-    if (f->csv)
-        sl_csv_finish(f->csv, &f->batch);
-    else
-        sl_jsonl_finish(f->jsonl, &f->batch);
+    sl_parser_finish(f->parser, &f->batch);
     sl_feed_flush(f);
     sl_batch_free(f->batch);
-    sl_csv_free(f->csv);
-    sl_jsonl_free(f->jsonl);
+    sl_parser_free(f->parser);
     free(f);
 }

@@ -65,9 +65,8 @@ struct sl_phost {
 /* Finds a pipeline's first sqlite sink in its file: the database (resolved as the pipeline resolves
  * it) and the table (the sink's default: the pipeline's name). */
 static void find_sink(const char *yaml, const char *pipeline, sink_ref *x) {
-    char err[512];
-    json_t *conf = sl_conf_load(yaml, err, sizeof err);
-    sl_conf_ctx c = {.file = yaml, .what = "sink", .err = err, .errlen = sizeof err};
+    json_t *conf = sl_conf_load(yaml, NULL); /* it loaded as a pipeline just before */
+    sl_conf_ctx c = {.file = yaml, .what = "sink"};
     const char *name = json_string_value(json_object_get(conf, "name"));
     x->db[0] = 0;
     size_t i;
@@ -173,14 +172,14 @@ static void halt(hosted *x) {
     pthread_mutex_lock(&x->lock);
     sl_pipeline *p = x->running ? x->p : NULL;
     pthread_mutex_unlock(&x->lock);
-    char err[256] = "";
+    sl_error err;
     bool failed = false;
     if (p) {
         sl_pipeline_stop(p);
-        failed = !sl_pipeline_wait(p, err, sizeof err); /* drains: no lock but ctl */
+        failed = !sl_pipeline_wait(p, &err); /* drains: no lock but ctl */
     }
     pthread_mutex_lock(&x->lock);
-    if (failed) snprintf(x->error, sizeof x->error, "%s", err);
+    if (failed) snprintf(x->error, sizeof x->error, "%s", err.message);
     x->running = false;
     pthread_mutex_unlock(&x->lock);
 }
@@ -203,12 +202,13 @@ static bool start(sl_phost *h, hosted *x) {
     pthread_mutex_unlock(&x->lock);
     if (running) return true;
     unload(x); /* ran before: threads are not restartable, so a fresh instance */
-    char path[PATH_MAX + 128], err[512] = "";
+    char path[PATH_MAX + 128];
+    sl_error err = {.message = ""};
     path_of(h, x->name, ".yaml", path, sizeof path);
-    sl_pipeline *p = sl_pipeline_load(path, h->engine, h->functions, err, sizeof err);
-    bool ok = p && sl_pipeline_start(p, err, sizeof err);
+    sl_pipeline *p = sl_pipeline_load(path, h->engine, h->functions, &err);
+    bool ok = p && sl_pipeline_start(p, &err);
     pthread_mutex_lock(&x->lock);
-    snprintf(x->error, sizeof x->error, "%s", err);
+    snprintf(x->error, sizeof x->error, "%s", ok ? "" : err.message);
     x->p = p; /* kept when it failed to start, for its counters */
     x->running = ok;
     pthread_mutex_unlock(&x->lock);
@@ -393,7 +393,8 @@ static int put(sl_phost *h, const char *name, const char *body, size_t body_len,
     pthread_mutex_lock(&x->lock);
     bool running = x->running, created = !x->ready;
     pthread_mutex_unlock(&x->lock);
-    char path[PATH_MAX + 128], tmp[PATH_MAX + 128], err[512] = "cannot write the pipeline file";
+    char path[PATH_MAX + 128], tmp[PATH_MAX + 128];
+    sl_error err = {.message = "cannot write the pipeline file"};
     path_of(h, name, ".yaml", path, sizeof path);
     path_of(h, name, ".yaml.new", tmp, sizeof tmp);
     if (running) {
@@ -404,18 +405,20 @@ static int put(sl_phost *h, const char *name, const char *body, size_t body_len,
     FILE *f = fopen(tmp, "w");
     bool wrote = f && fwrite(body, 1, body_len, f) == body_len;
     if (f && fclose(f)) wrote = false;
-    sl_pipeline *p = wrote ? sl_pipeline_load(tmp, h->engine, h->functions, err, sizeof err) : NULL;
+    sl_pipeline *p = wrote ? sl_pipeline_load(tmp, h->engine, h->functions, &err) : NULL;
     if (!p) {
         unlink(tmp);
         if (created) unlist(h, x);
         status = 400;
-        /* name the file as the client knows it, not the server's temp path */
-        size_t tl = strlen(tmp);
+        /* name the file as the client knows it, not the server's temp path (which a long
+         * data folder may have shortened to "...END") */
+        const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp;
+        const char *at = strstr(err.message, base);
         char msg[600];
-        if (!strncmp(err, tmp, tl))
-            snprintf(msg, sizeof msg, "%s.yaml%s", name, err + tl);
+        if (at && at[strlen(base)] == ':')
+            snprintf(msg, sizeof msg, "%s.yaml%s", name, at + strlen(base));
         else
-            snprintf(msg, sizeof msg, "%s", err);
+            snprintf(msg, sizeof msg, "%s", err.message);
         *out = error_json(msg);
         goto out;
     }

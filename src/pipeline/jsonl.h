@@ -2,8 +2,8 @@
  * jsonl.h - an incremental JSON lines parser: one JSON object per line, to records.
  *
  * Lines end with LF (a CR before it is JSON whitespace); blank lines are skipped. Values map
- * as in codec.h: strings, ints (no fraction or exponent, in int64 range), floats, bools, null;
- * nested arrays and objects are kept as their JSON text; hint types turn strings into
+ * as in json_reader.h: strings, ints (no fraction or exponent, in int64 range), floats, bools,
+ * null; nested arrays and objects are kept as their JSON text; hint types turn strings into
  * timestamps and ints into floats.
  *
  * Schemas: the first object's keys, in order, are the schema. A later object may lack keys
@@ -21,7 +21,7 @@
 #ifndef SL_PIPELINE_JSONL_H
 #define SL_PIPELINE_JSONL_H
 
-#include "pipeline/codec.h"
+#include "pipeline/parser.h"
 
 typedef struct sl_jsonl_opts {
     sl_schema *hint;    /* declared types by field name (may be NULL; referenced) */
@@ -33,22 +33,13 @@ typedef struct sl_jsonl_opts {
     void *ctx;
 } sl_jsonl_opts;
 
-typedef struct sl_jsonl sl_jsonl;
+/* A JSON-lines parser (parser.h: fed with sl_parser_bytes, freed with sl_parser_free): a
+ * batch is made when *bp is NULL and replaced on a schema change (see above and
+ * sl_batch_ready); a record's pos is the stream offset just after its line. NULL (and the
+ * reason in err) when out of memory. */
+sl_parser *sl_jsonl_new(const sl_jsonl_opts *opts, sl_error *err);
 
-/* NULL (and a message in err) when out of memory. */
-sl_jsonl *sl_jsonl_new(const sl_jsonl_opts *opts, char *err, size_t errsize);
-void sl_jsonl_free(sl_jsonl *p);
-/* Parses data[0..len) after the bytes fed before, appending complete lines' records to *bp
- * (made when NULL, replaced on a schema change: see above and sl_batch_ready in codec.h); a
- * record's pos is the stream offset just after its line. False when out of memory. */
-bool sl_jsonl_feed(sl_jsonl *p, const char *data, size_t len, sl_batch **bp);
-/* The end of the input: parses a last line that lacks a line break. */
-bool sl_jsonl_finish(sl_jsonl *p, sl_batch **bp);
-/* The current schema; NULL before the first record. */
-sl_schema *sl_jsonl_schema(const sl_jsonl *p);
-/* Continue at stream offset pos, which starts line `line` (0 = 1). False in mid-line. */
-bool sl_jsonl_seek(sl_jsonl *p, uint64_t pos, uint64_t line);
-const char *sl_jsonl_error(const sl_jsonl *p);
-uint64_t sl_jsonl_bad_count(const sl_jsonl *p);
+/* The format `json` of a pipeline's parser section (max_line). */
+extern const sl_parser_ops sl_jsonl_parser;
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "fn/handler.h"
 #include "base/file.h"
 #include "fn/resolve.h"
@@ -154,8 +155,8 @@ fail:
     return NULL;
 }
 
-bool sl_pfunc_call(sl_pfunc *f, const char *in, size_t len, char **out, size_t *out_len, char *err,
-                   size_t errlen) {
+bool sl_pfunc_call(sl_pfunc *f, const char *in, size_t len, char **out, size_t *out_len,
+                   sl_error *err) {
     sl_http_request req = {.method = "POST",
                            .path = "/pipeline",
                            .body = (const uint8_t *)in,
@@ -172,10 +173,10 @@ bool sl_pfunc_call(sl_pfunc *f, const char *in, size_t len, char **out, size_t *
     bool ok = res.outcome == SL_INVOKE_OK && res.status < 400;
     if (!ok) {
         if (res.outcome != SL_INVOKE_OK)
-            snprintf(err, errlen, "%s", res.error);
+            sl_errorf(err, SL_ERR_ARGUMENT, "%s", res.error);
         else
-            snprintf(err, errlen, "the function answered %d: %.*s", res.status,
-                     (int)(res.body_len < 200 ? res.body_len : 200), (const char *)res.body);
+            sl_errorf(err, SL_ERR_ARGUMENT, "the function answered %d: %.*s", res.status,
+                      (int)(res.body_len < 200 ? res.body_len : 200), (const char *)res.body);
     } else {
         *out = (char *)res.body;
         *out_len = res.body_len;

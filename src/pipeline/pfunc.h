@@ -27,7 +27,7 @@ void sl_pfunc_free(sl_pfunc *f);
 /* Calls the function with in[0..len); on success *out is its answer (malloc'd, NUL-
  * terminated) and the result is true; else false with the reason (trap, timeout, status and
  * message) in err. */
-bool sl_pfunc_call(sl_pfunc *f, const char *in, size_t len, char **out, size_t *out_len, char *err,
-                   size_t errlen);
+bool sl_pfunc_call(sl_pfunc *f, const char *in, size_t len, char **out, size_t *out_len,
+                   sl_error *err);
 
 #endif

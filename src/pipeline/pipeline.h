@@ -20,9 +20,9 @@ typedef struct sl_pipeline sl_pipeline;
 /* functions (may be NULL) lets function stages name a deployed function,
  * `function: NAME@ALIAS`, instead of a module file; it must outlive the pipeline. */
 sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_resolver *functions,
-                              char *err, size_t errlen);
+                              sl_error *err);
 /* Starts the source, stage and sink threads. */
-bool sl_pipeline_start(sl_pipeline *p, char *err, size_t errlen);
+bool sl_pipeline_start(sl_pipeline *p, sl_error *err);
 /* Records pushed into a running pipeline whose source takes them (an http source without a
  * listen: of its own; POST /ingest/NAME on `sluice serve`). Returns the HTTP status and puts
  * the JSON answer in `answer`; 404 when the source takes no pushed records. May wait while
@@ -32,7 +32,7 @@ int sl_pipeline_ingest(sl_pipeline *p, const char *body, size_t len, char *answe
 void sl_pipeline_stop(sl_pipeline *p);
 /* Waits until the pipeline has ended: its input ended (a file without follow, stdin) or it
  * was stopped, and everything has drained. Returns false if the source failed (err set). */
-bool sl_pipeline_wait(sl_pipeline *p, char *err, size_t errlen);
+bool sl_pipeline_wait(sl_pipeline *p, sl_error *err);
 void sl_pipeline_free(sl_pipeline *p);
 /* Whether everything has ended and drained (sl_pipeline_wait would not block). */
 bool sl_pipeline_done(const sl_pipeline *p);

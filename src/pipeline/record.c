@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+
 /* ---- Schemas ----------------------------------------------------------------------------- */
 
 sl_schema *sl_schema_new(const char *const *names, const sl_ftype *types, uint32_t nfields) {
@@ -89,6 +91,8 @@ void sl_batch_clear(sl_batch *b) {
     b->arena_len = 0;
 }
 
+/* Not sl_grow: the values and the positions share one capacity in records, and the values
+ * array holds nfields per record. */
 static bool batch_grow(sl_batch *b) {
     uint32_t cap = b->cap ? b->cap * 2 : 64;
     if (cap <= b->cap) return false; /* 2^32 records */
@@ -114,15 +118,11 @@ sl_value *sl_batch_add(sl_batch *b, uint64_t pos) {
 
 bool sl_batch_set_str(sl_batch *b, sl_value *v, const char *s, size_t len) {
     if (len > UINT32_MAX) return false;
-    if (b->arena_cap - b->arena_len < len) {
-        size_t cap = b->arena_cap ? b->arena_cap : 4096;
-        while (cap - b->arena_len < len)
-            cap *= 2;
-        char *a = realloc(b->arena, cap);
-        if (!a) return false;
-        b->arena = a;
-        b->arena_cap = cap;
-    }
+    /* checked here first: this runs for every string value; a batch's arena starts at 4 KiB
+     * rather than sl_grow's 8 bytes, which would take nine reallocs to get there */
+    size_t need = b->arena_len + len < 4096 ? 4096 : b->arena_len + len;
+    if (b->arena_cap - b->arena_len < len && !sl_grow(&b->arena, &b->arena_cap, need, 1))
+        return false;
     if (len) memcpy(b->arena + b->arena_len, s, len);
     v->type = SL_F_STRING;
     v->len = (uint32_t)len;
@@ -300,4 +300,34 @@ size_t sl_format_time(int64_t us, char *buf) {
     *p++ = 'Z';
     *p = '\0';
     return (size_t)(p - buf);
+}
+
+bool sl_schema_same(const sl_schema *a, const sl_schema *b) {
+    if (a == b) return true;
+    if (a->nfields != b->nfields) return false;
+    for (uint32_t i = 0; i < a->nfields; i++)
+        if (a->types[i] != b->types[i] || strcmp(a->names[i], b->names[i]) != 0) return false;
+    return true;
+}
+
+bool sl_batch_widen(sl_batch *b, sl_schema *s) {
+    const sl_schema *old = b->schema;
+    uint32_t of = old->nfields, nf = s->nfields;
+    if (nf < of) return false;
+    for (uint32_t j = 0; j < of; j++)
+        if (strcmp(old->names[j], s->names[j]) != 0) return false;
+    if (b->cap && nf > of) {
+        sl_value *v = malloc((size_t)b->cap * nf * sizeof *v);
+        if (!v) return false;
+        for (uint32_t i = 0; i < b->n; i++) {
+            memcpy(v + (size_t)i * nf, b->values + (size_t)i * of, of * sizeof *v);
+            memset(v + (size_t)i * nf + of, 0, (nf - of) * sizeof *v);
+        }
+        free(b->values);
+        b->values = v;
+    }
+    sl_schema_ref(s);
+    sl_schema_unref(b->schema);
+    b->schema = s;
+    return true;
 }

@@ -82,6 +82,12 @@ static inline sl_value *sl_batch_row(const sl_batch *b, uint32_t i) {
     return b->values + (size_t)i * b->schema->nfields;
 }
 
+/* Gives b the schema s, whose first fields are b's fields (more may follow): the records get
+ * null for the new fields. False when out of memory or s does not extend b's schema. */
+bool sl_batch_widen(sl_batch *b, sl_schema *s);
+/* Whether two schemas have the same names and declared types. */
+bool sl_schema_same(const sl_schema *a, const sl_schema *b);
+
 /* ISO 8601 timestamps: "2026-11-24T08:15:00Z", "...T08:15:00.250+01:00", "2026-11-24 08:15:00"
  * (no zone = UTC), "2026-11-24" (midnight UTC). False when s[0..len) is not one. */
 bool sl_parse_time(const char *s, size_t len, int64_t *us);

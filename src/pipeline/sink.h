@@ -28,8 +28,7 @@ typedef struct sl_sink sl_sink;
 typedef struct sl_sink_ops {
     const char *type;
     /* Writes every record of b (see above). err gets the reason for RETRY and FATAL. */
-    sl_sink_result (*write)(sl_sink *s, const sl_batch *b, sl_deadletter *dead, char *err,
-                            size_t errlen);
+    sl_sink_result (*write)(sl_sink *s, const sl_batch *b, sl_deadletter *dead, sl_error *err);
     /* Flushes and frees everything (s itself too). */
     void (*close)(sl_sink *s);
 } sl_sink_ops;

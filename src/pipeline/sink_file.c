@@ -13,23 +13,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/sink.h"
 
 typedef struct file_sink {
     sl_sink base;
     int fd;
     bool sync, is_stdout;
-    sl_text text;
+    sl_buf text;
 } file_sink;
 
-static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *dead, char *err,
-                                 size_t errlen) {
+static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *dead,
+                                 sl_error *err) {
     (void)dead;
     file_sink *f = (file_sink *)s;
     f->text.len = 0;
     if (!sl_json_encode(b, SL_JSON_LINES, &f->text)) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return SL_SINK_RETRY;
     }
     size_t done = 0;
@@ -37,7 +39,7 @@ static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *d
         ssize_t n = write(f->fd, f->text.data + done, f->text.len - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            snprintf(err, errlen, "write: %s", strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "write: %s", strerror(errno));
             /* a partial line would corrupt the file for readers: cut back to what was there */
             if (done && !f->is_stdout) {
                 off_t end = lseek(f->fd, 0, SEEK_END);
@@ -49,7 +51,7 @@ static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *d
         done += (size_t)n;
     }
     if (f->sync && fdatasync(f->fd) != 0 && errno != EINVAL) {
-        snprintf(err, errlen, "fdatasync: %s", strerror(errno));
+        sl_errorf(err, SL_ERR_ARGUMENT, "fdatasync: %s", strerror(errno));
         return SL_SINK_RETRY;
     }
     return SL_SINK_OK;
@@ -58,7 +60,7 @@ static sl_sink_result file_write(sl_sink *s, const sl_batch *b, sl_deadletter *d
 static void file_close(sl_sink *s) {
     file_sink *f = (file_sink *)s;
     if (!f->is_stdout && f->fd >= 0) close(f->fd);
-    sl_text_free(&f->text);
+    sl_buf_free(&f->text);
     free(f);
 }
 

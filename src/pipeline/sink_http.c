@@ -41,7 +41,10 @@
 
 #include <curl/curl.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "pipeline/json_encode.h"
+#include "pipeline/num_format.h"
 #include "pipeline/sink.h"
 
 /* ---- What both share: one connection, one POST ------------------------------------------ */
@@ -51,8 +54,8 @@ typedef struct http_peer {
     struct curl_slist *headers;
     char *url;
     /* The answer's body (up to limit bytes; the rest is dropped). */
-    char *body;
-    size_t body_len, body_cap, body_limit;
+    sl_buf body;
+    size_t body_limit;
     char curl_err[CURL_ERROR_SIZE];
 } http_peer;
 
@@ -64,21 +67,8 @@ static void curl_start(void) {
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
     http_peer *h = arg;
     size_t len = size * n, keep = len;
-    if (h->body_len + keep > h->body_limit) keep = h->body_limit - h->body_len;
-    if (keep && h->body_len + keep + 1 > h->body_cap) {
-        size_t cap = h->body_cap ? h->body_cap : 4096;
-        while (cap < h->body_len + keep + 1)
-            cap *= 2;
-        char *b = realloc(h->body, cap);
-        if (!b) return 0; /* fails the transfer: a RETRY */
-        h->body = b;
-        h->body_cap = cap;
-    }
-    if (keep) {
-        memcpy(h->body + h->body_len, p, keep);
-        h->body_len += keep;
-        h->body[h->body_len] = 0;
-    }
+    if (h->body.len + keep > h->body_limit) keep = h->body_limit - h->body.len;
+    if (keep && !sl_buf_append(&h->body, p, keep)) return 0; /* fails the transfer: a RETRY */
     return len;
 }
 
@@ -86,7 +76,7 @@ static void peer_free(http_peer *h) {
     if (h->curl) curl_easy_cleanup(h->curl);
     curl_slist_free_all(h->headers);
     free(h->url);
-    free(h->body);
+    sl_buf_free(&h->body);
 }
 
 /* Adds `headers:` (a mapping of strings) and, unless it names one, the Content-Type. */
@@ -171,17 +161,17 @@ static bool peer_open(http_peer *h, const sl_conf_ctx *c, const json_t *section,
 
 /* POSTs data; false (a RETRY, reason in err) when no answer came. */
 static bool peer_post(http_peer *h, const char *what, const char *data, size_t len, long *status,
-                      char *err, size_t errlen) {
-    h->body_len = 0;
-    if (h->body) h->body[0] = 0;
+                      sl_error *err) {
+    h->body.len = 0;
+    if (h->body.data) h->body.data[0] = 0;
     h->curl_err[0] = 0;
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, data ? data : "");
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     CURLcode rc = curl_easy_perform(h->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s %s: %s", what, h->url,
-                 h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
+        sl_errorf(err, SL_ERR_ARGUMENT, "%s %s: %s", what, h->url,
+                  h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
         return false;
     }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
@@ -191,11 +181,11 @@ static bool peer_post(http_peer *h, const char *what, const char *data, size_t l
 /* The start of the answer's body on one line, for messages. */
 static void body_excerpt(const http_peer *h, char *out, size_t outlen) {
     size_t n = 0;
-    for (size_t i = 0; i < h->body_len && n + 4 < outlen && n < 200; i++) {
-        unsigned char ch = (unsigned char)h->body[i];
+    for (size_t i = 0; i < h->body.len && n + 4 < outlen && n < 200; i++) {
+        unsigned char ch = (unsigned char)h->body.data[i];
         out[n++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
     }
-    if (h->body_len > 200 && n + 4 < outlen) out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    if (h->body.len > 200 && n + 4 < outlen) out[n++] = '.', out[n++] = '.', out[n++] = '.';
     out[n] = 0;
 }
 
@@ -209,27 +199,26 @@ typedef struct http_sink {
     sl_sink base;
     http_peer peer;
     bool ndjson;
-    sl_text body;
+    sl_buf body;
 } http_sink;
 
-static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                                 size_t errlen) {
+static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                                 sl_error *err) {
     http_sink *s = (http_sink *)base;
     if (b->n == 0) return SL_SINK_OK;
     s->body.len = 0;
     if (!sl_json_encode(b, s->ndjson ? SL_JSON_LINES : SL_JSON_ARRAY, &s->body)) {
-        snprintf(err, errlen, "http: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "http: out of memory");
         return SL_SINK_RETRY;
     }
     long status = 0;
-    if (!peer_post(&s->peer, "http", s->body.data, s->body.len, &status, err, errlen))
-        return SL_SINK_RETRY;
+    if (!peer_post(&s->peer, "http", s->body.data, s->body.len, &status, err)) return SL_SINK_RETRY;
     if (status >= 200 && status < 300) return SL_SINK_OK;
     char excerpt[220], reason[300];
     body_excerpt(&s->peer, excerpt, sizeof excerpt);
     snprintf(reason, sizeof reason, "HTTP %ld%s%s", status, *excerpt ? ": " : "", excerpt);
     if (retry_status(status)) {
-        snprintf(err, errlen, "http %s: %s", s->peer.url, reason);
+        sl_errorf(err, SL_ERR_ARGUMENT, "http %s: %s", s->peer.url, reason);
         return SL_SINK_RETRY;
     }
     for (uint32_t i = 0; i < b->n; i++)
@@ -240,7 +229,7 @@ static sl_sink_result http_write(sl_sink *base, const sl_batch *b, sl_deadletter
 static void http_close(sl_sink *base) {
     http_sink *s = (http_sink *)base;
     peer_free(&s->peer);
-    sl_text_free(&s->body);
+    sl_buf_free(&s->body);
     free(s);
 }
 
@@ -286,23 +275,8 @@ typedef struct es_sink {
     size_t ntodo;
     uint32_t pend_n;
     uint64_t pend_first, pend_last;
-    sl_text body;
+    sl_buf body;
 } es_sink;
-
-static bool text_add(sl_text *t, const char *s, size_t n) {
-    if (t->len + n > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + n)
-            cap *= 2;
-        char *d = realloc(t->data, cap);
-        if (!d) return false;
-        t->data = d;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    return true;
-}
 
 /* Value v as a JSON string for _index or _id; NULL when it is null or cannot be one. */
 static json_t *meta_string(const sl_batch *b, const sl_value *v) {
@@ -321,7 +295,7 @@ static json_t *meta_string(const sl_batch *b, const sl_value *v) {
 /* The action line for record i: {"index":{"_index":...,"_id":...}}; false with the reason
  * when the record has no index (or one that is not text). */
 static bool action_line(es_sink *s, const sl_batch *b, uint32_t i, int index_f, int id_f,
-                        sl_text *out, char *why, size_t whylen) {
+                        sl_buf *out, char *why, size_t whylen) {
     const sl_value *row = sl_batch_row(b, i);
     json_t *index = index_f >= 0 ? meta_string(b, &row[index_f]) : NULL;
     if (!index && s->index) index = json_string(s->index);
@@ -337,7 +311,7 @@ static bool action_line(es_sink *s, const sl_batch *b, uint32_t i, int index_f, 
     json_object_set_new(action, s->create ? "create" : "index", meta);
     char *line = json_dumps(action, JSON_COMPACT);
     json_decref(action);
-    bool ok = line && text_add(out, line, strlen(line)) && text_add(out, "\n", 1);
+    bool ok = line && sl_buf_append(out, line, strlen(line)) && sl_buf_append(out, "\n", 1);
     free(line);
     if (!ok) snprintf(why, whylen, "out of memory");
     return ok;
@@ -356,8 +330,8 @@ static void item_reason(const json_t *item, long status, char *out, size_t outle
              cause_reason ? cause_reason : "");
 }
 
-static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                               size_t errlen) {
+static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                               sl_error *err) {
     es_sink *s = (es_sink *)base;
     if (b->n == 0) return SL_SINK_OK;
     bool same = s->pending && s->pend_n == b->n &&
@@ -372,7 +346,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         s->todo = malloc((size_t)b->n * sizeof *s->todo);
         if (!s->todo) {
             s->pending = false;
-            snprintf(err, errlen, "elasticsearch: out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "elasticsearch: out of memory");
             return SL_SINK_RETRY;
         }
         for (uint32_t i = 0; i < b->n; i++)
@@ -396,7 +370,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
             sl_deadletter_record(dead, s->base.name, why, b, i);
             continue;
         }
-        if (!sl_json_encode_record(b, i, &s->body) || !text_add(&s->body, "\n", 1)) goto oom;
+        if (!sl_json_encode_record(b, i, &s->body) || !sl_buf_append(&s->body, "\n", 1)) goto oom;
         s->todo[nsent++] = i;
     }
     s->ntodo = nsent;
@@ -405,7 +379,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         return SL_SINK_OK;
     }
     long status = 0;
-    if (!peer_post(&s->peer, "elasticsearch", s->body.data, s->body.len, &status, err, errlen))
+    if (!peer_post(&s->peer, "elasticsearch", s->body.data, s->body.len, &status, err))
         return SL_SINK_RETRY;
     char excerpt[220];
     body_excerpt(&s->peer, excerpt, sizeof excerpt);
@@ -413,7 +387,7 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         snprintf(why, sizeof why, "elasticsearch HTTP %ld%s%s", status, *excerpt ? ": " : "",
                  excerpt);
         if (retry_status(status)) {
-            snprintf(err, errlen, "%s", why);
+            sl_errorf(err, SL_ERR_ARGUMENT, "%s", why);
             return SL_SINK_RETRY;
         }
         for (size_t k = 0; k < s->ntodo; k++)
@@ -422,12 +396,13 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         return SL_SINK_OK;
     }
     json_error_t jerr;
-    json_t *resp = json_loadb(s->peer.body ? s->peer.body : "", s->peer.body_len, 0, &jerr);
+    json_t *resp =
+        json_loadb(s->peer.body.data ? s->peer.body.data : "", s->peer.body.len, 0, &jerr);
     json_t *items = json_object_get(resp, "items");
     if (!json_is_object(resp) || !json_is_array(items) || json_array_size(items) != s->ntodo) {
         /* Without the items we cannot tell what was stored: all of it goes again. */
-        snprintf(err, errlen, "elasticsearch: unexpected _bulk answer (%s%s)",
-                 !resp ? "not JSON: " : "", !resp ? jerr.text : "no item for every record");
+        sl_errorf(err, SL_ERR_ARGUMENT, "elasticsearch: unexpected _bulk answer (%s%s)",
+                  !resp ? "not JSON: " : "", !resp ? jerr.text : "no item for every record");
         json_decref(resp);
         return SL_SINK_RETRY;
     }
@@ -457,8 +432,8 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
     json_decref(resp);
     s->ntodo = again;
     if (again) {
-        snprintf(err, errlen, "elasticsearch: %zu of %u records to send again (%s)", again, b->n,
-                 first_retry);
+        sl_errorf(err, SL_ERR_ARGUMENT, "elasticsearch: %zu of %u records to send again (%s)",
+                  again, b->n, first_retry);
         return SL_SINK_RETRY;
     }
     s->pending = false;
@@ -466,14 +441,14 @@ static sl_sink_result es_write(sl_sink *base, const sl_batch *b, sl_deadletter *
 
 oom:
     s->pending = false; /* start over with the whole batch */
-    snprintf(err, errlen, "elasticsearch: out of memory");
+    sl_errorf(err, SL_ERR_NOMEM, "elasticsearch: out of memory");
     return SL_SINK_RETRY;
 }
 
 static void es_close(sl_sink *base) {
     es_sink *s = (es_sink *)base;
     peer_free(&s->peer);
-    sl_text_free(&s->body);
+    sl_buf_free(&s->body);
     free(s->todo);
     free(s->index);
     free(s->index_field);

@@ -38,6 +38,8 @@
 
 #include <libpq-fe.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/sink.h"
 #include "pipeline/sink_table.h"
 
@@ -61,8 +63,7 @@ typedef struct pg_sink {
     uint64_t pend_xid, pend_first, pend_last;
     uint32_t pend_n;
     sl_rejects pend_rej;
-    char *copy; /* COPY data being built */
-    size_t copy_len, copy_cap;
+    sl_buf copy; /* COPY data being built */
 } pg_sink;
 
 /* What a failed statement means for the write. */
@@ -76,47 +77,25 @@ typedef enum pg_fault {
 
 /* ---- Helpers --------------------------------------------------------------------------- */
 
-/* A growable SQL string; on out of memory it becomes NULL. */
-typedef struct sql {
-    char *p;
-    size_t len, cap;
-    bool bad;
-} sql;
+/* A growable SQL string (an sl_buf: once an append failed, sql_done gives NULL). */
+typedef sl_buf sql;
 
-static void sql_add(sql *q, const char *s, size_t n) {
-    if (q->bad) return;
-    if (q->len + n + 1 > q->cap) {
-        size_t cap = q->cap ? q->cap : 256;
-        while (cap < q->len + n + 1)
-            cap *= 2;
-        char *p = realloc(q->p, cap);
-        if (!p) {
-            q->bad = true;
-            return;
-        }
-        q->p = p;
-        q->cap = cap;
-    }
-    memcpy(q->p + q->len, s, n);
-    q->len += n;
-    q->p[q->len] = 0;
-}
 static void sql_cat(sql *q, const char *s) {
-    sql_add(q, s, strlen(s));
+    sl_buf_puts(q, s);
 }
 static void sql_ident(sql *q, const char *name) {
     char *qi = sl_sink_quote_ident(name);
-    if (!qi) q->bad = true;
+    if (!qi) q->failed = true;
     if (qi) sql_cat(q, qi);
     free(qi);
 }
 /* The finished text (NULL when out of memory); the caller frees it. */
 static char *sql_done(sql *q) {
-    if (q->bad || !q->p) {
-        free(q->p);
+    if (q->failed || !q->data) {
+        sl_buf_free(q);
         return NULL;
     }
-    return q->p;
+    return q->data;
 }
 
 static const char *pg_type(sl_ftype t) {
@@ -144,16 +123,18 @@ static sl_ftype col_class(const char *typname) {
 }
 
 /* The message of the last failure, on one line. */
-static void pg_message(pg_sink *s, const PGresult *r, const char *doing, char *err, size_t errlen) {
+static void pg_message(pg_sink *s, const PGresult *r, const char *doing, sl_error *err) {
     const char *m = r ? PQresultErrorMessage(r) : "";
     if (!*m) m = s->conn ? PQerrorMessage(s->conn) : "not connected";
     if (!*m) m = "no answer";
-    snprintf(err, errlen, "postgres %s: %s", doing, m);
-    for (char *p = err; *p; p++)
+    sl_errorf(err, SL_ERR_ARGUMENT, "postgres %s: %s", doing, m);
+    if (!err) return;
+    char *msg = err->message;
+    for (char *p = msg; *p; p++)
         if (*p == '\n') *p = ' ';
-    size_t len = strlen(err);
-    while (len > 0 && err[len - 1] == ' ') /* the message's final newline */
-        err[--len] = 0;
+    size_t len = strlen(msg);
+    while (len > 0 && msg[len - 1] == ' ') /* the message's final newline */
+        msg[--len] = 0;
 }
 
 static pg_fault classify(pg_sink *s, const PGresult *r) {
@@ -200,7 +181,7 @@ static void quiet(void *arg, const char *msg) {
     (void)arg, (void)msg;
 }
 
-static bool connect_db(pg_sink *s, char *err, size_t errlen) {
+static bool connect_db(pg_sink *s, sl_error *err) {
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", s->connect_timeout);
     /* Defaults first: the url (expanded from dbname) overrides them. Keepalives and a TCP
@@ -213,7 +194,7 @@ static bool connect_db(pg_sink *s, char *err, size_t errlen) {
     const char *vals[] = {timeout, "1", "30", "10", "3", "60000", "sluice", "UTF8", s->url, NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
-        pg_message(s, NULL, "connecting", err, errlen);
+        pg_message(s, NULL, "connecting", err);
         disconnect(s);
         return false;
     }
@@ -222,13 +203,12 @@ static bool connect_db(pg_sink *s, char *err, size_t errlen) {
 }
 
 /* Runs a statement that returns no rows; on failure, the fault (message in err). */
-static bool run(pg_sink *s, const char *q, const char *doing, pg_fault *fault, char *err,
-                size_t errlen) {
+static bool run(pg_sink *s, const char *q, const char *doing, pg_fault *fault, sl_error *err) {
     PGresult *r = PQexec(s->conn, q);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok) {
-        pg_message(s, r, doing, err, errlen);
+        pg_message(s, r, doing, err);
         *fault = classify(s, r);
     }
     PQclear(r);
@@ -237,7 +217,7 @@ static bool run(pg_sink *s, const char *q, const char *doing, pg_fault *fault, c
 
 /* ---- The table --------------------------------------------------------------------------- */
 
-static bool load_cols(pg_sink *s, pg_fault *fault, char *err, size_t errlen) {
+static bool load_cols(pg_sink *s, pg_fault *fault, sl_error *err) {
     forget_cols(s);
     const char *q = "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = "
                     "a.atttypid WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT "
@@ -245,7 +225,7 @@ static bool load_cols(pg_sink *s, pg_fault *fault, char *err, size_t errlen) {
     const char *params[] = {s->qname};
     PGresult *r = PQexecParams(s->conn, q, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pg_message(s, r, "reading the table's columns", err, errlen);
+        pg_message(s, r, "reading the table's columns", err);
         *fault = classify(s, r);
         PQclear(r);
         return false;
@@ -260,7 +240,7 @@ static bool load_cols(pg_sink *s, pg_fault *fault, char *err, size_t errlen) {
     PQclear(r);
     if (!s->cols || s->ncols != (size_t)n) {
         forget_cols(s);
-        snprintf(err, errlen, "postgres: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "postgres: out of memory");
         *fault = PG_TRANSIENT;
         return false;
     }
@@ -275,21 +255,20 @@ static int find_col(const pg_sink *s, const char *name) {
 }
 
 /* Runs the statement q holds (and frees it). */
-static bool run_sql(pg_sink *s, sql *q, const char *doing, pg_fault *fault, char *err,
-                    size_t errlen) {
+static bool run_sql(pg_sink *s, sql *q, const char *doing, pg_fault *fault, sl_error *err) {
     char *text = sql_done(q);
     if (!text) {
         *fault = PG_TRANSIENT;
-        snprintf(err, errlen, "postgres: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "postgres: out of memory");
         return false;
     }
-    bool ok = run(s, text, doing, fault, err, errlen);
+    bool ok = run(s, text, doing, fault, err);
     free(text);
     return ok;
 }
 
-static bool add_column(pg_sink *s, const char *name, const char *type, pg_fault *fault, char *err,
-                       size_t errlen) {
+static bool add_column(pg_sink *s, const char *name, const char *type, pg_fault *fault,
+                       sl_error *err) {
     sql q = {0};
     sql_cat(&q, "ALTER TABLE ");
     sql_cat(&q, s->qname);
@@ -297,14 +276,14 @@ static bool add_column(pg_sink *s, const char *name, const char *type, pg_fault 
     sql_ident(&q, name);
     sql_cat(&q, " ");
     sql_cat(&q, type);
-    return run_sql(s, &q, "adding a column", fault, err, errlen);
+    return run_sql(s, &q, "adding a column", fault, err);
 }
 
 /* Creates the table, adds new fields, makes the key's index; maps fields to columns. DDL runs
  * in its own transactions: a later failure of the batch leaves a correct table behind. */
-static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *err, size_t errlen) {
+static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, sl_error *err) {
     const sl_schema *sc = b->schema;
-    if (!s->cols_known && !load_cols(s, fault, err, errlen)) return false;
+    if (!s->cols_known && !load_cols(s, fault, err)) return false;
     bool changed = false;
     if (s->ncols == 0) {
         sql q = {0};
@@ -325,22 +304,22 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
             sql_cat(&q, " text");
         }
         sql_cat(&q, ")");
-        if (!run_sql(s, &q, "creating the table", fault, err, errlen)) return false;
+        if (!run_sql(s, &q, "creating the table", fault, err)) return false;
         changed = true;
     } else {
         for (uint32_t f = 0; f < sc->nfields; f++) {
             if (find_col(s, sc->names[f]) >= 0) continue;
-            if (!add_column(s, sc->names[f], pg_type(sl_sink_field_type(b, f)), fault, err, errlen))
+            if (!add_column(s, sc->names[f], pg_type(sl_sink_field_type(b, f)), fault, err))
                 return false;
             changed = true;
         }
         if (s->key && find_col(s, s->key) < 0) {
-            if (!add_column(s, s->key, "text", fault, err, errlen)) return false;
+            if (!add_column(s, s->key, "text", fault, err)) return false;
             changed = true;
         }
     }
     /* IF NOT EXISTS may have met a column someone else made: read the real types. */
-    if (changed && !load_cols(s, fault, err, errlen)) return false;
+    if (changed && !load_cols(s, fault, err)) return false;
     if (s->key && !s->key_index) {
         sql q = {0};
         sql_cat(&q, "CREATE UNIQUE INDEX IF NOT EXISTS ");
@@ -352,14 +331,14 @@ static bool ensure_table(pg_sink *s, const sl_batch *b, pg_fault *fault, char *e
         sql_cat(&q, " (");
         sql_ident(&q, s->key);
         sql_cat(&q, ")");
-        if (!run_sql(s, &q, "creating the key's unique index", fault, err, errlen)) return false;
+        if (!run_sql(s, &q, "creating the key's unique index", fault, err)) return false;
         s->key_index = true;
     }
     free(s->colof);
     s->colof = malloc((sc->nfields ? sc->nfields : 1) * sizeof *s->colof);
     if (!s->colof) {
         *fault = PG_TRANSIENT;
-        snprintf(err, errlen, "postgres: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "postgres: out of memory");
         return false;
     }
     for (uint32_t f = 0; f < sc->nfields; f++)
@@ -440,21 +419,6 @@ static void check_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej) {
     }
 }
 
-static bool copy_add(pg_sink *s, const char *p, size_t n) {
-    if (s->copy_len + n > s->copy_cap) {
-        size_t cap = s->copy_cap ? s->copy_cap : 65536;
-        while (cap < s->copy_len + n)
-            cap *= 2;
-        char *c = realloc(s->copy, cap);
-        if (!c) return false;
-        s->copy = c;
-        s->copy_cap = cap;
-    }
-    memcpy(s->copy + s->copy_len, p, n);
-    s->copy_len += n;
-    return true;
-}
-
 /* One row in COPY's text format: tabs between fields, \N for null, backslash escapes. */
 static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
     const sl_schema *sc = b->schema;
@@ -463,13 +427,13 @@ static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
     bool first = true, ok = true;
     for (uint32_t f = 0; f < sc->nfields && ok; f++) {
         if (s->colof[f] < 0) continue;
-        if (!first) ok = copy_add(s, "\t", 1);
+        if (!first) ok = sl_buf_append(&s->copy, "\t", 1);
         first = false;
         const char *str;
         size_t len;
         render(b, &row[f], s->cols[s->colof[f]].cls, buf, &str, &len, why, sizeof why);
         if (!str) {
-            ok = ok && copy_add(s, "\\N", 2);
+            ok = ok && sl_buf_append(&s->copy, "\\N", 2);
             continue;
         }
         size_t from = 0;
@@ -481,12 +445,12 @@ static bool copy_row(pg_sink *s, const sl_batch *b, uint32_t i) {
                               : c == '\t' ? "\\t"
                                           : NULL;
             if (!esc) continue;
-            ok = copy_add(s, str + from, k - from) && copy_add(s, esc, 2);
+            ok = sl_buf_append(&s->copy, str + from, k - from) && sl_buf_append(&s->copy, esc, 2);
             from = k + 1;
         }
-        ok = ok && copy_add(s, str + from, len - from);
+        ok = ok && sl_buf_append(&s->copy, str + from, len - from);
     }
-    return ok && copy_add(s, "\n", 1);
+    return ok && sl_buf_append(&s->copy, "\n", 1);
 }
 
 /* ---- Writing ----------------------------------------------------------------------------- */
@@ -505,10 +469,10 @@ static void column_list(pg_sink *s, const sl_batch *b, sql *q) {
 }
 
 /* BEGIN, and the transaction's id (to ask about it if the COMMIT's answer is lost). */
-static bool begin(pg_sink *s, uint64_t *xid, pg_fault *fault, char *err, size_t errlen) {
+static bool begin(pg_sink *s, uint64_t *xid, pg_fault *fault, sl_error *err) {
     PGresult *r = PQexec(s->conn, "BEGIN; SELECT txid_current()");
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        pg_message(s, r, "beginning a transaction", err, errlen);
+        pg_message(s, r, "beginning a transaction", err);
         *fault = classify(s, r);
         PQclear(r);
         return false;
@@ -528,24 +492,24 @@ static void rollback(pg_sink *s) {
 /* COPY of every record not set aside, into the table (or, with a key, through a temporary
  * table and INSERT ... ON CONFLICT DO NOTHING). */
 static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_fault *fault,
-                       char *err, size_t errlen) {
+                       sl_error *err) {
     sql cols = {0};
     column_list(s, b, &cols);
     char *cl = sql_done(&cols);
     if (!cl) {
         *fault = PG_TRANSIENT;
-        snprintf(err, errlen, "postgres: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "postgres: out of memory");
         return false;
     }
     bool ok = true;
     sql q = {0};
     if (s->key) {
         sql_cat(&q, "CREATE TEMP TABLE sluice_in ON COMMIT DROP AS SELECT ");
-        sql_add(&q, cl + 1, strlen(cl) - 2); /* without the parentheses */
+        sl_buf_append(&q, cl + 1, strlen(cl) - 2); /* without the parentheses */
         sql_cat(&q, " FROM ");
         sql_cat(&q, s->qname);
         sql_cat(&q, " WITH NO DATA");
-        ok = run_sql(s, &q, "making the staging table", fault, err, errlen);
+        ok = run_sql(s, &q, "making the staging table", fault, err);
         q = (sql){0};
         sql_cat(&q, "COPY sluice_in ");
     } else {
@@ -559,44 +523,44 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_
     PGresult *r = ok && text ? PQexec(s->conn, text) : NULL;
     free(text);
     if (ok && PQresultStatus(r) != PGRES_COPY_IN) {
-        pg_message(s, r, "starting COPY", err, errlen);
+        pg_message(s, r, "starting COPY", err);
         *fault = classify(s, r);
         ok = false;
     }
     PQclear(r);
     /* Rows go out in pieces of about 64 KiB: memory stays small for large batches. */
-    s->copy_len = 0;
+    s->copy.len = 0;
     bool copying = ok;
     for (uint32_t i = 0; i < b->n && ok; i++) {
         if (sl_rejects_has(rej, i)) continue;
         if (!copy_row(s, b, i)) {
-            snprintf(err, errlen, "postgres: out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "postgres: out of memory");
             *fault = PG_TRANSIENT;
             ok = false;
-        } else if (s->copy_len >= 65536) {
-            if (PQputCopyData(s->conn, s->copy, (int)s->copy_len) != 1) {
-                pg_message(s, NULL, "sending rows", err, errlen);
+        } else if (s->copy.len >= 65536) {
+            if (PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) != 1) {
+                pg_message(s, NULL, "sending rows", err);
                 *fault = classify(s, NULL);
                 ok = false;
             }
-            s->copy_len = 0;
+            s->copy.len = 0;
         }
     }
-    if (ok && s->copy_len > 0 && PQputCopyData(s->conn, s->copy, (int)s->copy_len) != 1) {
-        pg_message(s, NULL, "sending rows", err, errlen);
+    if (ok && s->copy.len > 0 && PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) != 1) {
+        pg_message(s, NULL, "sending rows", err);
         *fault = classify(s, NULL);
         ok = false;
     }
     if (copying) {
         /* Ending with an error message makes the server drop what it got. */
         if (PQputCopyEnd(s->conn, ok ? NULL : "sluice: batch abandoned") != 1 && ok) {
-            pg_message(s, NULL, "ending COPY", err, errlen);
+            pg_message(s, NULL, "ending COPY", err);
             *fault = classify(s, NULL);
             ok = false;
         }
         while ((r = PQgetResult(s->conn))) {
             if (ok && PQresultStatus(r) != PGRES_COMMAND_OK) {
-                pg_message(s, r, "copying rows", err, errlen);
+                pg_message(s, r, "copying rows", err);
                 *fault = classify(s, r);
                 ok = false;
             }
@@ -604,7 +568,7 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_
             if (PQstatus(s->conn) == CONNECTION_BAD) break;
         }
         if (ok && PQstatus(s->conn) == CONNECTION_BAD) {
-            pg_message(s, NULL, "copying rows", err, errlen);
+            pg_message(s, NULL, "copying rows", err);
             *fault = PG_CONN;
             ok = false;
         }
@@ -618,15 +582,15 @@ static bool copy_batch(pg_sink *s, const sl_batch *b, const sl_rejects *rej, pg_
         sql_cat(&q, " SELECT * FROM sluice_in ON CONFLICT (");
         sql_ident(&q, s->key);
         sql_cat(&q, ") DO NOTHING");
-        ok = run_sql(s, &q, "inserting rows", fault, err, errlen);
+        ok = run_sql(s, &q, "inserting rows", fault, err);
     }
     free(cl);
     return ok;
 }
 
 /* Row by row, each under a savepoint: rows the server rejects are added to rej. */
-static bool insert_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej, pg_fault *fault, char *err,
-                        size_t errlen) {
+static bool insert_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej, pg_fault *fault,
+                        sl_error *err) {
     const sl_schema *sc = b->schema;
     sql q = {0};
     sql_cat(&q, "INSERT INTO ");
@@ -653,7 +617,7 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej, pg_fault
     char(*bufs)[40] = calloc(np ? (size_t)np : 1, sizeof *bufs);
     char **owned = calloc(np ? (size_t)np : 1, sizeof *owned);
     bool ok = text && params && bufs && owned;
-    if (!ok) *fault = PG_TRANSIENT, snprintf(err, errlen, "postgres: out of memory");
+    if (!ok) *fault = PG_TRANSIENT, sl_errorf(err, SL_ERR_NOMEM, "postgres: out of memory");
     sl_rejects found = {0};
     for (uint32_t i = 0; i < b->n && ok; i++) {
         if (sl_rejects_has(rej, i)) continue;
@@ -671,23 +635,22 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej, pg_fault
             if (str && !params[k]) ok = false, *fault = PG_TRANSIENT;
             k++;
         }
-        if (ok) ok = run(s, "SAVEPOINT sluice_row", "savepoint", fault, err, errlen);
+        if (ok) ok = run(s, "SAVEPOINT sluice_row", "savepoint", fault, err);
         PGresult *r = ok ? PQexecParams(s->conn, text, np, NULL, params, NULL, NULL, 0) : NULL;
         if (ok && PQresultStatus(r) != PGRES_COMMAND_OK) {
-            char why[400];
-            pg_message(s, r, "inserting a row", why, sizeof why);
+            sl_error why;
+            pg_message(s, r, "inserting a row", &why);
             pg_fault f = classify(s, r);
             if (f == PG_DATA) {
-                sl_rejects_add(&found, i, why);
-                ok = run(s, "ROLLBACK TO SAVEPOINT sluice_row", "rolling back a row", fault, err,
-                         errlen);
+                sl_rejects_add(&found, i, why.message);
+                ok = run(s, "ROLLBACK TO SAVEPOINT sluice_row", "rolling back a row", fault, err);
             } else {
-                snprintf(err, errlen, "%s", why);
+                if (err) *err = why;
                 *fault = f;
                 ok = false;
             }
         } else if (ok) {
-            ok = run(s, "RELEASE SAVEPOINT sluice_row", "savepoint", fault, err, errlen);
+            ok = run(s, "RELEASE SAVEPOINT sluice_row", "savepoint", fault, err);
         }
         PQclear(r);
         for (int j = 0; j < k; j++) {
@@ -718,7 +681,7 @@ static bool insert_rows(pg_sink *s, const sl_batch *b, sl_rejects *rej, pg_fault
 
 /* COMMIT. A lost answer leaves s->pending set: the outcome is asked for on the next write. */
 static bool commit(pg_sink *s, const sl_batch *b, uint64_t xid, sl_rejects *rej, pg_fault *fault,
-                   char *err, size_t errlen) {
+                   sl_error *err) {
     s->pending = true;
     s->pend_xid = xid;
     s->pend_n = b->n;
@@ -727,7 +690,7 @@ static bool commit(pg_sink *s, const sl_batch *b, uint64_t xid, sl_rejects *rej,
     sl_rejects_clear(&s->pend_rej);
     s->pend_rej = *rej;
     *rej = (sl_rejects){0};
-    if (run(s, "COMMIT", "committing", fault, err, errlen)) return true;
+    if (run(s, "COMMIT", "committing", fault, err)) return true;
     if (*fault != PG_CONN) {
         /* The server answered: nothing was applied. */
         s->pending = false;
@@ -739,24 +702,24 @@ static bool commit(pg_sink *s, const sl_batch *b, uint64_t xid, sl_rejects *rej,
 
 /* One attempt at the batch on the open connection. *before_commit tells whether a lost
  * connection was lost before COMMIT was sent (then nothing can have been applied). */
-static sl_sink_result attempt(pg_sink *s, const sl_batch *b, sl_deadletter *dead, char *err,
-                              size_t errlen, bool *before_commit) {
+static sl_sink_result attempt(pg_sink *s, const sl_batch *b, sl_deadletter *dead, sl_error *err,
+                              bool *before_commit) {
     pg_fault fault = PG_FATAL;
     sl_rejects rej = {0};
     uint64_t xid = 0;
     *before_commit = true;
-    if (!ensure_table(s, b, &fault, err, errlen)) goto failed;
+    if (!ensure_table(s, b, &fault, err)) goto failed;
     check_rows(s, b, &rej);
-    if (!begin(s, &xid, &fault, err, errlen)) goto failed;
-    if (!copy_batch(s, b, &rej, &fault, err, errlen)) {
+    if (!begin(s, &xid, &fault, err)) goto failed;
+    if (!copy_batch(s, b, &rej, &fault, err)) {
         if (fault != PG_DATA) goto failed;
         /* Some row was rejected: find which, one by one, in a new transaction. */
         rollback(s);
-        if (!begin(s, &xid, &fault, err, errlen)) goto failed;
-        if (!insert_rows(s, b, &rej, &fault, err, errlen)) goto failed;
+        if (!begin(s, &xid, &fault, err)) goto failed;
+        if (!insert_rows(s, b, &rej, &fault, err)) goto failed;
     }
     *before_commit = false;
-    if (!commit(s, b, xid, &rej, &fault, err, errlen)) goto failed;
+    if (!commit(s, b, xid, &rej, &fault, err)) goto failed;
     s->pending = false;
     sl_rejects_flush(&s->pend_rej, dead, s->base.name, b);
     return SL_SINK_OK;
@@ -770,7 +733,7 @@ failed:
 
 /* After a lost COMMIT answer: whether that transaction committed ("committed", "aborted",
  * "in progress", or "unknown" when the server cannot tell). */
-static const char *ask_outcome(pg_sink *s, pg_fault *fault, char *err, size_t errlen) {
+static const char *ask_outcome(pg_sink *s, pg_fault *fault, sl_error *err) {
     char xid[24];
     snprintf(xid, sizeof xid, "%llu", (unsigned long long)s->pend_xid);
     const char *params[] = {xid};
@@ -783,7 +746,7 @@ static const char *ask_outcome(pg_sink *s, pg_fault *fault, char *err, size_t er
               : !strcmp(v, "in progress") ? "in progress"
                                           : "aborted";
     } else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pg_message(s, r, "asking for the last commit's outcome", err, errlen);
+        pg_message(s, r, "asking for the last commit's outcome", err);
         *fault = classify(s, r);
         if (*fault == PG_CONN) out = NULL;
     }
@@ -791,13 +754,13 @@ static const char *ask_outcome(pg_sink *s, pg_fault *fault, char *err, size_t er
     return out;
 }
 
-static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                               size_t errlen) {
+static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                               sl_error *err) {
     pg_sink *s = (pg_sink *)base;
     if (b->n == 0 || b->schema->nfields == 0) return SL_SINK_OK;
     bool fresh = false;
     if (!s->conn) {
-        if (!connect_db(s, err, errlen)) return SL_SINK_RETRY;
+        if (!connect_db(s, err)) return SL_SINK_RETRY;
         fresh = true;
     }
     if (s->pending) {
@@ -805,7 +768,7 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
                     (!b->pos || (s->pend_first == b->pos[0] && s->pend_last == b->pos[b->n - 1]));
         if (same) {
             pg_fault fault;
-            const char *outcome = ask_outcome(s, &fault, err, errlen);
+            const char *outcome = ask_outcome(s, &fault, err);
             if (!outcome) return fault_result(s, fault);
             if (!strcmp(outcome, "committed")) {
                 s->pending = false;
@@ -813,7 +776,8 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
                 return SL_SINK_OK;
             }
             if (!strcmp(outcome, "in progress")) {
-                snprintf(err, errlen, "postgres: waiting for the outcome of the last commit");
+                sl_errorf(err, SL_ERR_ARGUMENT,
+                          "postgres: waiting for the outcome of the last commit");
                 return SL_SINK_RETRY;
             }
             /* Aborted, or unknown: apply it (again). */
@@ -822,12 +786,12 @@ static sl_sink_result pg_write(sl_sink *base, const sl_batch *b, sl_deadletter *
         sl_rejects_clear(&s->pend_rej);
     }
     bool before_commit;
-    sl_sink_result r = attempt(s, b, dead, err, errlen, &before_commit);
+    sl_sink_result r = attempt(s, b, dead, err, &before_commit);
     /* A connection that had been idle may have died meanwhile (a server restart): one new
      * connection right away, rather than a backoff. */
     if (r == SL_SINK_RETRY && !s->conn && !fresh && before_commit) {
-        if (!connect_db(s, err, errlen)) return SL_SINK_RETRY;
-        r = attempt(s, b, dead, err, errlen, &before_commit);
+        if (!connect_db(s, err)) return SL_SINK_RETRY;
+        r = attempt(s, b, dead, err, &before_commit);
     }
     return r;
 }
@@ -838,7 +802,7 @@ static void pg_close(sl_sink *base) {
     forget_cols(s);
     sl_rejects_clear(&s->pend_rej);
     free(s->colof);
-    free(s->copy);
+    sl_buf_free(&s->copy);
     free(s->url);
     free(s->table);
     free(s->schema);

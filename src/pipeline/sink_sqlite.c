@@ -24,6 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/sink.h"
 #include "pipeline/sink_table.h"
 
@@ -36,7 +38,7 @@ typedef struct sqlite_sink {
     bool ready; /* pragmas applied */
     /* The table's columns as last read (NULL: read them again). */
     char **cols;
-    size_t ncols;
+    size_t ncols, cols_cap;
     bool cols_known;
     /* The INSERT for one schema, and each field's parameter (0: a duplicate name, left out). */
     sl_schema *ins_schema;
@@ -69,9 +71,9 @@ static bool transient(int rc) {
     }
 }
 
-static sl_sink_result fail(sqlite_sink *s, int rc, const char *doing, char *err, size_t errlen) {
-    snprintf(err, errlen, "sqlite %s: %s: %s", s->path, doing,
-             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+static sl_sink_result fail(sqlite_sink *s, int rc, const char *doing, sl_error *err) {
+    sl_errorf(err, SL_ERR_ARGUMENT, "sqlite %s: %s: %s", s->path, doing,
+              s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     return transient(rc) ? SL_SINK_RETRY : SL_SINK_FATAL;
 }
 
@@ -80,7 +82,7 @@ static void forget_cols(sqlite_sink *s) {
         free(s->cols[i]);
     free(s->cols);
     s->cols = NULL;
-    s->ncols = 0;
+    s->ncols = s->cols_cap = 0;
     s->cols_known = false;
 }
 
@@ -101,9 +103,7 @@ static bool has_col(const sqlite_sink *s, const char *name) {
 }
 
 static bool add_col(sqlite_sink *s, const char *name) {
-    char **cols = realloc(s->cols, (s->ncols + 1) * sizeof *cols);
-    if (!cols) return false;
-    s->cols = cols;
+    if (!sl_grow(&s->cols, &s->cols_cap, s->ncols + 1, sizeof *s->cols)) return false;
     if (!(s->cols[s->ncols] = strdup(name))) return false;
     s->ncols++;
     return true;
@@ -310,17 +310,17 @@ static int open_db(sqlite_sink *s, const char **doing) {
     return SQLITE_OK;
 }
 
-static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead, char *err,
-                                   size_t errlen) {
+static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadletter *dead,
+                                   sl_error *err) {
     sqlite_sink *s = (sqlite_sink *)base;
     /* Records without fields have nothing to store (and no column to make a table of). */
     if (b->n == 0 || b->schema->nfields == 0) return SL_SINK_OK;
     const char *doing;
     int rc = open_db(s, &doing);
-    if (rc != SQLITE_OK) return fail(s, rc, doing, err, errlen);
+    if (rc != SQLITE_OK) return fail(s, rc, doing, err);
     /* IMMEDIATE takes the write lock now: a busy database fails here, before any work. */
     if ((rc = exec(s, "BEGIN IMMEDIATE")) != SQLITE_OK)
-        return fail(s, rc, "beginning a transaction", err, errlen);
+        return fail(s, rc, "beginning a transaction", err);
     sl_rejects rej = {0};
     if ((rc = ensure_table(s, b, &doing)) != SQLITE_OK) goto rollback;
     doing = "preparing the insert";
@@ -348,7 +348,7 @@ static sl_sink_result sqlite_write(sl_sink *base, const sl_batch *b, sl_deadlett
     return SL_SINK_OK;
 
 rollback:;
-    sl_sink_result r = fail(s, rc, doing, err, errlen);
+    sl_sink_result r = fail(s, rc, doing, err);
     if (!sqlite3_get_autocommit(s->db)) exec(s, "ROLLBACK");
     /* Columns added in the transaction are gone again. */
     forget_cols(s);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+
 sl_ftype sl_sink_field_type(const sl_batch *b, uint32_t f) {
     const sl_schema *s = b->schema;
     if (s->types && s->types[f] != SL_F_NULL) return s->types[f];
@@ -31,15 +33,12 @@ char *sl_sink_quote_ident(const char *s) {
 }
 
 void sl_rejects_add(sl_rejects *r, uint32_t i, const char *why) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 16;
-        uint32_t *idx = realloc(r->idx, cap * sizeof *idx);
-        if (idx) r->idx = idx;
-        char **w = realloc(r->why, cap * sizeof *w);
-        if (w) r->why = w;
-        if (!idx || !w) return;
-        r->cap = cap;
-    }
+    /* two arrays of one capacity: idx grows first, on a copy of it (the same need gives the
+     * same size), so that r->cap never exceeds either */
+    size_t icap = r->cap;
+    if (!sl_grow(&r->idx, &icap, r->n + 1, sizeof *r->idx) ||
+        !sl_grow(&r->why, &r->cap, r->n + 1, sizeof *r->why))
+        return;
     r->idx[r->n] = i;
     r->why[r->n++] = strdup(why);
 }

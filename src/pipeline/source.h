@@ -46,7 +46,7 @@ typedef struct sl_source sl_source;
 typedef struct sl_source_ops {
     const char *type;
     /* Reads until the input ends or the pipeline stops (true), or fails (false, err set). */
-    bool (*run)(sl_source *s, sl_flow *flow, char *err, size_t errlen);
+    bool (*run)(sl_source *s, sl_flow *flow, sl_error *err);
     /* Everything before position pos is committed (called from the sink thread). */
     void (*committed)(sl_source *s, uint64_t pos);
     /* Unblocks run() when the pipeline stops (e.g. closes a listening socket); may be NULL. */
@@ -75,7 +75,10 @@ sl_source *sl_source_follow_new(const char *path, const char *offsets, int64_t p
 typedef struct sl_spool sl_spool;
 /* DIR/spool.log and DIR/spool.offset (DIR is made if missing). A spool whose every byte was
  * committed is emptied here, so it grows only while the pipeline runs. */
-sl_spool *sl_spool_open(const char *dir, char *err, size_t errlen);
+sl_spool *sl_spool_open(const char *dir, sl_error *err);
+/* The spool a source's section names (`spool: DIR`, relative to the pipeline file; "" for
+ * none: *out is then NULL). False with the message in c->err. */
+bool sl_spool_conf(const sl_conf_ctx *c, const json_t *section, const char *dir, sl_spool **out);
 /* Appends whole lines (under a lock: concurrent writers do not interleave); with sync, also
  * waits until they are on disk. False when the write failed. */
 bool sl_spool_append(sl_spool *sp, const char *data, size_t len, bool sync);

@@ -3,8 +3,8 @@
  * stored offset after a restart) and `stdin`.
  *
  * The file source's offset file holds the position up to which every record has been
- * committed by every sink; it is replaced atomically (write a temp file, rename), at most
- * every 200 ms and once more at the end, so a crash loses no committed position older than
+ * committed by every sink; it is replaced atomically (sl_write_file_atomic: a temp file, renamed),
+ * at most every 200 ms and once more at the end, so a crash loses no committed position older than
  * that and repeats at most what came after it (at-least-once).
  */
 #include <errno.h>
@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
+#include "base/file.h"
 #include "pipeline/source.h"
 
 #define READ_BUF (1 << 16)
@@ -41,25 +43,19 @@ static uint64_t now_ms(void) {
 
 static uint64_t load_offset(const file_source *s) {
     if (!s->offsets[0]) return 0;
-    FILE *f = fopen(s->offsets, "r");
+    char *text = sl_read_file(s->offsets, 64, NULL, NULL); /* missing: from the start */
     unsigned long long v = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &v) != 1) v = 0;
-        fclose(f);
-    }
+    if (text && sscanf(text, "%llu", &v) != 1) v = 0;
+    free(text);
     return v;
 }
 
 static void save_offset(file_source *s, uint64_t v) {
     if (!s->offsets[0] || v == s->saved) return;
-    char tmp[PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", s->offsets);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return;
-    fprintf(f, "%llu\n", (unsigned long long)v);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, s->offsets) == 0) s->saved = v;
+    char text[32];
+    int n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)v);
+    /* a failed write is tried again at the next commit; until then the old offset holds */
+    if (sl_write_file_atomic(s->offsets, text, (size_t)n, 0666, NULL)) s->saved = v;
 }
 
 static void file_committed(sl_source *src, uint64_t pos) {
@@ -69,14 +65,14 @@ static void file_committed(sl_source *src, uint64_t pos) {
     }
 }
 
-static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+static bool file_run(sl_source *src, sl_flow *flow, sl_error *err) {
     file_source *s = (file_source *)src;
     int fd = 0;
     uint64_t start = 0;
     if (!s->is_stdin) {
         fd = open(s->path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            snprintf(err, errlen, "source file %s: %s", s->path, strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "source file %s: %s", s->path, strerror(errno));
             return false;
         }
         start = s->saved = load_offset(s);
@@ -89,7 +85,7 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
     /* Per run, on the heap: several pipelines' file sources run this at once. */
     char *buf = malloc(READ_BUF);
     if (!feed || !buf) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         if (feed) sl_feed_end(feed);
         free(buf);
         if (fd > 0) close(fd);
@@ -113,8 +109,8 @@ static bool file_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         ssize_t n = read(fd, buf, READ_BUF);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            snprintf(err, errlen, "reading %s: %s", s->is_stdin ? "stdin" : s->path,
-                     strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "reading %s: %s", s->is_stdin ? "stdin" : s->path,
+                      strerror(errno));
             ok = false;
             break;
         }

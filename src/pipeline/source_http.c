@@ -13,7 +13,6 @@
  * sender before the sinks commit it (docs/pipeline.md).
  */
 #include <arpa/inet.h>
-#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/engine_impl.h"
 #include "pipeline/source.h"
 
@@ -111,8 +112,7 @@ static int http_ingest(sl_source *src, const char *body, size_t len, char *answe
 /* ---- Its own server (listen:) -------------------------------------------------------------- */
 
 typedef struct upload {
-    char *data;
-    size_t len;
+    sl_buf body;
     bool too_big;
 } upload;
 
@@ -128,9 +128,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*size) {
-        if (!u->too_big && (int64_t)(u->len + *size) <= s->max_body) {
-            char *p = realloc(u->data, u->len + *size);
-            if (p) memcpy(p + u->len, data, *size), u->data = p, u->len += *size;
+        if (!u->too_big && (int64_t)(u->body.len + *size) <= s->max_body) {
+            sl_buf_append(&u->body, data, *size); /* out of memory: refused below */
         } else {
             u->too_big = true;
         }
@@ -151,8 +150,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         status = 413;
         snprintf(answer, sizeof answer, "{\"error\":\"the body is larger than %lld bytes\"}",
                  (long long)s->max_body);
+    } else if (u->body.failed) {
+        status = 503;
+        snprintf(answer, sizeof answer, "{\"error\":\"out of memory\"}");
     } else {
-        status = ingest(s, u->data ? u->data : "", u->len, answer, sizeof answer);
+        status = ingest(s, u->body.data ? u->body.data : "", u->body.len, answer, sizeof answer);
     }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(answer), answer, MHD_RESPMEM_MUST_COPY);
@@ -166,14 +168,14 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **req_cls,
                     enum MHD_RequestTerminationCode toe) {
     (void)cls, (void)conn, (void)toe;
     upload *u = *req_cls;
-    if (u) free(u->data), free(u);
+    if (u) sl_buf_free(&u->body), free(u);
     *req_cls = NULL;
 }
 
-static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+static bool http_run(sl_source *src, sl_flow *flow, sl_error *err) {
     http_source *s = (http_source *)src;
     if (s->spool && !sl_spool_start(s->spool, flow)) {
-        snprintf(err, errlen, "http source: cannot start the spool's reader");
+        sl_errorf(err, SL_ERR_ARGUMENT, "http source: cannot start the spool's reader");
         return false;
     }
     pthread_mutex_lock(&s->lock);
@@ -187,7 +189,8 @@ static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
         struct sockaddr_in sa = {.sin_family = AF_INET,
                                  .sin_port = htons((uint16_t)atoi(colon ? colon + 1 : "0"))};
         if (!colon || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-            snprintf(err, errlen, "http source: listen %s: expected IPv4:PORT", s->listen);
+            sl_errorf(err, SL_ERR_ARGUMENT, "http source: listen %s: expected IPv4:PORT",
+                      s->listen);
             return false;
         }
         /* a thread per connection: a request waiting for room in the pipeline blocks only
@@ -197,7 +200,7 @@ static bool http_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
                              MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)60, MHD_OPTION_END);
         if (!d) {
-            snprintf(err, errlen, "http source: cannot listen on %s", s->listen);
+            sl_errorf(err, SL_ERR_ARGUMENT, "http source: cannot listen on %s", s->listen);
             return false;
         }
     }
@@ -247,14 +250,9 @@ sl_source *sl_source_http_open(const sl_conf_ctx *c, const json_t *section, cons
     s->max_body = max_body;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (spool[0]) {
-        char dir[PATH_MAX], err[300];
-        bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
-        if (!fits || !(s->spool = sl_spool_open(dir, err, sizeof err))) {
-            if (fits) sl_conf_fail(c, section, "%s", err);
-            http_free(&s->base);
-            return NULL;
-        }
+    if (!sl_spool_conf(c, section, spool, &s->spool)) {
+        http_free(&s->base);
+        return NULL;
     }
     return &s->base;
 }

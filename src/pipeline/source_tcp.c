@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -19,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "pipeline/source.h"
 
 #define MAX_CLIENTS 1024
@@ -33,24 +34,10 @@ typedef struct tcp_source {
 
 /* With a spool, a client's bytes go to it as whole lines: the partial last line of each read
  * waits in its client's buffer, so clients' lines never interleave. */
-typedef struct partial {
-    char *data;
-    size_t len, cap;
-} partial;
-
-static void spool_bytes(sl_spool *sp, partial *p, const char *data, size_t len) {
+static void spool_bytes(sl_spool *sp, sl_buf *p, const char *data, size_t len) {
     const char *nl = len ? memrchr(data, '\n', len) : NULL;
     if (!nl) {
-        if (p->len + len > p->cap) {
-            size_t cap = p->cap ? 2 * p->cap : 4096;
-            while (cap < p->len + len)
-                cap *= 2;
-            char *d = realloc(p->data, cap);
-            if (!d) return;
-            p->data = d, p->cap = cap;
-        }
-        memcpy(p->data + p->len, data, len);
-        p->len += len;
+        sl_buf_append(p, data, len); /* out of memory: the line is cut short */
         return;
     }
     size_t whole = (size_t)(nl - data) + 1;
@@ -61,20 +48,19 @@ static void spool_bytes(sl_spool *sp, partial *p, const char *data, size_t len) 
 }
 
 /* The client is gone: its last line counts even without a line break. */
-static void spool_end(sl_spool *sp, partial *p) {
+static void spool_end(sl_spool *sp, sl_buf *p) {
     if (p->len) {
         sl_spool_append(sp, p->data, p->len, false);
         sl_spool_append(sp, "\n", 1, false);
     }
-    free(p->data);
-    *p = (partial){0};
+    sl_buf_free(p);
 }
 
-static int listen_on(const char *addr, char *err, size_t errlen) {
+static int listen_on(const char *addr, sl_error *err) {
     char host[256];
     const char *colon = strrchr(addr, ':');
     if (!colon || (size_t)(colon - addr) >= sizeof host) {
-        snprintf(err, errlen, "tcp source: listen %s: expected HOST:PORT", addr);
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: listen %s: expected HOST:PORT", addr);
         return -1;
     }
     memcpy(host, addr, (size_t)(colon - addr));
@@ -82,14 +68,14 @@ static int listen_on(const char *addr, char *err, size_t errlen) {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
     int rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
     if (rc) {
-        snprintf(err, errlen, "tcp source: listen %s: %s", addr, gai_strerror(rc));
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: listen %s: %s", addr, gai_strerror(rc));
         return -1;
     }
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-        snprintf(err, errlen, "tcp source: listen %s: %s", addr, strerror(errno));
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: listen %s: %s", addr, strerror(errno));
         if (fd >= 0) close(fd);
         fd = -1;
     }
@@ -97,23 +83,23 @@ static int listen_on(const char *addr, char *err, size_t errlen) {
     return fd;
 }
 
-static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
+static bool tcp_run(sl_source *src, sl_flow *flow, sl_error *err) {
     tcp_source *s = (tcp_source *)src;
-    int lfd = listen_on(s->listen, err, errlen);
+    int lfd = listen_on(s->listen, err);
     if (lfd < 0) return false;
     struct pollfd fds[MAX_CLIENTS + 1];
     sl_feed *feeds[MAX_CLIENTS + 1] = {0};
     /* Per run, on the heap: several pipelines' tcp sources run this at once. */
-    partial *parts = calloc(MAX_CLIENTS + 1, sizeof *parts);
+    sl_buf *parts = calloc(MAX_CLIENTS + 1, sizeof *parts);
     char *buf = malloc(READ_BUF);
     if (!parts || !buf) {
-        snprintf(err, errlen, "tcp source: out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "tcp source: out of memory");
         free(parts), free(buf);
         close(lfd);
         return false;
     }
     if (s->spool && !sl_spool_start(s->spool, flow)) {
-        snprintf(err, errlen, "tcp source: cannot start the spool's reader");
+        sl_errorf(err, SL_ERR_ARGUMENT, "tcp source: cannot start the spool's reader");
         free(parts), free(buf);
         close(lfd);
         return false;
@@ -145,7 +131,7 @@ static bool tcp_run(sl_source *src, sl_flow *flow, char *err, size_t errlen) {
                 close(cfd); /* too many clients: refuse this one */
             } else if (cfd >= 0) {
                 feeds[nfds] = s->spool ? NULL : sl_feed_new(flow, 0);
-                parts[nfds] = (partial){0};
+                parts[nfds] = (sl_buf){0};
                 if (!s->spool && !feeds[nfds]) {
                     close(cfd);
                 } else {
@@ -240,26 +226,9 @@ sl_source *sl_source_tcp_open(const sl_conf_ctx *c, const json_t *section) {
     s->base.ops = &TCP_OPS;
     snprintf(s->listen, sizeof s->listen, "%s", listen);
     s->max_clients = max_clients;
-    if (spool[0]) {
-        char dir[PATH_MAX], err[300];
-        bool fits = sl_conf_path(c, section, spool, dir, sizeof dir);
-        if (!fits || !(s->spool = sl_spool_open(dir, err, sizeof err))) {
-            if (fits) sl_conf_fail(c, section, "%s", err);
-            free(s);
-            return NULL;
-        }
+    if (!sl_spool_conf(c, section, spool, &s->spool)) {
+        free(s);
+        return NULL;
     }
     return &s->base;
-}
-
-sl_source *sl_source_open(const sl_conf_ctx *c, const json_t *section, const char *name) {
-    bool ok = true;
-    const char *type = sl_conf_str(c, section, "type", NULL, &ok);
-    if (!ok) return NULL;
-    if (!strcmp(type, "tcp")) return sl_source_tcp_open(c, section);
-    if (!strcmp(type, "file")) return sl_source_file_open(c, section);
-    if (!strcmp(type, "stdin")) return sl_source_stdin_open(c, section);
-    if (!strcmp(type, "http")) return sl_source_http_open(c, section, name);
-    sl_conf_fail(c, section, "unknown source type \"%s\" (known: tcp, http, file, stdin)", type);
-    return NULL;
 }

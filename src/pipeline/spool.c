@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "pipeline/source.h"
 
 struct sl_spool {
@@ -30,21 +31,21 @@ struct sl_spool {
 
 static void *reader_main(void *arg) {
     sl_spool *sp = arg;
-    char err[256];
-    if (!sp->reader->ops->run(sp->reader, sp->flow, err, sizeof err))
-        fprintf(stderr, "sluice: spool reader: %s\n", err);
+    sl_error err;
+    if (!sp->reader->ops->run(sp->reader, sp->flow, &err))
+        fprintf(stderr, "sluice: spool reader: %s\n", err.message);
     return NULL;
 }
 
-sl_spool *sl_spool_open(const char *dir, char *err, size_t errlen) {
+sl_spool *sl_spool_open(const char *dir, sl_error *err) {
     char log[PATH_MAX], off[PATH_MAX];
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+        sl_errorf(err, SL_ERR_ARGUMENT, "spool %s: %s", dir, strerror(errno));
         return NULL;
     }
     if ((size_t)snprintf(log, sizeof log, "%s/spool.log", dir) >= sizeof log ||
         (size_t)snprintf(off, sizeof off, "%s/spool.offset", dir) >= sizeof off) {
-        snprintf(err, errlen, "spool %s: path too long", dir);
+        sl_errorf(err, SL_ERR_ARGUMENT, "spool %s: path too long", dir);
         return NULL;
     }
     /* everything committed last time: start the spool afresh (and its offset with it) */
@@ -60,18 +61,29 @@ sl_spool *sl_spool_open(const char *dir, char *err, size_t errlen) {
     }
     sl_spool *sp = calloc(1, sizeof *sp);
     if (!sp) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&sp->lock, NULL);
     sp->fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     sp->reader = sp->fd >= 0 ? sl_source_follow_new(log, off, 20) : NULL;
     if (!sp->reader) {
-        snprintf(err, errlen, "spool %s: %s", log, sp->fd < 0 ? strerror(errno) : "out of memory");
+        sl_errorf(err, SL_ERR_ARGUMENT, "spool %s: %s", log,
+                  sp->fd < 0 ? strerror(errno) : "out of memory");
         sl_spool_free(sp);
         return NULL;
     }
     return sp;
+}
+
+bool sl_spool_conf(const sl_conf_ctx *c, const json_t *section, const char *dir, sl_spool **out) {
+    *out = NULL;
+    if (!dir[0]) return true;
+    char full[PATH_MAX];
+    sl_error err;
+    if (!sl_conf_path(c, section, dir, full, sizeof full)) return false;
+    if (!(*out = sl_spool_open(full, &err))) return sl_conf_fail(c, section, "%s", err.message);
+    return true;
 }
 
 bool sl_spool_sync(sl_spool *sp) {

@@ -1,7 +1,7 @@
 /*
  * stage_function.c - `function`: records through a Wasm function (pfunc.h), per batch (one
  * call with a JSON array of the records; the default) or per record (one call with one JSON
- * object). The answer is JSON: an object, an array of objects, or columns (codec.h), and
+ * object). The answer is JSON: an object, an array of objects, or columns (json_decode.h), and
  * becomes the records that go on; a function may so filter, enrich, split or aggregate.
  * When a call fails (trap, timeout, an error status, an answer that is not JSON), the
  * records it was given go to the dead letter with the reason, and the pipeline goes on.
@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "pipeline/json_decode.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/pfunc.h"
 
 typedef struct fn_stage {
@@ -21,15 +24,16 @@ typedef struct fn_stage {
 
 /* Calls the function with text; the decoded answer (records get position pos), or NULL with
  * the reason in err. */
-static sl_batch *call(fn_stage *s, const sl_text *in, const sl_schema *hint, uint64_t pos,
-                      char *err, size_t errlen) {
+static sl_batch *call(fn_stage *s, const sl_buf *in, const sl_schema *hint, uint64_t pos,
+                      sl_error *err) {
     char *out = NULL;
     size_t out_len = 0;
     atomic_fetch_add(&s->base.stats.calls, 1);
-    if (!sl_pfunc_call(s->fn, in->data, in->len, &out, &out_len, err, errlen)) return NULL;
-    char derr[256];
-    sl_batch *b = sl_json_decode(out, out_len, hint, pos, derr, sizeof derr);
-    if (!b) snprintf(err, errlen, "the function's answer is not records: %s", derr);
+    if (!sl_pfunc_call(s->fn, in->data, in->len, &out, &out_len, err)) return NULL;
+    sl_error derr;
+    sl_batch *b = sl_json_decode(out, out_len, hint, pos, &derr);
+    if (!b)
+        sl_errorf(err, SL_ERR_ARGUMENT, "the function's answer is not records: %s", derr.message);
     free(out);
     return b;
 }
@@ -43,13 +47,14 @@ static void dead_all(fn_stage *s, const sl_batch *b, uint32_t from, uint32_t to,
 
 static bool fn_process(sl_stage *st, const sl_batch *b, sl_emit *out, sl_deadletter *dead) {
     fn_stage *s = (fn_stage *)st;
-    char err[512];
-    sl_text in = {0};
+    sl_error e;
+    const char *err = e.message;
+    sl_buf in = {0};
     if (!b->n) return true;
     if (!s->per_record) {
         if (!sl_json_encode(b, SL_JSON_ARRAY, &in)) return false;
-        sl_batch *o = call(s, &in, b->schema, b->pos[b->n - 1], err, sizeof err);
-        sl_text_free(&in);
+        sl_batch *o = call(s, &in, b->schema, b->pos[b->n - 1], &e);
+        sl_buf_free(&in);
         if (!o) {
             dead_all(s, b, 0, b->n, err, dead);
             return true;
@@ -60,7 +65,7 @@ static bool fn_process(sl_stage *st, const sl_batch *b, sl_emit *out, sl_deadlet
     for (uint32_t i = 0; i < b->n; i++) {
         in.len = 0;
         if (!sl_json_encode_record(b, i, &in)) break;
-        sl_batch *o = call(s, &in, b->schema, b->pos[i], err, sizeof err);
+        sl_batch *o = call(s, &in, b->schema, b->pos[i], &e);
         if (!o) {
             dead_all(s, b, i, i + 1, err, dead);
             continue;
@@ -77,7 +82,7 @@ static bool fn_process(sl_stage *st, const sl_batch *b, sl_emit *out, sl_deadlet
             sl_batch_copy_row(acc, o, k, NULL);
         sl_batch_free(o);
     }
-    sl_text_free(&in);
+    sl_buf_free(&in);
     return acc ? sl_emit_push(out, acc) : true;
 }
 

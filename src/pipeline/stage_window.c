@@ -25,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "pipeline/json_decode.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/pfunc.h"
 
 typedef struct win {
@@ -33,7 +36,7 @@ typedef struct win {
     /* event time: the timestamp and whether it was emitted, per record of buf */
     int64_t *ts;
     bool *done;
-    uint32_t tcap;
+    size_t tcap;
     int64_t next_end; /* the end of the next window to fire */
     bool started;
     sl_batch *buf;    /* the last `size` records, oldest first */
@@ -76,12 +79,7 @@ static win *find_win(window_stage *s, const sl_batch *b, const sl_value *row) {
     /* a linear scan: keys are sensors or devices, tens to hundreds */
     for (size_t i = 0; i < s->nwins; i++)
         if (strlen(s->wins[i].key) == klen && !memcmp(s->wins[i].key, k, klen)) return &s->wins[i];
-    if (s->nwins == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 8;
-        win *p = realloc(s->wins, cap * sizeof *p);
-        if (!p) return NULL;
-        s->wins = p, s->cap = cap;
-    }
+    if (!sl_grow(&s->wins, &s->cap, s->nwins + 1, sizeof *s->wins)) return NULL;
     win *w = &s->wins[s->nwins];
     *w = (win){.key = strndup(k, klen)};
     if (!w->key) return NULL;
@@ -93,29 +91,31 @@ static win *find_win(window_stage *s, const sl_batch *b, const sl_value *row) {
  * own source position kept); when the call fails they go to the dead letter. */
 static void call_and_emit(window_stage *s, const sl_batch *view, const bool *emit, sl_emit *out,
                           sl_deadletter *dead) {
-    sl_text in = {0};
-    char err[512];
+    sl_buf in = {0};
+    sl_error why;
+    const char *err = why.message;
     char *ans = NULL;
     size_t ans_len = 0;
     sl_batch *o = NULL;
     atomic_fetch_add(&s->base.stats.calls, 1);
     if (!sl_json_encode(view, SL_JSON_COLUMNS, &in)) {
-        snprintf(err, sizeof err, "out of memory");
-    } else if (sl_pfunc_call(s->fn, in.data, in.len, &ans, &ans_len, err, sizeof err)) {
-        char derr[256];
-        o = sl_json_decode(ans, ans_len, view->schema, view->pos[view->n - 1], derr, sizeof derr);
+        sl_errorf(&why, SL_ERR_NOMEM, "out of memory");
+    } else if (sl_pfunc_call(s->fn, in.data, in.len, &ans, &ans_len, &why)) {
+        sl_error derr;
+        o = sl_json_decode(ans, ans_len, view->schema, view->pos[view->n - 1], &derr);
         if (!o)
-            snprintf(err, sizeof err, "the function's answer is not records: %s", derr);
+            sl_errorf(&why, SL_ERR_ARGUMENT, "the function's answer is not records: %s",
+                      derr.message);
         else if (o->n != view->n) {
-            snprintf(err, sizeof err,
-                     "the function answered %u records for a window of %u (a window function "
-                     "must answer every record it gets)",
-                     o->n, view->n);
+            sl_errorf(&why, SL_ERR_ARGUMENT,
+                      "the function answered %u records for a window of %u (a window function "
+                      "must answer every record it gets)",
+                      o->n, view->n);
             sl_batch_free(o);
             o = NULL;
         }
     }
-    sl_text_free(&in);
+    sl_buf_free(&in);
     free(ans);
     uint32_t nemit = 0;
     for (uint32_t i = 0; i < view->n; i++)
@@ -297,13 +297,11 @@ static bool time_process(window_stage *s, const sl_batch *b, sl_emit *out, sl_de
         }
         if (!w->buf && !(w->buf = sl_batch_new(b->schema, 256))) return false;
         if (w->buf->n >= w->tcap) {
-            uint32_t cap = w->tcap ? 2 * w->tcap : 256;
-            int64_t *t = realloc(w->ts, cap * sizeof *t);
-            if (t) w->ts = t;
-            bool *d = realloc(w->done, cap * sizeof *d);
-            if (d) w->done = d;
-            if (!t || !d) return false;
-            w->tcap = cap;
+            /* two arrays of one capacity, as in sl_rejects_add; from 256, as the batch */
+            size_t need = w->buf->n < 256 ? 256 : (size_t)w->buf->n + 1, tcap = w->tcap;
+            if (!sl_grow(&w->ts, &tcap, need, sizeof *w->ts) ||
+                !sl_grow(&w->done, &w->tcap, need, sizeof *w->done))
+                return false;
         }
         if (!sl_batch_copy_row(w->buf, b, i, NULL)) return false;
         w->ts[w->buf->n - 1] = ts;

@@ -11,7 +11,9 @@
 
 #include <jansson.h>
 
-#include "pipeline/codec.h"
+#include "base/buf.h"
+#include "pipeline/json_decode.h"
+#include "pipeline/json_encode.h"
 #include "pipeline/csv.h"
 #include "pipeline/jsonl.h"
 
@@ -60,16 +62,16 @@ static size_t parse_csv(const char *csv, size_t len, bool typed) {
     sl_ftype types[] = {SL_F_TIME, SL_F_FLOAT, SL_F_INT, SL_F_BOOL};
     sl_csv_opts o = {.header = true, .batch_max = BATCH, .batch_cap = BATCH, .on_batch = take};
     if (typed) o.names = names, o.types = types, o.ncols = 4;
-    char err[256];
-    sl_csv *p = sl_csv_new(&o, err, sizeof err);
+    sl_error err;
+    sl_parser *p = sl_csv_new(&o, &err);
     sl_batch *b = NULL;
     handed = 0;
     for (size_t at = 0; at < len; at += CHUNK)
-        sl_csv_feed(p, csv + at, len - at < CHUNK ? len - at : CHUNK, &b);
-    sl_csv_finish(p, &b);
+        sl_parser_bytes(p, csv + at, len - at < CHUNK ? len - at : CHUNK, &b);
+    sl_parser_finish(p, &b);
     size_t n = handed + (b ? b->n : 0);
     sl_batch_free(b);
-    sl_csv_free(p);
+    sl_parser_free(p);
     return n;
 }
 
@@ -90,28 +92,28 @@ int main(int argc, char **argv) {
     /* One typed batch of BATCH records, encoded and decoded many times. */
     sl_batch *b;
     {
-        char err[256];
+        sl_error err;
         const char *names[] = {"at", "temp", "pressure", "ok"};
         sl_ftype types[] = {SL_F_TIME, SL_F_FLOAT, SL_F_INT, SL_F_BOOL};
         sl_csv_opts o = {.header = true, .names = names, .types = types, .ncols = 4};
-        sl_csv *p = sl_csv_new(&o, err, sizeof err);
+        sl_parser *p = sl_csv_new(&o, &err);
         b = NULL;
         size_t at = 0;
         while (!b || b->n < BATCH) {
             const char *nl = memchr(csv + at, '\n', len - at);
-            sl_csv_feed(p, csv + at, (size_t)(nl + 1 - (csv + at)), &b);
+            sl_parser_bytes(p, csv + at, (size_t)(nl + 1 - (csv + at)), &b);
             at = (size_t)(nl + 1 - csv);
         }
-        sl_csv_free(p);
+        sl_parser_free(p);
     }
     size_t rounds = n / BATCH ? n / BATCH : 1;
     static const struct {
         sl_json_shape shape;
         const char *name;
     } shapes[] = {{SL_JSON_ARRAY, "array"}, {SL_JSON_COLUMNS, "columns"}, {SL_JSON_LINES, "lines"}};
-    sl_text texts[3] = {{0}};
+    sl_buf texts[3] = {{0}};
     for (int s = 0; s < 3; s++) {
-        sl_text t = {0};
+        sl_buf t = {0};
         size_t bytes = 0;
         double t0 = now();
         for (size_t r = 0; r < rounds; r++) {
@@ -125,7 +127,7 @@ int main(int argc, char **argv) {
         texts[s] = t;
     }
     {
-        sl_text t = {0};
+        sl_buf t = {0};
         size_t bytes = 0;
         double t0 = now();
         for (size_t r = 0; r < rounds; r++)
@@ -135,15 +137,14 @@ int main(int argc, char **argv) {
                 bytes += t.len;
             }
         report("batch -> JSON (one call per record)", rounds * BATCH, bytes, now() - t0);
-        sl_text_free(&t);
+        sl_buf_free(&t);
     }
     for (int s = 0; s < 2; s++) {
-        char err[256];
+        sl_error err;
         double t0 = now();
         size_t got = 0;
         for (size_t r = 0; r < rounds; r++) {
-            sl_batch *d =
-                sl_json_decode(texts[s].data, texts[s].len, b->schema, 0, err, sizeof err);
+            sl_batch *d = sl_json_decode(texts[s].data, texts[s].len, b->schema, 0, &err);
             got += d ? d->n : 0;
             sl_batch_free(d);
         }
@@ -152,19 +153,19 @@ int main(int argc, char **argv) {
         report(what, got, rounds * texts[s].len, now() - t0);
     }
     {
-        char err[256];
+        sl_error err;
         sl_jsonl_opts o = {.hint = b->schema, .batch_max = BATCH, .on_batch = take};
-        sl_jsonl *p = sl_jsonl_new(&o, err, sizeof err);
+        sl_parser *p = sl_jsonl_new(&o, &err);
         sl_batch *d = NULL;
         handed = 0;
         double t0 = now();
         for (size_t r = 0; r < rounds; r++)
-            sl_jsonl_feed(p, texts[2].data, texts[2].len, &d);
-        sl_jsonl_finish(p, &d);
+            sl_parser_bytes(p, texts[2].data, texts[2].len, &d);
+        sl_parser_finish(p, &d);
         size_t got = handed + (d ? d->n : 0);
         report("JSON lines -> batches", got, rounds * texts[2].len, now() - t0);
         sl_batch_free(d);
-        sl_jsonl_free(p);
+        sl_parser_free(p);
     }
 
     /* jansson, for scale: parsing the array text, and dumping it again. */
@@ -183,7 +184,7 @@ int main(int argc, char **argv) {
     json_decref(j);
 
     for (int s = 0; s < 3; s++)
-        sl_text_free(&texts[s]);
+        sl_buf_free(&texts[s]);
     sl_batch_free(b);
     free(csv);
     return 0;

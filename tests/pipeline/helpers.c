@@ -34,22 +34,22 @@ void collector_free(collector *c) {
     c->nbatches = 0;
 }
 
-static char *text_str(sl_text *t) {
+static char *text_str(sl_buf *t) {
     char *s = malloc(t->len + 1);
     if (t->len) memcpy(s, t->data, t->len);
     s[t->len] = '\0';
-    sl_text_free(t);
+    sl_buf_free(t);
     return s;
 }
 
 char *row_json(const sl_batch *b, uint32_t i) {
-    sl_text t = {0};
+    sl_buf t = {0};
     if (!sl_json_encode_record(b, i, &t)) abort();
     return text_str(&t);
 }
 
 char *batch_lines(const sl_batch *b) {
-    sl_text t = {0};
+    sl_buf t = {0};
     if (b && !sl_json_encode(b, SL_JSON_LINES, &t)) abort();
     return text_str(&t);
 }

@@ -6,7 +6,30 @@
 #define SLUICE_TEST_PIPELINE_HELPERS_H
 
 #include "../unit/check.h"
-#include "pipeline/codec.h"
+#include <stdio.h>
+
+#include "base/buf.h"
+#include "pipeline/csv.h"
+#include "pipeline/json_decode.h"
+#include "pipeline/json_encode.h"
+#include "pipeline/jsonl.h"
+#include "pipeline/num_format.h"
+#include "pipeline/num_parse.h"
+#include "pipeline/parser.h"
+
+/* sl_csv_new and sl_jsonl_new with the reason in a test's char buffer. */
+static inline sl_parser *csv_new(const sl_csv_opts *o, char *err, size_t n) {
+    sl_error e;
+    sl_parser *p = sl_csv_new(o, &e);
+    if (!p) snprintf(err, n, "%s", e.message);
+    return p;
+}
+static inline sl_parser *jsonl_new(const sl_jsonl_opts *o, char *err, size_t n) {
+    sl_error e;
+    sl_parser *p = sl_jsonl_new(o, &e);
+    if (!p) snprintf(err, n, "%s", e.message);
+    return p;
+}
 
 /* Bad lines reported by a parser (copies). */
 typedef struct bad_line {

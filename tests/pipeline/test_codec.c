@@ -1,7 +1,7 @@
 /*
- * test_codec.c - batches to JSON and back (src/pipeline/codec.c): the three shapes, floats,
- * strings, decoding objects, arrays and columns, errors, and round trips (checked against
- * jansson too).
+ * test_codec.c - batches to JSON and back (src/pipeline/json_*.c, num_*.c): the three shapes,
+ * floats, strings, decoding objects, arrays and columns, errors, and round trips (checked
+ * against jansson too).
  */
 #include <float.h>
 #include <math.h>
@@ -16,17 +16,20 @@
 /* ---- Helpers ----------------------------------------------------------------------------- */
 
 static char *encode(const sl_batch *b, sl_json_shape shape) {
-    sl_text t = {0};
+    sl_buf t = {0};
     if (!sl_json_encode(b, shape, &t)) abort();
     char *s = malloc(t.len + 1);
     if (t.len) memcpy(s, t.data, t.len);
     s[t.len] = '\0';
-    sl_text_free(&t);
+    sl_buf_free(&t);
     return s;
 }
 
 static sl_batch *decode(const char *json, const sl_schema *hint, char *err) {
-    return sl_json_decode(json, strlen(json), hint, 77, err, 256);
+    sl_error e;
+    sl_batch *b = sl_json_decode(json, strlen(json), hint, 77, &e);
+    if (!b) snprintf(err, 256, "%s", e.message);
+    return b;
 }
 
 /* The decoding error for json, or "ok". */
@@ -110,10 +113,10 @@ TEST(codec_encode_shapes) {
         free(s);
     }
     /* Appending: the text grows, nothing is overwritten. */
-    sl_text t = {0};
+    sl_buf t = {0};
     CHECK(sl_json_encode_record(b, 2, &t) && sl_json_encode_record(b, 2, &t));
     CHECK_EQ(t.len, 2 * strlen(ROW2));
-    sl_text_free(&t);
+    sl_buf_free(&t);
     sl_batch_clear(b);
     CHECK_STR(encode(b, SL_JSON_LINES), "");
     CHECK_STR(encode(b, SL_JSON_ARRAY), "[]");

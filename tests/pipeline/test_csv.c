@@ -46,7 +46,7 @@ static run parse_cut(const sl_csv_opts *o0, const char *text, size_t len, const 
     o.on_bad = collect_bad;
     if (!o.on_batch) o.on_batch = collect_batch;
     o.ctx = &r.c;
-    sl_csv *p = sl_csv_new(&o, r.err, sizeof r.err);
+    sl_parser *p = csv_new(&o, r.err, sizeof r.err);
     if (!p) return r;
     sl_batch *b = NULL;
     r.ok = true;
@@ -55,12 +55,12 @@ static run parse_cut(const sl_csv_opts *o0, const char *text, size_t len, const 
         size_t to = i < ncuts ? cuts[i] : len;
         char *piece = malloc(to - at + 1);
         memcpy(piece, text + at, to - at);
-        r.ok = sl_csv_feed(p, piece, to - at, &b);
+        r.ok = sl_parser_bytes(p, piece, to - at, &b);
         free(piece);
         at = to;
     }
-    if (r.ok) r.ok = sl_csv_finish(p, &b);
-    if (!r.ok) snprintf(r.err, sizeof r.err, "%s", sl_csv_error(p));
+    if (r.ok) r.ok = sl_parser_finish(p, &b);
+    if (!r.ok) snprintf(r.err, sizeof r.err, "%s", sl_parser_error(p));
     size_t n = 0;
     r.out = calloc(1, 1);
     for (int i = 0; i < r.c.nbatches; i++)
@@ -73,7 +73,7 @@ static run parse_cut(const sl_csv_opts *o0, const char *text, size_t len, const 
                  (unsigned long long)x->pos, x->reason, x->raw);
         append(&r.out, &n, line);
     }
-    sl_schema *s = sl_csv_schema(p);
+    sl_schema *s = sl_parser_schema(p);
     n = 0;
     r.schema = calloc(1, 1);
     for (uint32_t i = 0; s && i < s->nfields; i++) {
@@ -83,7 +83,7 @@ static run parse_cut(const sl_csv_opts *o0, const char *text, size_t len, const 
     }
     sl_batch_free(b);
     collector_free(&r.c);
-    sl_csv_free(p);
+    sl_parser_free(p);
     return r;
 }
 
@@ -448,33 +448,33 @@ TEST(csv_batches) {
                      .on_batch = collect_batch,
                      .ctx = &c};
     char err[256];
-    sl_csv *p = sl_csv_new(&o, err, sizeof err);
+    sl_parser *p = csv_new(&o, err, sizeof err);
     REQUIRE(p != NULL);
     sl_batch *b = NULL;
-    CHECK(sl_csv_feed(p, "1,a\n2,b\n3,c\n4,d\n5,", 18, &b));
+    CHECK(sl_parser_bytes(p, "1,a\n2,b\n3,c\n4,d\n5,", 18, &b));
     CHECK_EQ(c.nbatches, 1);
     CHECK_EQ(c.batches[0]->n, 3);
     REQUIRE(b != NULL);
     CHECK_EQ(b->n, 1);
-    CHECK(b->schema == sl_csv_schema(p));
+    CHECK(b->schema == sl_parser_schema(p));
     /* The caller may hand the batch on by itself. */
     c.batches[c.nbatches++] = b;
     b = NULL;
-    CHECK(sl_csv_feed(p, "e\n", 2, &b));
-    CHECK(sl_csv_finish(p, &b));
+    CHECK(sl_parser_bytes(p, "e\n", 2, &b));
+    CHECK(sl_parser_finish(p, &b));
     REQUIRE(b != NULL);
     CHECK_EQ(b->n, 1);
     CHECK_EQ(b->pos[0], 20);
     CHECK_STR(row_json(b, 0), "{\"a\":\"5\",\"b\":\"e\"}");
     sl_batch_free(b);
     collector_free(&c);
-    sl_csv_free(p);
+    sl_parser_free(p);
 
     /* A caller's batch of an equal schema is used; one of another schema is an error. */
-    p = sl_csv_new(&(sl_csv_opts){.names = AB, .ncols = 2}, err, sizeof err);
+    p = csv_new(&(sl_csv_opts){.names = AB, .ncols = 2}, err, sizeof err);
     sl_schema *same = sl_schema_new(AB, NULL, 2);
     b = sl_batch_new(same, 0);
-    CHECK(sl_csv_feed(p, "1,2\n", 4, &b));
+    CHECK(sl_parser_bytes(p, "1,2\n", 4, &b));
     CHECK(b->schema == same && b->n == 1);
     sl_batch_free(b);
     const char *other[] = {"x"};
@@ -482,48 +482,48 @@ TEST(csv_batches) {
     b = sl_batch_new(s2, 0);
     sl_value *row = sl_batch_add(b, 0);
     (void)row;
-    CHECK(!sl_csv_feed(p, "1,2\n", 4, &b));
-    CHECK_STR(strdup(sl_csv_error(p)), "csv: the batch has another schema");
-    CHECK(!sl_csv_feed(p, "1,2\n", 4, &b)); /* stays failed */
+    CHECK(!sl_parser_bytes(p, "1,2\n", 4, &b));
+    CHECK_STR(strdup(sl_parser_error(p)), "csv: the batch has another schema");
+    CHECK(!sl_parser_bytes(p, "1,2\n", 4, &b)); /* stays failed */
     sl_batch_free(b);
     sl_schema_unref(s2);
     sl_schema_unref(same);
-    sl_csv_free(p);
+    sl_parser_free(p);
 }
 
 TEST(csv_seek_resume) {
     /* A file source resuming at a record's pos: feed the header line, seek, feed the rest. */
     const char text[] = "a,b\n1,2\n3,4\n5,6\n";
     char err[256];
-    sl_csv *p = sl_csv_new(&(sl_csv_opts){.header = true}, err, sizeof err);
+    sl_parser *p = csv_new(&(sl_csv_opts){.header = true}, err, sizeof err);
     sl_batch *b = NULL;
-    CHECK(sl_csv_feed(p, text, 4, &b));
+    CHECK(sl_parser_bytes(p, text, 4, &b));
     CHECK(b == NULL);
-    CHECK(sl_csv_seek(p, 8, 3));
-    CHECK(sl_csv_feed(p, text + 8, sizeof text - 1 - 8, &b));
+    CHECK(sl_parser_seek(p, 8, 3));
+    CHECK(sl_parser_bytes(p, text + 8, sizeof text - 1 - 8, &b));
     REQUIRE(b != NULL);
     CHECK_EQ(b->n, 2);
     CHECK_EQ(b->pos[0], 12);
     CHECK_EQ(b->pos[1], 16);
     /* Not in the middle of a record. */
-    CHECK(sl_csv_feed(p, "7,", 2, &b));
-    CHECK(!sl_csv_seek(p, 0, 0));
+    CHECK(sl_parser_bytes(p, "7,", 2, &b));
+    CHECK(!sl_parser_seek(p, 0, 0));
     sl_batch_free(b);
-    sl_csv_free(p);
+    sl_parser_free(p);
 }
 
 TEST(csv_options) {
     char err[256];
-    CHECK(sl_csv_new(&(sl_csv_opts){.header = true, .delim = '"'}, err, sizeof err) == NULL);
+    CHECK(csv_new(&(sl_csv_opts){.header = true, .delim = '"'}, err, sizeof err) == NULL);
     CHECK_STR(strdup(err), "csv: the delimiter cannot be a quote or a line break");
-    CHECK(sl_csv_new(&(sl_csv_opts){0}, err, sizeof err) == NULL);
+    CHECK(csv_new(&(sl_csv_opts){0}, err, sizeof err) == NULL);
     CHECK_STR(strdup(err), "csv: no header and no declared columns");
     const char *dup[] = {"a", "a"};
-    CHECK(sl_csv_new(&(sl_csv_opts){.names = dup, .ncols = 2}, err, sizeof err) == NULL);
+    CHECK(csv_new(&(sl_csv_opts){.names = dup, .ncols = 2}, err, sizeof err) == NULL);
     CHECK_STR(strdup(err), "csv: column \"a\" is declared twice");
     const char *empty[] = {""};
-    CHECK(sl_csv_new(&(sl_csv_opts){.names = empty, .ncols = 1}, err, sizeof err) == NULL);
-    sl_csv_free(NULL);
+    CHECK(csv_new(&(sl_csv_opts){.names = empty, .ncols = 1}, err, sizeof err) == NULL);
+    sl_parser_free(NULL);
 }
 
 TEST(csv_many_fields) {

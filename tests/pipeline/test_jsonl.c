@@ -48,7 +48,7 @@ static run parse_cut(const sl_jsonl_opts *o0, bool flush, const char *text, size
     if (flush) o.on_batch = collect_batch;
     o.ctx = &r.c;
     char err[256];
-    sl_jsonl *p = sl_jsonl_new(&o, err, sizeof err);
+    sl_parser *p = jsonl_new(&o, err, sizeof err);
     if (!p) return r;
     sl_batch *b = NULL;
     r.ok = true;
@@ -57,11 +57,11 @@ static run parse_cut(const sl_jsonl_opts *o0, bool flush, const char *text, size
         size_t to = i < ncuts ? cuts[i] : len;
         char *piece = malloc(to - at + 1);
         memcpy(piece, text + at, to - at);
-        r.ok = sl_jsonl_feed(p, piece, to - at, &b);
+        r.ok = sl_parser_bytes(p, piece, to - at, &b);
         free(piece);
         at = to;
     }
-    r.ok = r.ok && sl_jsonl_finish(p, &b);
+    r.ok = r.ok && sl_parser_finish(p, &b);
     size_t n = 0;
     r.out = calloc(1, 1);
     for (int i = 0; i < r.c.nbatches; i++)
@@ -76,7 +76,7 @@ static run parse_cut(const sl_jsonl_opts *o0, bool flush, const char *text, size
     }
     sl_batch_free(b);
     collector_free(&r.c);
-    sl_jsonl_free(p);
+    sl_parser_free(p);
     return r;
 }
 
@@ -169,18 +169,18 @@ TEST(jsonl_values_and_bad_lines) {
     free(r.out);
     /* The hint made "at" a timestamp where it parsed. */
     char err[256];
-    sl_jsonl *p = sl_jsonl_new(&o, err, sizeof err);
+    sl_parser *p = jsonl_new(&o, err, sizeof err);
     sl_schema_unref(hint); /* the parser keeps its own reference */
     sl_batch *b = NULL;
-    CHECK(sl_jsonl_feed(p, MIXED, 62, &b));
+    CHECK(sl_parser_bytes(p, MIXED, 62, &b));
     REQUIRE(b != NULL);
     CHECK_EQ(sl_batch_row(b, 0)[1].type, SL_F_TIME);
     CHECK_EQ(sl_batch_row(b, 0)[1].v.i, INT64_C(1795508100000000));
     CHECK_EQ(b->schema->types[1], SL_F_TIME);
-    CHECK(sl_jsonl_schema(p) == b->schema);
-    CHECK_EQ(sl_jsonl_bad_count(p), 0);
+    CHECK(sl_parser_schema(p) == b->schema);
+    CHECK_EQ(sl_parser_bad_count(p), 0);
     sl_batch_free(b);
-    sl_jsonl_free(p);
+    sl_parser_free(p);
 
     /* Every cut position gives the same records and reports. */
     hint = sl_schema_new(names, types, 2);
@@ -211,28 +211,28 @@ TEST(jsonl_batches_and_seek) {
     collector c = {0};
     sl_jsonl_opts o = {.batch_max = 2, .batch_cap = 1, .on_batch = collect_batch, .ctx = &c};
     char err[256];
-    sl_jsonl *p = sl_jsonl_new(&o, err, sizeof err);
+    sl_parser *p = jsonl_new(&o, err, sizeof err);
     REQUIRE(p != NULL);
     sl_batch *b = NULL;
     const char text[] = "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n{\"a\":";
-    CHECK(sl_jsonl_feed(p, text, sizeof text - 1, &b));
+    CHECK(sl_parser_bytes(p, text, sizeof text - 1, &b));
     CHECK_EQ(c.nbatches, 2);
     CHECK(b == NULL);
-    CHECK(!sl_jsonl_seek(p, 100, 9)); /* mid-line */
-    CHECK(sl_jsonl_feed(p, "5}\n", 3, &b));
+    CHECK(!sl_parser_seek(p, 100, 9)); /* mid-line */
+    CHECK(sl_parser_bytes(p, "5}\n", 3, &b));
     REQUIRE(b != NULL);
     CHECK_EQ(b->pos[0], 40);
-    CHECK(sl_jsonl_seek(p, 1000, 50));
-    CHECK(sl_jsonl_feed(p, "{\"a\":6}\nnope\n", 13, &b));
+    CHECK(sl_parser_seek(p, 1000, 50));
+    CHECK(sl_parser_bytes(p, "{\"a\":6}\nnope\n", 13, &b));
     CHECK_EQ(c.nbatches, 3);
     CHECK_EQ(c.batches[2]->pos[1], 1008);
-    CHECK_EQ(sl_jsonl_bad_count(p), 1);
-    CHECK(sl_jsonl_error(p) == NULL);
-    CHECK(sl_jsonl_finish(p, &b));
+    CHECK_EQ(sl_parser_bad_count(p), 1);
+    CHECK(sl_parser_error(p) == NULL);
+    CHECK(sl_parser_finish(p, &b));
     CHECK(b == NULL);
     collector_free(&c);
-    sl_jsonl_free(p);
-    sl_jsonl_free(NULL);
+    sl_parser_free(p);
+    sl_parser_free(NULL);
 }
 
 TEST(jsonl_long_lines) {
@@ -240,14 +240,14 @@ TEST(jsonl_long_lines) {
     collector c = {0};
     sl_jsonl_opts o = {.max_line = 100, .on_bad = collect_bad, .ctx = &c};
     char err[256];
-    sl_jsonl *p = sl_jsonl_new(&o, err, sizeof err);
+    sl_parser *p = jsonl_new(&o, err, sizeof err);
     sl_batch *b = NULL;
-    CHECK(sl_jsonl_feed(p, "{\"s\":\"", 6, &b));
+    CHECK(sl_parser_bytes(p, "{\"s\":\"", 6, &b));
     char chunk[50];
     memset(chunk, 'x', sizeof chunk);
     for (int i = 0; i < 100; i++)
-        CHECK(sl_jsonl_feed(p, chunk, sizeof chunk, &b));
-    CHECK(sl_jsonl_feed(p, "\"}\n{\"ok\":true}\n", 15, &b));
+        CHECK(sl_parser_bytes(p, chunk, sizeof chunk, &b));
+    CHECK(sl_parser_bytes(p, "\"}\n{\"ok\":true}\n", 15, &b));
     CHECK_EQ(c.nbad, 1);
     CHECK_EQ(c.bad[0].len, 100);
     CHECK_EQ(c.bad[0].pos, 5009);
@@ -256,5 +256,5 @@ TEST(jsonl_long_lines) {
     CHECK_EQ(b->n, 1);
     CHECK_EQ(b->pos[0], 5021);
     sl_batch_free(b);
-    sl_jsonl_free(p);
+    sl_parser_free(p);
 }

@@ -38,14 +38,17 @@ void rm_tree(const char *dir) {
 }
 
 static sl_sink *open_with(const char *yaml, bool quiet) {
-    json_t *sec = sl_conf_parse(yaml, strlen(yaml), "test.yaml", err, sizeof err);
+    sl_error e;
+    json_t *sec = sl_conf_parse(yaml, strlen(yaml), "test.yaml", &e);
+    if (!sec) snprintf(err, sizeof err, "%s", e.message);
     if (!sec) {
         check_note("YAML: %s", err);
         return NULL;
     }
-    sl_conf_ctx c = {"test.yaml", "sink 1", err, sizeof err};
+    sl_conf_ctx c = {"test.yaml", "sink 1", &e};
     sl_sink *s = sl_sink_open(&c, sec);
     json_decref(sec);
+    if (!s) snprintf(err, sizeof err, "%s", e.message);
     if (!s && !quiet) check_note("sl_sink_open: %s", err);
     return s;
 }
@@ -198,12 +201,25 @@ json_t *peer_get(const peer *p, const char *path) {
     return v;
 }
 
+sl_sink_result sink_write(sl_sink *s, const sl_batch *b, sl_deadletter *dead) {
+    sl_error e = {.message = ""};
+    sl_sink_result r = s->ops->write(s, b, dead, &e);
+    snprintf(err, sizeof err, "%s", e.message);
+    return r;
+}
+
+sl_deadletter *dead_open(const char *path) {
+    sl_error e;
+    sl_deadletter *d = sl_deadletter_open(path, &e);
+    if (!d) snprintf(err, sizeof err, "%s", e.message);
+    return d;
+}
+
 sl_sink_result write_retrying(sl_sink *s, const sl_batch *b, sl_deadletter *dead, int tries, int ms,
                               int *retries) {
     sl_sink_result r = SL_SINK_FATAL;
     for (int i = 0; i < tries; i++) {
-        err[0] = 0;
-        r = s->ops->write(s, b, dead, err, sizeof err);
+        r = sink_write(s, b, dead);
         if (r != SL_SINK_RETRY) break;
         if (!first_retry[0]) snprintf(first_retry, sizeof first_retry, "%s", err);
         if (retries) (*retries)++;

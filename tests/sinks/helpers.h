@@ -26,6 +26,10 @@ sl_sink *open_sink(const char *yaml);
 /* The error sl_sink_open gives for yaml (NULL when it opened). Static buffer. */
 const char *open_error(const char *yaml);
 
+/* s->ops->write and sl_deadletter_open, with the reason in err. */
+sl_sink_result sink_write(sl_sink *s, const sl_batch *b, sl_deadletter *dead);
+sl_deadletter *dead_open(const char *path);
+
 /* A batch with these fields (comma-separated names), for rows added with row_*(). */
 sl_batch *new_batch(const char *fields, uint32_t cap);
 /* Appends a record; then set fields by index. */

@@ -62,9 +62,9 @@ TEST(http_retry_then_ok) {
     sl_sink *s = open_http(&p, "/http/flaky", NULL);
     REQUIRE(s != NULL);
     sl_batch *b = numbered("id,text", 4, 0);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     if (!CHECK(strstr(err, "HTTP 503: try again later"))) check_note("%s", err);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_OK);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_OK);
     json_t *st = peer_get(&p, "/_test/stats");
     CHECK_EQ(json_integer_value(json_object_get(json_object_get(st, "http"), "requests")), 2);
     CHECK_EQ(json_array_size(json_object_get(json_object_get(st, "http"), "records")), 4);
@@ -79,14 +79,14 @@ TEST(http_4xx_to_dead_letter) {
     REQUIRE(peer_start(&p));
     char dead_path[600];
     snprintf(dead_path, sizeof dead_path, "%s/dead.jsonl", p.dir);
-    sl_deadletter *dead = sl_deadletter_open(dead_path, err, sizeof err);
+    sl_deadletter *dead = dead_open(dead_path);
     REQUIRE(dead != NULL);
     sl_sink *s = open_http(&p, "/http/bad", "name: hook\n");
     sl_sink *noauth = open_http(&p, "/http/auth", NULL);
     REQUIRE(s && noauth);
     sl_batch *b = numbered("id,text", 3, 0);
-    CHECK_EQ(s->ops->write(s, b, dead, err, sizeof err), SL_SINK_OK);
-    CHECK_EQ(noauth->ops->write(noauth, b, dead, err, sizeof err), SL_SINK_OK);
+    CHECK_EQ(sink_write(s, b, dead), SL_SINK_OK);
+    CHECK_EQ(sink_write(noauth, b, dead), SL_SINK_OK);
     CHECK_EQ(sl_deadletter_count(dead), 6);
     sl_deadletter_close(dead);
     json_t *lines = read_dead(dead_path);
@@ -116,7 +116,7 @@ TEST(http_refused_is_retry) {
     sl_sink *s = open_sink(yaml);
     REQUIRE(s != NULL);
     sl_batch *b = numbered("id,text", 1, 0);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     CHECK(strstr(err, "127.0.0.1") != NULL);
     s->ops->close(s);
     sl_batch_free(b);
@@ -164,7 +164,7 @@ TEST(elastic_bulk_partial_failures) {
     REQUIRE(peer_start(&p));
     char dead_path[600];
     snprintf(dead_path, sizeof dead_path, "%s/dead.jsonl", p.dir);
-    sl_deadletter *dead = sl_deadletter_open(dead_path, err, sizeof err);
+    sl_deadletter *dead = dead_open(dead_path);
     REQUIRE(dead != NULL);
     sl_sink *s = open_es(&p, "/", "index: fixed\nindex_field: idx\nid_field: id\n");
     REQUIRE(s != NULL);
@@ -178,11 +178,11 @@ TEST(elastic_bulk_partial_failures) {
         }
         total += 20;
         /* 429 items: RETRY, then only they go again. */
-        CHECK_EQ(s->ops->write(s, b, dead, err, sizeof err), SL_SINK_RETRY);
+        CHECK_EQ(sink_write(s, b, dead), SL_SINK_RETRY);
         if (!CHECK(strstr(err, "records to send again (elasticsearch 429 "
                                "es_rejected_execution_exception")))
             check_note("%s", err);
-        CHECK_EQ(s->ops->write(s, b, dead, err, sizeof err), SL_SINK_OK);
+        CHECK_EQ(sink_write(s, b, dead), SL_SINK_OK);
         sl_batch_free(b);
     }
     CHECK_EQ(sl_deadletter_count(dead), bad);
@@ -240,17 +240,17 @@ TEST(elastic_whole_request_retry_auth_create) {
         set_int(r, 0, 100 + i);
         set_str(b, r, 1, "hello");
     }
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     CHECK(strstr(err, "HTTP 429") != NULL);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_OK);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_OK);
     s->ops->close(s);
     /* Basic auth, and op_type create: a repeated id is already there (409), not an error. */
     s = open_es(&p, "/auth/",
                 "index: users\nid_field: id\nop_type: create\nuser: elastic\npassword: changeme\n");
     REQUIRE(s != NULL);
-    sl_deadletter *dead = sl_deadletter_open(NULL, err, sizeof err);
-    CHECK_EQ(s->ops->write(s, b, dead, err, sizeof err), SL_SINK_OK);
-    CHECK_EQ(s->ops->write(s, b, dead, err, sizeof err), SL_SINK_OK);
+    sl_deadletter *dead = dead_open(NULL);
+    CHECK_EQ(sink_write(s, b, dead), SL_SINK_OK);
+    CHECK_EQ(sink_write(s, b, dead), SL_SINK_OK);
     CHECK_EQ(sl_deadletter_count(dead), 0);
     sl_deadletter_close(dead);
     s->ops->close(s);

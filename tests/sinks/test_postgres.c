@@ -56,7 +56,7 @@ static int64_t db_int(PGconn *c, const char *sql) {
 
 static sl_sink_result write1(sl_sink *s, const sl_batch *b, sl_deadletter *dead) {
     err[0] = 0;
-    sl_sink_result r = s->ops->write(s, b, dead, err, sizeof err);
+    sl_sink_result r = sink_write(s, b, dead);
     if (r != SL_SINK_OK) check_note("write: %d: %s", r, err);
     return r;
 }
@@ -125,7 +125,7 @@ TEST(postgres_rejected_rows_to_dead_letter) {
     char dir[512], dead_path[600];
     tmp_dir(dir, sizeof dir, "pg");
     snprintf(dead_path, sizeof dead_path, "%s/dead.jsonl", dir);
-    sl_deadletter *dead = sl_deadletter_open(dead_path, err, sizeof err);
+    sl_deadletter *dead = dead_open(dead_path);
     REQUIRE(dead != NULL);
     PGconn *c = db_open();
     PQclear(PQexec(c, "CREATE TABLE t_bad (id bigint, v bigint, note text CHECK (note <> 'no'))"));
@@ -252,9 +252,9 @@ TEST(postgres_server_restart_loses_nothing) {
     set_int(add_row(b, (uint64_t)id + 1), 0, id);
     id++;
     pg_ctl("stop");
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     if (!CHECK(strstr(err, "postgres connecting") != NULL)) check_note("%s", err);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     pg_ctl("start");
     CHECK_EQ(write1(s, b, NULL), SL_SINK_OK);
     sl_batch_free(b);
@@ -275,7 +275,7 @@ TEST(postgres_refused_and_settings) {
     REQUIRE(s != NULL);
     sl_batch *b = new_batch("id", 1);
     set_int(add_row(b, 1), 0, 1);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     if (!CHECK(strstr(err, "postgres connecting") && strstr(err, "refused"))) check_note("%s", err);
     s->ops->close(s);
     sl_batch_free(b);
@@ -307,7 +307,7 @@ TEST(postgres_lost_commit_answer) {
     sl_batch *b = new_batch("id", 10);
     for (int i = 0; i < 10; i++)
         set_int(add_row(b, (uint64_t)i + 1), 0, i);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     if (!CHECK(strstr(err, "postgres committing") != NULL)) check_note("%s", err);
     char marker[600];
     snprintf(marker, sizeof marker, "%s/port.dropped", proxy.dir);

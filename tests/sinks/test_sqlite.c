@@ -54,7 +54,7 @@ static const char *query_text(sqlite3 *db, const char *sql) {
 
 static sl_sink_result write1(sl_sink *s, const sl_batch *b, sl_deadletter *dead) {
     err[0] = 0;
-    sl_sink_result r = s->ops->write(s, b, dead, err, sizeof err);
+    sl_sink_result r = sink_write(s, b, dead);
     if (r != SL_SINK_OK) check_note("write: %d: %s", r, err);
     return r;
 }
@@ -154,9 +154,9 @@ TEST(sqlite_busy_is_retry) {
     REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
     sl_value *r = add_row(b, 2);
     set_int(r, 0, 2);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     CHECK(strstr(err, "locked") != NULL);
-    CHECK_EQ(s->ops->write(s, b, NULL, err, sizeof err), SL_SINK_RETRY);
+    CHECK_EQ(sink_write(s, b, NULL), SL_SINK_RETRY);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     CHECK_EQ(write1(s, b, NULL), SL_SINK_OK);
     CHECK_EQ(query_int(db, "SELECT count(*) FROM records"), 3); /* 1, then 1 and 2 */
@@ -170,7 +170,7 @@ TEST(sqlite_key_and_rejected_rows) {
     char dir[512], dead_path[600];
     tmp_dir(dir, sizeof dir, "sqlite");
     snprintf(dead_path, sizeof dead_path, "%s/dead.jsonl", dir);
-    sl_deadletter *dead = sl_deadletter_open(dead_path, err, sizeof err);
+    sl_deadletter *dead = dead_open(dead_path);
     REQUIRE(dead != NULL);
     /* A table made elsewhere, with a constraint. */
     sqlite3 *db = open_db(dir);
@@ -226,10 +226,11 @@ TEST(sqlite_table_defaults_to_pipeline) {
     char dir[512], yaml[1024];
     tmp_dir(dir, sizeof dir, "sqlite");
     snprintf(yaml, sizeof yaml, "type: sqlite\npath: %s/out.db\n", dir);
-    json_t *sec = sl_conf_parse(yaml, strlen(yaml), "test.yaml", err, sizeof err);
+    sl_error e;
+    json_t *sec = sl_conf_parse(yaml, strlen(yaml), "test.yaml", &e);
     REQUIRE(sec != NULL);
     json_object_set_new(sec, "@pipeline", json_string("air-quality"));
-    sl_conf_ctx c = {"test.yaml", "sink 1", err, sizeof err};
+    sl_conf_ctx c = {"test.yaml", "sink 1", &e};
     sl_sink *s = sl_sink_open(&c, sec);
     json_decref(sec);
     REQUIRE(s != NULL);
@@ -280,7 +281,7 @@ TEST(deadletter_lines) {
     char dir[512], path[600];
     tmp_dir(dir, sizeof dir, "dead");
     snprintf(path, sizeof path, "%s/dead.jsonl", dir);
-    sl_deadletter *d = sl_deadletter_open(path, err, sizeof err);
+    sl_deadletter *d = dead_open(path);
     REQUIRE(d != NULL);
     /* Raw input that is not UTF-8, with quotes and control bytes. */
     sl_deadletter_raw(d, "csv", "line 1: \"bad\"", "x\xff\"\t\x01y", 6);
@@ -314,7 +315,7 @@ TEST(deadletter_lines) {
     json_decref(lines);
     sl_batch_free(b);
 
-    CHECK(sl_deadletter_open("/nonexistent/dir/dead.jsonl", err, sizeof err) == NULL);
+    CHECK(dead_open("/nonexistent/dir/dead.jsonl") == NULL);
     CHECK(strstr(err, "/nonexistent/dir/dead.jsonl") != NULL);
     rm_tree(dir);
 }
