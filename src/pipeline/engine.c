@@ -124,6 +124,11 @@ struct sl_pipeline {
     _Atomic bool source_failed, finished;
     sl_error source_error; /* set by the source thread before source_failed */
     _Atomic uint64_t committed, stage_errors;
+    /* How long a stop waits for a sink that keeps failing (stop_timeout:), and when the stop
+     * was asked for (CLOCK_MONOTONIC ms; 0 = running). */
+    int64_t stop_timeout_ms;
+    _Atomic uint64_t stop_at_ms;
+    _Atomic uint64_t undelivered; /* records given up on at a stop (never committed) */
     /* the stage thread's record of recent messages: [start, end) spans, oldest first */
     struct {
         uint64_t start, end;
@@ -192,9 +197,9 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_r
     p->engine = engine;
     if (!(p->conf = sl_conf_load(path, err))) goto fail;
     sl_conf_ctx c = {.file = path, .what = "pipeline", .err = err};
-    static const char *const TOP[] = {"name",          "source",      "parser",     "stages",
-                                      "sinks",         "dead_letter", "batch_size", "linger",
-                                      "queue_batches", NULL};
+    static const char *const TOP[] = {"name",          "source",       "parser",     "stages",
+                                      "sinks",         "dead_letter",  "batch_size", "linger",
+                                      "queue_batches", "stop_timeout", NULL};
     if (!sl_conf_only(&c, p->conf, TOP)) goto fail;
     bool ok = true;
     /* without name:, the file's name without its .yaml */
@@ -207,6 +212,7 @@ sl_pipeline *sl_pipeline_load(const char *path, sl_engine *engine, const sl_fn_r
     int64_t batch = sl_conf_int(&c, p->conf, "batch_size", 1024, 1, 1 << 20, &ok);
     int64_t depth = sl_conf_int(&c, p->conf, "queue_batches", 8, 1, 1024, &ok);
     int64_t linger = sl_conf_ms(&c, p->conf, "linger", 50, &ok);
+    p->stop_timeout_ms = sl_conf_ms(&c, p->conf, "stop_timeout", 10000, &ok);
     if (!ok) goto fail;
     if (!sl_queue_init(&p->q_in, (size_t)depth) || !sl_queue_init(&p->q_out, (size_t)depth)) {
         sl_errorf(err, SL_ERR_NOMEM, "out of memory");
@@ -424,13 +430,34 @@ static void *stage_main(void *arg) {
     return NULL;
 }
 
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Whether a stop has waited stop_timeout for a failing sink: then the rest is given up. */
+static bool stop_overdue(sl_pipeline *p) {
+    uint64_t at = atomic_load(&p->stop_at_ms);
+    return at && mono_ms() - at >= (uint64_t)p->stop_timeout_ms;
+}
+
 static void *sink_main(void *arg) {
     sl_pipeline *p = arg;
     sl_msg m;
     sl_error e;
     const char *err = e.message;
+    /* Set once a stop gave up on a sink that kept failing: what follows is drained from the
+     * queue (so the other threads can end) but neither written nor committed, so a file or
+     * spooled source resends it on the next run. */
+    bool given_up = false;
     while (sl_queue_pop(&p->q_out, &m)) {
-        for (size_t i = 0; m.batch && m.batch->n && i < p->nsinks; i++) {
+        if (given_up) {
+            atomic_fetch_add(&p->undelivered, m.batch ? m.batch->n : 0);
+            sl_batch_free(m.batch);
+            continue;
+        }
+        for (size_t i = 0; m.batch && m.batch->n && i < p->nsinks && !given_up; i++) {
             sink_slot *s = &p->sinks[i];
             unsigned backoff_ms = 100;
             for (;;) {
@@ -450,13 +477,29 @@ static void *sink_main(void *arg) {
                 /* a failure that may pass: the same batch again, later; nothing is dropped
                  * (backpressure holds the rest of the pipeline meanwhile) */
                 atomic_fetch_add(&s->retries, 1);
+                if (stop_overdue(p)) {
+                    fprintf(stderr,
+                            "sluice: pipeline %s: sink %s: %s; stopping: gave up after %lld ms, "
+                            "what it did not take is not committed\n",
+                            p->name, s->sink->name, err, (long long)p->stop_timeout_ms);
+                    given_up = true;
+                    break;
+                }
                 fprintf(stderr, "sluice: pipeline %s: sink %s: %s (retrying in %u ms)\n", p->name,
                         s->sink->name, err, backoff_ms);
-                usleep(backoff_ms * 1000);
+                /* in short naps, so that a stop's deadline is seen in time */
+                for (unsigned slept = 0; slept < backoff_ms && !stop_overdue(p); slept += 50)
+                    usleep(50 * 1000);
                 if (backoff_ms < 10000) backoff_ms *= 2;
             }
+            if (given_up) break;
             atomic_fetch_add(&s->records, m.batch->n);
             atomic_fetch_add(&s->batches, 1);
+        }
+        if (given_up) {
+            atomic_fetch_add(&p->undelivered, m.batch->n);
+            sl_batch_free(m.batch);
+            continue;
         }
         sl_batch_free(m.batch);
         if (m.commit) {
@@ -493,6 +536,8 @@ fail:
 }
 
 void sl_pipeline_stop(sl_pipeline *p) {
+    uint64_t none = 0;
+    atomic_compare_exchange_strong(&p->stop_at_ms, &none, mono_ms());
     atomic_store(&p->flow.stopping, true);
     if (p->source->ops->wake) p->source->ops->wake(p->source);
 }
@@ -507,6 +552,12 @@ bool sl_pipeline_wait(sl_pipeline *p, sl_error *err) {
         if (err) *err = p->source_error;
         return false;
     }
+    uint64_t lost = atomic_load(&p->undelivered);
+    if (lost)
+        return sl_errorf(err, SL_ERR_LIMIT,
+                         "stopped with %llu records a sink did not take within stop_timeout "
+                         "(%lld ms); they were not committed",
+                         (unsigned long long)lost, (long long)p->stop_timeout_ms);
     return true;
 }
 

@@ -371,5 +371,21 @@ for _ in $(seq 50); do [ "$(count_lines "$T/out13.jsonl")" -ge 3 ] && break; sle
 kill -TERM "$PID"; wait "$PID"
 expect "http spool: the records went through (a last line without a break too)" "$(count_lines "$T/out13.jsonl")" 3
 
+# ---- 13. a stop while a sink stays down: given up after stop_timeout, nothing committed ----
+DEAD=$(free_port) # nothing listens there
+seq 1 50 > "$T/in14.csv"
+printf 'name: down\nsource: {type: file, path: in14.csv, follow: true, offsets: in14.offset}\nparser: {type: csv, columns: [n:int]}\nsinks: [{type: http, url: "http://127.0.0.1:%s/"}]\nlinger: 20ms\nstop_timeout: 500ms\n' "$DEAD" > "$T/p14.yaml"
+"$SLUICE" pipeline run "$T/p14.yaml" --quiet 2> "$T/p14.err" &
+PID=$!
+PIDS+=("$PID")
+for _ in $(seq 100); do grep -q retrying "$T/p14.err" && break; sleep 0.05; done
+t0=$(date +%s%N)
+kill -TERM "$PID"; wait "$PID"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ "$ms" -lt 5000 ]; then ok "stop with a dead sink ends after stop_timeout ($ms ms)"; else bad "stop with a dead sink took $ms ms"; fi
+expect "stop with a dead sink: a failure exit" "$rc" 1
+if grep -q "gave up after 500 ms" "$T/p14.err" && grep -q "records a sink did not take within stop_timeout" "$T/p14.err"; then ok "stop with a dead sink: says what was given up"; else bad "stop with a dead sink: $(tail -2 "$T/p14.err")"; fi
+expect "stop with a dead sink: nothing committed" "$(cat "$T/in14.offset" 2>/dev/null || echo 0)" 0
+
 el=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 if [ "$fails" = 0 ]; then echo "test-flow: all $checks checks passed ($el s)"; else echo "test-flow: $fails of $checks checks FAILED"; exit 1; fi
