@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/error.h"
 #include "fn/handler.h"
 #include "serve/server_impl.h"
 
@@ -75,7 +76,7 @@ static warm_slot *warm_for(worker_local *wl, sl_fn_entry *e, sl_error *err) {
         size_t cap = wl->cap ? 2 * wl->cap : 8;
         warm_slot *p = realloc(wl->slots, cap * sizeof *p);
         if (!p) {
-            snprintf(err->message, sizeof err->message, "out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "out of memory");
             return NULL;
         }
         wl->slots = p, wl->cap = cap;
@@ -305,9 +306,9 @@ void sl_gateway_begin(sl_req *r) {
                       r->fn_ref);
         return;
     }
-    char err[512];
+    sl_error err = {0};
     sl_reg_status st;
-    r->entry = sl_fncache_get(r->srv->cache, r->fn_ref, &st, err, sizeof err);
+    r->entry = sl_fncache_get(r->srv->cache, r->fn_ref, &st, &err);
     if (!r->entry) {
         unsigned code = st == SL_REG_NOT_FOUND   ? 404
                         : st == SL_REG_INVALID   ? 400
@@ -317,8 +318,8 @@ void sl_gateway_begin(sl_req *r) {
                       code == 404   ? "not_found"
                       : code == 500 ? "error"
                                     : "bad_request",
-                      "%s", err);
-        if (code == 500) sl_log("resolving %s: %s", r->fn_ref, err);
+                      "%s", err.message);
+        if (code == 500) sl_log("resolving %s: %s", r->fn_ref, err.message);
         return;
     }
     r->limit = r->entry->config.max_request ? (size_t)r->entry->config.max_request : NO_LIMIT_BODY;

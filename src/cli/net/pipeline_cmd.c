@@ -58,10 +58,11 @@ int cmd_pipeline(int argc, char **argv) {
         }
     }
     sl_engine *engine = sl_engine_new(NULL);
-    char err[1024];
+    char err[1024]; /* the pipeline layer's errors (pipeline.h) */
+    sl_error rerr = {0};
     sl_registry *reg = NULL;
-    if (data && !(reg = sl_registry_open(data, err, sizeof err))) {
-        fprintf(stderr, "sluice pipeline: --data %s: %s\n", data, err);
+    if (data && !(reg = sl_registry_open(data, &rerr))) {
+        fprintf(stderr, "sluice pipeline: --data %s: %s\n", data, rerr.message);
         sl_engine_free(engine);
         return NET_EXIT_FAILED;
     }
