@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "fn/config.h"
 #include "fn/declared.h"
 #include "serve/server_impl.h"
@@ -212,23 +213,10 @@ static void delete_function(sl_req *r, const char *name) {
 /* ---- Uploads ------------------------------------------------------------------------------- */
 
 typedef struct upload {
-    uint8_t *module;
-    size_t module_len;
-    char *config, *alias;
-    size_t config_len, alias_len;
-    char *filename; /* the module part's, for messages */
+    sl_buf module, config, alias; /* the parts, as MHD hands them over in pieces */
+    char *filename;               /* the module part's, for messages */
     bool too_many;
 } upload;
-
-static bool append(char **buf, size_t *len, const char *data, size_t n) {
-    char *p = realloc(*buf, *len + n + 1);
-    if (!p) return false;
-    memcpy(p + *len, data, n);
-    *len += n;
-    p[*len] = 0;
-    *buf = p;
-    return true;
-}
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *filename, const char *content_type,
@@ -239,12 +227,10 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
     if (!strcmp(key, "module")) {
         if (filename && *filename && !u->filename && !(u->filename = strdup(filename)))
             return MHD_NO;
-        return append((char **)&u->module, &u->module_len, data, size) ? MHD_YES : MHD_NO;
+        return sl_buf_append(&u->module, data, size) ? MHD_YES : MHD_NO;
     }
-    if (!strcmp(key, "config"))
-        return append(&u->config, &u->config_len, data, size) ? MHD_YES : MHD_NO;
-    if (!strcmp(key, "alias"))
-        return append(&u->alias, &u->alias_len, data, size) ? MHD_YES : MHD_NO;
+    if (!strcmp(key, "config")) return sl_buf_append(&u->config, data, size) ? MHD_YES : MHD_NO;
+    if (!strcmp(key, "alias")) return sl_buf_append(&u->alias, data, size) ? MHD_YES : MHD_NO;
     return MHD_YES; /* other fields are ignored */
 }
 
@@ -309,11 +295,11 @@ static void upload_version(sl_req *r, const char *name) {
             api_error(r, 400, "cannot read the multipart/form-data body");
             goto out;
         }
-        module = u.module, module_len = u.module_len;
-        if (u.alias) alias = strdup(u.alias);
-        if (u.config) {
+        module = (const uint8_t *)u.module.data, module_len = u.module.len;
+        if (u.alias.data) alias = strdup(u.alias.data);
+        if (u.config.data) {
             json_error_t jerr;
-            json_t *o = json_loads(u.config, 0, &jerr);
+            json_t *o = json_loads(u.config.data, 0, &jerr);
             if (!o) {
                 api_error(r, 400, "the config part is not JSON: %s", jerr.text);
                 goto out;
@@ -375,9 +361,9 @@ static void upload_version(sl_req *r, const char *name) {
     if (v) sl_resp_json(r, created ? 201 : 200, v);
 out:
     sl_fn_config_free(&cfg);
-    free(u.module);
-    free(u.config);
-    free(u.alias);
+    sl_buf_free(&u.module);
+    sl_buf_free(&u.config);
+    sl_buf_free(&u.alias);
     free(u.filename);
     free(alias);
     free(filename);

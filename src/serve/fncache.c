@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "fn/config.h"
 
@@ -247,12 +248,7 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
         }
         listed = c->entries[i] == found;
     }
-    if (!listed && c->nentries == c->ecap) {
-        size_t cap = c->ecap ? 2 * c->ecap : 16;
-        sl_fn_entry **p = realloc(c->entries, cap * sizeof *p);
-        if (p) c->entries = p, c->ecap = cap;
-    }
-    if (!listed && c->nentries < c->ecap) {
+    if (!listed && sl_grow(&c->entries, &c->ecap, c->nentries + 1, sizeof *c->entries)) {
         atomic_fetch_add(&found->refs, 1);
         c->entries[c->nentries++] = found;
         listed = true;
@@ -261,12 +257,7 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
     for (size_t i = 0; i < c->nslots; i++)
         if (strcmp(c->slots[i].ref, ref) == 0) slot = &c->slots[i];
     if (!slot && c->nslots == MAX_REFS) clear_slots(c);
-    if (!slot && c->nslots == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        ref_slot *p = realloc(c->slots, cap * sizeof *p);
-        if (p) c->slots = p, c->cap = cap;
-    }
-    if (!slot && c->nslots < c->cap) {
+    if (!slot && sl_grow(&c->slots, &c->cap, c->nslots + 1, sizeof *c->slots)) {
         char *copy = strdup(ref);
         if (copy) {
             slot = &c->slots[c->nslots++];

@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "base/name.h"
 #include "serve/blobs.h"
@@ -421,14 +422,9 @@ sl_reg_status sl_registry_list_functions(sl_registry *reg, sl_fn_info **out, siz
     size_t cap = 0;
     int rc = SQLITE_DONE;
     while (!s && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            sl_fn_info *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                s = fail(SL_REG_ERROR, err, "list functions: out of memory");
-                break;
-            }
-            *out = p;
+        if (!sl_grow(out, &cap, *n + 1, sizeof **out)) {
+            s = fail(SL_REG_ERROR, err, "list functions: out of memory");
+            break;
         }
         sl_fn_info *f = &(*out)[(*n)++];
         memset(f, 0, sizeof *f);
@@ -459,14 +455,9 @@ static sl_reg_status version_digests(sl_registry *reg, int64_t fid, char (**shas
     int rc;
     sl_reg_status s = SL_REG_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 8;
-            char(*p)[65] = realloc(*shas, cap * sizeof *p);
-            if (!p) {
-                s = fail(SL_REG_ERROR, err, "out of memory");
-                break;
-            }
-            *shas = p;
+        if (!sl_grow(shas, &cap, *n + 1, sizeof **shas)) {
+            s = fail(SL_REG_ERROR, err, "out of memory");
+            break;
         }
         snprintf((*shas)[(*n)++], 65, "%s", (const char *)sqlite3_column_text(st, 0));
     }
@@ -796,14 +787,9 @@ sl_reg_status sl_registry_list_versions(sl_registry *reg, const char *fn, sl_fn_
     sqlite3_bind_int64(st, 1, fid);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 8;
-            sl_fn_version *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                s = fail(SL_REG_ERROR, err, "list versions: out of memory");
-                goto out;
-            }
-            *out = p;
+        if (!sl_grow(out, &cap, *n + 1, sizeof **out)) {
+            s = fail(SL_REG_ERROR, err, "list versions: out of memory");
+            goto out;
         }
         s = fill_version(reg, fn, st, &(*out)[*n], err);
         (*n)++;

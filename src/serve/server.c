@@ -9,6 +9,7 @@
  */
 #include "serve/server_impl.h"
 
+#include "base/buf.h"
 #include "base/error.h"
 
 #include <arpa/inet.h>
@@ -167,14 +168,7 @@ static int route_of(const char *path) {
 /* Appends upload data; false once the body passes r->limit. */
 static bool append_body(sl_req *r, const char *data, size_t len) {
     if (len > r->limit - r->body_len) return false;
-    if (r->body_len + len > r->body_cap) {
-        size_t cap = r->body_cap ? r->body_cap : 4096;
-        while (cap < r->body_len + len)
-            cap *= 2;
-        uint8_t *p = realloc(r->body, cap);
-        if (!p) return false;
-        r->body = p, r->body_cap = cap;
-    }
+    if (!sl_grow(&r->body, &r->body_cap, r->body_len + len, 1)) return false;
     memcpy(r->body + r->body_len, data, len);
     r->body_len += len;
     return true;
