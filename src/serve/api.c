@@ -88,17 +88,21 @@ static json_t *version_json(const sl_fn_version *v) {
                      sl_fn_declared_json(&v->declared));
 }
 
-/* The version `ref` of fn as JSON, or an error response. */
-static json_t *resolve_json(sl_req *r, const char *fn, const char *ref) {
+/* Resolves fn@ref into *v (clear it after), or answers the registry's error and returns
+ * false. */
+static bool resolve_version(sl_req *r, const char *fn, const char *ref, sl_fn_version *v) {
     char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4];
     sl_error err = {0};
     snprintf(full, sizeof full, "%s@%s", fn, ref);
+    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, v, &err);
+    if (s) reg_error(r, s, err.message);
+    return s == SL_REG_OK;
+}
+
+/* The version `ref` of fn as JSON, or an error response. */
+static json_t *resolve_json(sl_req *r, const char *fn, const char *ref) {
     sl_fn_version v;
-    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, &v, &err);
-    if (s) {
-        reg_error(r, s, err.message);
-        return NULL;
-    }
+    if (!resolve_version(r, fn, ref, &v)) return NULL;
     json_t *o = version_json(&v);
     sl_fn_version_clear(&v);
     return o;
@@ -372,14 +376,10 @@ out:
 static void set_config(sl_req *r, const char *name, const char *ref) {
     json_t *o = parse_body(r);
     if (!o) return;
-    char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4];
     sl_error err = {0};
-    snprintf(full, sizeof full, "%s@%s", name, ref);
     sl_fn_version v;
-    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, &v, &err);
-    if (s) {
-        reg_error(r, s, err.message);
-    } else {
+    sl_reg_status s;
+    if (resolve_version(r, name, ref, &v)) {
         unsigned given = 0;
         const char *key;
         json_t *val;
