@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -61,20 +62,26 @@ char *sl_read_file(const char *path, size_t max, size_t *len, sl_error *err) {
 
 bool sl_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
                           sl_error *err) {
+    /* a temp name of its own (mkstemp), so that threads or processes replacing the same
+     * file at once never write into each other's temp file */
     char tmp[PATH_MAX];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
         return sl_errorf(err, SL_ERR_ARGUMENT, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) return sl_errorf(err, SL_ERR_ARGUMENT, "%s: %s", tmp, strerror(errno));
     const char *p = data;
     size_t left = len;
-    while (left) {
+    int e = fchmod(fd, (mode_t)mode) ? errno : 0;
+    while (!e && left) {
         ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
+        if (n < 0) {
+            e = errno;
+            break;
+        }
         p += n, left -= (size_t)n;
     }
-    int e = left ? errno : fdatasync(fd) ? errno : 0;
+    if (!e && fdatasync(fd)) e = errno;
     if (close(fd) && !e) e = errno;
     if (!e && rename(tmp, path)) e = errno;
     if (e) {

@@ -3,21 +3,23 @@
  */
 #include "base/sha256.h"
 
+#include "base/error.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-bool sl_sha256_hex(const uint8_t *bytes, size_t len, char hex[SL_SHA256_HEX_LEN + 1], char *err,
-                   size_t errlen) {
+bool sl_sha256_hex(const uint8_t *bytes, size_t len, char hex[SL_SHA256_HEX_LEN + 1],
+                   sl_error *err) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (!EVP_Digest(bytes, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
         unsigned long e = ERR_get_error();
         char why[160] = "unknown error";
         if (e) ERR_error_string_n(e, why, sizeof why);
-        snprintf(err, errlen, "cannot compute SHA-256: OpenSSL: %s", why);
+        sl_errorf(err, SL_ERR_NOMEM, "cannot compute SHA-256: OpenSSL: %s", why);
         return false;
     }
     static const char digits[] = "0123456789abcdef";

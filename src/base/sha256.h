@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice.h" /* sl_error */
+
 #define SL_SHA256_HEX_LEN 64
 
 /* Writes the 64 hex digits and a NUL to `hex` (65 bytes). Returns false (and a message in
  * err) only if OpenSSL fails. */
-bool sl_sha256_hex(const uint8_t *bytes, size_t len, char hex[SL_SHA256_HEX_LEN + 1], char *err,
-                   size_t errlen);
+bool sl_sha256_hex(const uint8_t *bytes, size_t len, char hex[SL_SHA256_HEX_LEN + 1],
+                   sl_error *err);
 
 /* Whether s is exactly 64 lowercase hex digits. */
 bool sl_sha256_is_hex(const char *s);

@@ -4,6 +4,8 @@
 #include "fn/config.h"
 #include "fn/resolve.h"
 
+#include "base/error.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,59 +25,45 @@ sl_fn_config sl_fn_config_default(void) {
     };
 }
 
-static bool str_ok(const char *what, const char *s, char *err, size_t errlen) {
-    if (!s) {
-        snprintf(err, errlen, "invalid config: %s is missing (NULL)", what);
-        return false;
-    }
-    if (strpbrk(s, "\r\n")) {
-        snprintf(err, errlen, "invalid config: %s \"%.60s\" contains a line break", what, s);
-        return false;
-    }
+static bool str_ok(const char *what, const char *s, sl_error *err) {
+    if (!s) return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: %s is missing (NULL)", what);
+    if (strpbrk(s, "\r\n"))
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: %s \"%.60s\" contains a line break",
+                         what, s);
     return true;
 }
 
-static bool list_ok(const char *what, const char *const *v, uint32_t n, char *err, size_t errlen) {
-    if (n && !v) {
-        snprintf(err, errlen, "invalid config: %u %s but no array", n, what);
-        return false;
-    }
+static bool list_ok(const char *what, const char *const *v, uint32_t n, sl_error *err) {
+    if (n && !v)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: %u %s but no array", n, what);
     for (uint32_t i = 0; i < n; i++) {
-        if (!str_ok(what, v[i], err, errlen)) return false;
-        if (!v[i][0]) {
-            snprintf(err, errlen, "invalid config: an empty string in %s", what);
-            return false;
-        }
+        if (!str_ok(what, v[i], err)) return false;
+        if (!v[i][0])
+            return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: an empty string in %s", what);
     }
     return true;
 }
 
-bool sl_fn_config_check(const sl_fn_config *cfg, char *err, size_t errlen) {
-    if (cfg->kind != SL_FN_COMMAND && cfg->kind != SL_FN_HANDLER) {
-        snprintf(err, errlen, "invalid config: unknown function kind %d", (int)cfg->kind);
-        return false;
-    }
-    if (cfg->input != SL_INPUT_RAW && cfg->input != SL_INPUT_EVENT) {
-        snprintf(err, errlen, "invalid config: unknown input mode %d", (int)cfg->input);
-        return false;
-    }
-    if (cfg->output != SL_OUTPUT_RAW && cfg->output != SL_OUTPUT_INTEGRATION) {
-        snprintf(err, errlen, "invalid config: unknown output mode %d", (int)cfg->output);
-        return false;
-    }
-    if (!list_ok("env", cfg->env, cfg->nenv, err, errlen) ||
-        !list_ok("dirs", cfg->dirs, cfg->ndirs, err, errlen) ||
-        !list_ok("cors_origins", cfg->cors_origins, cfg->ncors, err, errlen))
+bool sl_fn_config_check(const sl_fn_config *cfg, sl_error *err) {
+    if (cfg->kind != SL_FN_COMMAND && cfg->kind != SL_FN_HANDLER)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: unknown function kind %d",
+                         (int)cfg->kind);
+    if (cfg->input != SL_INPUT_RAW && cfg->input != SL_INPUT_EVENT)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: unknown input mode %d",
+                         (int)cfg->input);
+    if (cfg->output != SL_OUTPUT_RAW && cfg->output != SL_OUTPUT_INTEGRATION)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: unknown output mode %d",
+                         (int)cfg->output);
+    if (!list_ok("env", cfg->env, cfg->nenv, err) || !list_ok("dirs", cfg->dirs, cfg->ndirs, err) ||
+        !list_ok("cors_origins", cfg->cors_origins, cfg->ncors, err))
         return false;
     for (uint32_t i = 0; i < cfg->nenv; i++) {
         const char *eq = strchr(cfg->env[i], '=');
-        if (!eq || eq == cfg->env[i]) {
-            snprintf(err, errlen, "invalid config: env entry \"%.60s\" is not KEY=VALUE",
-                     cfg->env[i]);
-            return false;
-        }
+        if (!eq || eq == cfg->env[i])
+            return sl_errorf(err, SL_ERR_ARGUMENT,
+                             "invalid config: env entry \"%.60s\" is not KEY=VALUE", cfg->env[i]);
     }
-    if (cfg->content_type && !str_ok("content_type", cfg->content_type, err, errlen)) return false;
+    if (cfg->content_type && !str_ok("content_type", cfg->content_type, err)) return false;
     return true;
 }
 
@@ -128,24 +116,23 @@ static bool list_append(const char *const **list, uint32_t *n, const char *s) {
 }
 
 /* Replaces a list with the JSON array a (of strings). */
-static bool set_list(json_t *a, const char *key, const char *const **list, uint32_t *n, char *err,
-                     size_t errlen) {
-    if (!json_is_array(a)) {
-        snprintf(err, errlen, "invalid config: \"%s\" must be an array of strings", key);
-        return false;
-    }
+static bool set_list(json_t *a, const char *key, const char *const **list, uint32_t *n,
+                     sl_error *err) {
+    if (!json_is_array(a))
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: \"%s\" must be an array of strings",
+                         key);
     const char *const *v = NULL;
     uint32_t len = 0;
     size_t i;
     json_t *e;
     json_array_foreach(a, i, e) {
         if (!json_is_string(e)) {
-            snprintf(err, errlen, "invalid config: \"%s\"[%zu] is not a string", key, i);
+            sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: \"%s\"[%zu] is not a string", key, i);
             free_list(v, len);
             return false;
         }
         if (!list_append(&v, &len, json_string_value(e))) {
-            snprintf(err, errlen, "invalid config: out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "invalid config: out of memory");
             free_list(v, len);
             return false;
         }
@@ -155,95 +142,89 @@ static bool set_list(json_t *a, const char *key, const char *const **list, uint3
     return true;
 }
 
-static bool parse_uint(const char *key, const char *text, uint64_t max, uint64_t *out, char *err,
-                       size_t errlen) {
+static bool parse_uint(const char *key, const char *text, uint64_t max, uint64_t *out,
+                       sl_error *err) {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
-    if (!*text || *end || errno || text[0] == '-' || v > max) {
-        snprintf(err, errlen,
-                 "invalid config: \"%s\" must be a number from 0 to %llu, not \"%.40s\"", key,
-                 (unsigned long long)max, text);
-        return false;
-    }
+    if (!*text || *end || errno || text[0] == '-' || v > max)
+        return sl_errorf(err, SL_ERR_ARGUMENT,
+                         "invalid config: \"%s\" must be a number from 0 to %llu, not \"%.40s\"",
+                         key, (unsigned long long)max, text);
     *out = v;
     return true;
 }
 
 static bool enum_value(const char *key, const char *v, const char *a, const char *b, int *out,
-                       char *err, size_t errlen) {
+                       sl_error *err) {
     if (v && strcmp(v, a) == 0)
         *out = 0;
     else if (v && strcmp(v, b) == 0)
         *out = 1;
-    else {
-        snprintf(err, errlen, "invalid config: \"%s\" must be \"%s\" or \"%s\"", key, a, b);
-        return false;
-    }
+    else
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: \"%s\" must be \"%s\" or \"%s\"",
+                         key, a, b);
     return true;
 }
 
 /* One member, given as text (query parameters) or JSON (text NULL). For lists, text appends
  * one entry and JSON replaces the list. */
-static bool set_member(sl_fn_config *cfg, const char *key, const char *text, json_t *j, char *err,
-                       size_t errlen) {
+static bool set_member(sl_fn_config *cfg, const char *key, const char *text, json_t *j,
+                       sl_error *err) {
     int e;
     uint64_t u;
     char num[32];
     if (!text && json_is_integer(j)) {
-        if (json_integer_value(j) < 0) {
-            snprintf(err, errlen, "invalid config: \"%s\" must not be negative", key);
-            return false;
-        }
+        if (json_integer_value(j) < 0)
+            return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: \"%s\" must not be negative",
+                             key);
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j));
     }
     const char *str = text ? text : json_is_integer(j) ? num : json_string_value(j);
     if (!strcmp(key, "kind")) {
-        if (!enum_value(key, str, "command", "handler", &e, err, errlen)) return false;
+        if (!enum_value(key, str, "command", "handler", &e, err)) return false;
         cfg->kind = e ? SL_FN_HANDLER : SL_FN_COMMAND;
     } else if (!strcmp(key, "input")) {
-        if (!enum_value(key, str, "raw", "event", &e, err, errlen)) return false;
+        if (!enum_value(key, str, "raw", "event", &e, err)) return false;
         cfg->input = e ? SL_INPUT_EVENT : SL_INPUT_RAW;
     } else if (!strcmp(key, "output")) {
-        if (!enum_value(key, str, "raw", "integration", &e, err, errlen)) return false;
+        if (!enum_value(key, str, "raw", "integration", &e, err)) return false;
         cfg->output = e ? SL_OUTPUT_INTEGRATION : SL_OUTPUT_RAW;
     } else if (!strcmp(key, "timeout_ms") || !strcmp(key, "memory_mib") ||
                !strcmp(key, "concurrency")) {
-        if (!str || !parse_uint(key, str, UINT32_MAX, &u, err, errlen)) {
-            if (!str) snprintf(err, errlen, "invalid config: \"%s\" must be a number", key);
+        if (!str || !parse_uint(key, str, UINT32_MAX, &u, err)) {
+            if (!str)
+                sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: \"%s\" must be a number", key);
             return false;
         }
         *(key[0] == 't'   ? &cfg->timeout_ms
           : key[0] == 'm' ? &cfg->memory_mib
                           : &cfg->concurrency) = (uint32_t)u;
     } else if (!strcmp(key, "max_request") || !strcmp(key, "max_response")) {
-        if (!str || !parse_uint(key, str, UINT64_MAX, &u, err, errlen)) {
-            if (!str) snprintf(err, errlen, "invalid config: \"%s\" must be a number", key);
+        if (!str || !parse_uint(key, str, UINT64_MAX, &u, err)) {
+            if (!str)
+                sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: \"%s\" must be a number", key);
             return false;
         }
         *(strcmp(key, "max_request") == 0 ? &cfg->max_request : &cfg->max_response) = u;
     } else if (!strcmp(key, "keep_state")) {
         bool b;
         if (text) {
-            if (!enum_value(key, text, "false", "true", &e, err, errlen)) return false;
+            if (!enum_value(key, text, "false", "true", &e, err)) return false;
             b = e;
         } else if (json_is_boolean(j)) {
             b = json_is_true(j);
-        } else {
-            snprintf(err, errlen, "invalid config: \"keep_state\" must be true or false");
-            return false;
-        }
+        } else
+            return sl_errorf(err, SL_ERR_ARGUMENT,
+                             "invalid config: \"keep_state\" must be true or false");
         cfg->keep_state = b;
     } else if (!strcmp(key, "content_type")) {
         char *v = NULL;
-        if (str && *str && !(v = strdup(str))) {
-            snprintf(err, errlen, "invalid config: out of memory");
-            return false;
-        }
-        if (!str && !json_is_null(j)) {
-            snprintf(err, errlen, "invalid config: \"content_type\" must be a string or null");
-            return false;
-        }
+        if (str && *str && !(v = strdup(str)))
+            return sl_errorf(err, SL_ERR_NOMEM, "invalid config: out of memory");
+        if (!str && !json_is_null(j))
+            return sl_errorf(err, SL_ERR_ARGUMENT,
+                             "invalid config: \"content_type\" must be a string or null");
         free((void *)cfg->content_type);
         cfg->content_type = v;
     } else if (!strcmp(key, "env") || !strcmp(key, "dirs") || !strcmp(key, "cors") ||
@@ -252,46 +233,40 @@ static bool set_member(sl_fn_config *cfg, const char *key, const char *text, jso
                                    : key[0] == 'd' ? &cfg->dirs
                                                    : &cfg->cors_origins;
         uint32_t *n = key[0] == 'e' ? &cfg->nenv : key[0] == 'd' ? &cfg->ndirs : &cfg->ncors;
-        if (!text) return set_list(j, key, list, n, err, errlen);
-        if (!list_append(list, n, text)) {
-            snprintf(err, errlen, "invalid config: out of memory");
-            return false;
-        }
-    } else {
-        snprintf(err, errlen, "invalid config: unknown member \"%.40s\"", key);
-        return false;
-    }
+        if (!text) return set_list(j, key, list, n, err);
+        if (!list_append(list, n, text))
+            return sl_errorf(err, SL_ERR_NOMEM, "invalid config: out of memory");
+    } else
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: unknown member \"%.40s\"", key);
     return true;
 }
 
-bool sl_fn_config_apply(sl_fn_config *cfg, json_t *o, char *err, size_t errlen) {
-    if (!json_is_object(o)) {
-        snprintf(err, errlen, "invalid config: not a JSON object");
-        return false;
-    }
+bool sl_fn_config_apply(sl_fn_config *cfg, json_t *o, sl_error *err) {
+    if (!json_is_object(o))
+        return sl_errorf(err, SL_ERR_ARGUMENT, "invalid config: not a JSON object");
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v) {
-        if (!set_member(cfg, key, NULL, v, err, errlen)) return false;
+        if (!set_member(cfg, key, NULL, v, err)) return false;
     }
-    return sl_fn_config_check(cfg, err, errlen);
+    return sl_fn_config_check(cfg, err);
 }
 
-bool sl_fn_config_set(sl_fn_config *cfg, const char *key, const char *value, char *err,
-                      size_t errlen) {
-    return set_member(cfg, key, value ? value : "", NULL, err, errlen);
+bool sl_fn_config_set(sl_fn_config *cfg, const char *key, const char *value, sl_error *err) {
+    return set_member(cfg, key, value ? value : "", NULL, err);
 }
 
-bool sl_fn_config_from_json(const char *text, sl_fn_config *out, char *err, size_t errlen) {
+bool sl_fn_config_from_json(const char *text, sl_fn_config *out, sl_error *err) {
     *out = sl_fn_config_default();
     json_error_t jerr;
     json_t *o = json_loads(text, 0, &jerr);
     if (!o || !json_is_object(o)) {
-        snprintf(err, errlen, "stored config is not a JSON object: %s", o ? "" : jerr.text);
+        sl_errorf(err, SL_ERR_ARGUMENT, "stored config is not a JSON object: %s",
+                  o ? "" : jerr.text);
         json_decref(o);
         return false;
     }
-    bool ok = sl_fn_config_apply(out, o, err, errlen);
+    bool ok = sl_fn_config_apply(out, o, err);
     json_decref(o);
     if (!ok) sl_fn_config_free(out);
     return ok;

@@ -6,6 +6,8 @@
 #include "fn/handler.h"
 #include "sluice_wasi.h"
 
+#include "base/error.h"
+
 struct sl_warm {
     sl_invoke_config cfg;
     bool keep_state, dirty;
@@ -46,10 +48,9 @@ static sl_status call_i32(sl_warm *w, sl_func *f, const sl_val *args, uint32_t n
 static bool setup(sl_warm *w, const char *json, sl_error *err) {
     sl_func *f = export_of_type(w->inst, "sluice_setup", "ii:i");
     if (!f) {
-        err->status = SL_ERR_LINK;
-        snprintf(err->message, sizeof err->message,
-                 "the function takes no parameters: it does not export sluice_setup "
-                 "(i32, i32) -> i32 (docs/abi.md)");
+        sl_errorf(err, SL_ERR_LINK,
+                  "the function takes no parameters: it does not export sluice_setup "
+                  "(i32, i32) -> i32 (docs/abi.md)");
         return false;
     }
     size_t len = strlen(json);
@@ -58,8 +59,7 @@ static bool setup(sl_warm *w, const char *json, sl_error *err) {
     sl_memory *mem = sl_instance_memory(w->inst, 0);
     if (call_i32(w, w->alloc, &a1, 1, &ptr, err) != SL_OK) return false;
     if (!ptr || !sl_memory_write(mem, ptr, json, len)) {
-        err->status = SL_ERR_ARGUMENT;
-        snprintf(err->message, sizeof err->message, "the function has no room for its parameters");
+        sl_errorf(err, SL_ERR_ARGUMENT, "the function has no room for its parameters");
         return false;
     }
     sl_val a2[2] = {{.type = SL_I32, .of.i32 = (int32_t)ptr}, a1};
@@ -74,9 +74,8 @@ static bool setup(sl_warm *w, const char *json, sl_error *err) {
         while (rlen && (msg[rlen - 1] == '\n' || msg[rlen - 1] == '\r'))
             msg[--rlen] = 0;
     }
-    err->status = SL_ERR_ARGUMENT;
-    snprintf(err->message, sizeof err->message, "the function refused its parameters (%u): %s",
-             status, msg[0] ? msg : "no message");
+    sl_errorf(err, SL_ERR_ARGUMENT, "the function refused its parameters (%u): %s", status,
+              msg[0] ? msg : "no message");
     return false;
 }
 
@@ -84,7 +83,7 @@ sl_warm *sl_warm_new(sl_engine *engine, const sl_module *module, const sl_invoke
                      bool keep_state, sl_error *err) {
     sl_warm *w = calloc(1, sizeof *w);
     if (!w) {
-        if (err) snprintf(err->message, sizeof err->message, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     w->cfg = *cfg;
@@ -111,11 +110,10 @@ sl_warm *sl_warm_new(sl_engine *engine, const sl_module *module, const sl_invoke
     if (!w->alloc || !w->handle || !w->resp_ptr || !w->resp_len ||
         !sl_instance_memory(w->inst, 0)) {
         if (err) {
-            err->status = SL_ERR_LINK;
-            snprintf(err->message, sizeof err->message,
-                     "not a handler function: it must export memory, sluice_alloc (i32)->i32, "
-                     "sluice_handle (i32,i32)->i32, sluice_response_ptr and "
-                     "sluice_response_len ()->i32");
+            sl_errorf(err, SL_ERR_LINK,
+                      "not a handler function: it must export memory, sluice_alloc (i32)->i32, "
+                      "sluice_handle (i32,i32)->i32, sluice_response_ptr and "
+                      "sluice_response_len ()->i32");
         }
         goto fail;
     }

@@ -12,6 +12,8 @@
 #include "fn/invoke.h"
 #include "sluice_wasi.h"
 
+#include "base/error.h"
+
 /* ---- the event ---------------------------------------------------------------------------- */
 
 static int hexval(char c) {
@@ -330,7 +332,7 @@ static bool thread_wasi(sl_engine *engine, const sl_wasi_config *wc, sl_wasi **w
         if (!c || !(c->wasi = sl_wasi_new(NULL, err)) || !(c->linker = sl_linker_new(engine)) ||
             sl_wasi_link(c->wasi, c->linker) != SL_OK) {
             cache_free(c);
-            if (err->status == SL_OK) snprintf(err->message, sizeof err->message, "out of memory");
+            if (err->status == SL_OK) sl_errorf(err, SL_ERR_NOMEM, "out of memory");
             return false;
         }
         c->engine = engine;
@@ -383,7 +385,7 @@ sl_invoke_outcome sl_invoke_command(sl_engine *engine, const sl_module *module,
         inst = sl_instantiate(store, module, linker, &err);
     }
     sl_status st = inst ? sl_call(inst, "_start", NULL, 0, NULL, 0, &err) : SL_ERR_NOMEM;
-    if (!inst && err.status == SL_OK) snprintf(err.message, sizeof err.message, "out of memory");
+    if (!inst && err.status == SL_OK) sl_errorf(&err, SL_ERR_NOMEM, "out of memory");
 
     size_t out_len = 0, log_len = 0;
     const uint8_t *out = wasi ? sl_wasi_output(wasi, 1, &out_len) : NULL;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "fn/config.h"
 #include "fn/declared.h"
 #include "serve/server_impl.h"
@@ -87,16 +88,21 @@ static json_t *version_json(const sl_fn_version *v) {
                      sl_fn_declared_json(&v->declared));
 }
 
+/* Resolves fn@ref into *v (clear it after), or answers the registry's error and returns
+ * false. */
+static bool resolve_version(sl_req *r, const char *fn, const char *ref, sl_fn_version *v) {
+    char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4];
+    sl_error err = {0};
+    snprintf(full, sizeof full, "%s@%s", fn, ref);
+    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, v, &err);
+    if (s) reg_error(r, s, err.message);
+    return s == SL_REG_OK;
+}
+
 /* The version `ref` of fn as JSON, or an error response. */
 static json_t *resolve_json(sl_req *r, const char *fn, const char *ref) {
-    char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4], err[512];
-    snprintf(full, sizeof full, "%s@%s", fn, ref);
     sl_fn_version v;
-    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, &v, err, sizeof err);
-    if (s) {
-        reg_error(r, s, err);
-        return NULL;
-    }
+    if (!resolve_version(r, fn, ref, &v)) return NULL;
     json_t *o = version_json(&v);
     sl_fn_version_clear(&v);
     return o;
@@ -114,9 +120,9 @@ static json_t *parse_body(sl_req *r) {
 static void list_functions(sl_req *r) {
     sl_fn_info *fns;
     size_t n;
-    char err[512];
-    sl_reg_status s = sl_registry_list_functions(r->srv->reg, &fns, &n, err, sizeof err);
-    if (s) return reg_error(r, s, err);
+    sl_error err = {0};
+    sl_reg_status s = sl_registry_list_functions(r->srv->reg, &fns, &n, &err);
+    if (s) return reg_error(r, s, err.message);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, function_json(&fns[i]));
@@ -128,10 +134,10 @@ static void list_functions(sl_req *r) {
 static bool find_function(sl_req *r, const char *name, sl_fn_info *out) {
     sl_fn_info *fns;
     size_t n;
-    char err[512];
-    sl_reg_status s = sl_registry_list_functions(r->srv->reg, &fns, &n, err, sizeof err);
+    sl_error err = {0};
+    sl_reg_status s = sl_registry_list_functions(r->srv->reg, &fns, &n, &err);
     if (s) {
-        reg_error(r, s, err);
+        reg_error(r, s, err.message);
         return false;
     }
     bool found = false;
@@ -146,14 +152,14 @@ static void create_function(sl_req *r) {
     json_t *o = parse_body(r);
     if (!o) return;
     const char *name = json_string_value(json_object_get(o, "name"));
-    char err[512];
+    sl_error err = {0};
     if (!name) {
         api_error(r, 400, "expected {\"name\": \"...\"}");
     } else {
-        sl_reg_status s = sl_registry_create_function(r->srv->reg, name, err, sizeof err);
+        sl_reg_status s = sl_registry_create_function(r->srv->reg, name, &err);
         sl_fn_info f;
         if (s)
-            reg_error(r, s, err);
+            reg_error(r, s, err.message);
         else if (find_function(r, name, &f))
             sl_resp_json(r, 201, function_json(&f));
         if (!s) sl_log("api: created function %s", name);
@@ -164,10 +170,10 @@ static void create_function(sl_req *r) {
 static json_t *versions_array(sl_req *r, const char *name) {
     sl_fn_version *vs;
     size_t n;
-    char err[512];
-    sl_reg_status s = sl_registry_list_versions(r->srv->reg, name, &vs, &n, err, sizeof err);
+    sl_error err = {0};
+    sl_reg_status s = sl_registry_list_versions(r->srv->reg, name, &vs, &n, &err);
     if (s) {
-        reg_error(r, s, err);
+        reg_error(r, s, err.message);
         return NULL;
     }
     json_t *a = json_array();
@@ -198,9 +204,9 @@ static void get_function(sl_req *r, const char *name) {
 }
 
 static void delete_function(sl_req *r, const char *name) {
-    char err[512];
-    sl_reg_status s = sl_registry_delete_function(r->srv->reg, name, err, sizeof err);
-    if (s) return reg_error(r, s, err);
+    sl_error err = {0};
+    sl_reg_status s = sl_registry_delete_function(r->srv->reg, name, &err);
+    if (s) return reg_error(r, s, err.message);
     sl_fncache_forget(r->srv->cache, name);
     sl_fnstats *fs = sl_fnstats_find(r->srv->stats, name);
     if (fs) sl_fnstats_clear(fs);
@@ -211,23 +217,10 @@ static void delete_function(sl_req *r, const char *name) {
 /* ---- Uploads ------------------------------------------------------------------------------- */
 
 typedef struct upload {
-    uint8_t *module;
-    size_t module_len;
-    char *config, *alias;
-    size_t config_len, alias_len;
-    char *filename; /* the module part's, for messages */
+    sl_buf module, config, alias; /* the parts, as MHD hands them over in pieces */
+    char *filename;               /* the module part's, for messages */
     bool too_many;
 } upload;
-
-static bool append(char **buf, size_t *len, const char *data, size_t n) {
-    char *p = realloc(*buf, *len + n + 1);
-    if (!p) return false;
-    memcpy(p + *len, data, n);
-    *len += n;
-    p[*len] = 0;
-    *buf = p;
-    return true;
-}
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *filename, const char *content_type,
@@ -238,12 +231,10 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
     if (!strcmp(key, "module")) {
         if (filename && *filename && !u->filename && !(u->filename = strdup(filename)))
             return MHD_NO;
-        return append((char **)&u->module, &u->module_len, data, size) ? MHD_YES : MHD_NO;
+        return sl_buf_append(&u->module, data, size) ? MHD_YES : MHD_NO;
     }
-    if (!strcmp(key, "config"))
-        return append(&u->config, &u->config_len, data, size) ? MHD_YES : MHD_NO;
-    if (!strcmp(key, "alias"))
-        return append(&u->alias, &u->alias_len, data, size) ? MHD_YES : MHD_NO;
+    if (!strcmp(key, "config")) return sl_buf_append(&u->config, data, size) ? MHD_YES : MHD_NO;
+    if (!strcmp(key, "alias")) return sl_buf_append(&u->alias, data, size) ? MHD_YES : MHD_NO;
     return MHD_YES; /* other fields are ignored */
 }
 
@@ -260,7 +251,8 @@ static unsigned given_bit(const char *key) {
 static bool apply_query(sl_req *r, sl_fn_config *cfg, unsigned *given, char **alias,
                         char **filename) {
     if (!r->query) return true;
-    char *q = strdup(r->query), *save = NULL, err[512];
+    char *q = strdup(r->query), *save = NULL;
+    sl_error err = {0};
     if (!q) return false;
     bool ok = true;
     for (char *kv = strtok_r(q, "&", &save); kv && ok; kv = strtok_r(NULL, "&", &save)) {
@@ -279,8 +271,8 @@ static bool apply_query(sl_req *r, sl_fn_config *cfg, unsigned *given, char **al
         } else if (!strcmp(kv, "filename")) {
             free(*filename);
             *filename = strdup(val);
-        } else if (!sl_fn_config_set(cfg, kv, val, err, sizeof err)) {
-            api_error(r, 400, "%s", err);
+        } else if (!sl_fn_config_set(cfg, kv, val, &err)) {
+            api_error(r, 400, "%s", err.message);
             ok = false;
         } else {
             *given |= given_bit(kv);
@@ -293,7 +285,8 @@ static bool apply_query(sl_req *r, sl_fn_config *cfg, unsigned *given, char **al
 static void upload_version(sl_req *r, const char *name) {
     sl_fn_config cfg = sl_fn_config_default();
     upload u = {0};
-    char *alias = NULL, *filename = NULL, err[512];
+    char *alias = NULL, *filename = NULL;
+    sl_error err = {0};
     unsigned given = 0; /* which of kind, input and output the request sets */
     const uint8_t *module = r->body;
     size_t module_len = r->body_len;
@@ -306,29 +299,29 @@ static void upload_version(sl_req *r, const char *name) {
             api_error(r, 400, "cannot read the multipart/form-data body");
             goto out;
         }
-        module = u.module, module_len = u.module_len;
-        if (u.alias) alias = strdup(u.alias);
-        if (u.config) {
+        module = (const uint8_t *)u.module.data, module_len = u.module.len;
+        if (u.alias.data) alias = strdup(u.alias.data);
+        if (u.config.data) {
             json_error_t jerr;
-            json_t *o = json_loads(u.config, 0, &jerr);
+            json_t *o = json_loads(u.config.data, 0, &jerr);
             if (!o) {
                 api_error(r, 400, "the config part is not JSON: %s", jerr.text);
                 goto out;
             }
-            bool applied = sl_fn_config_apply(&cfg, o, err, sizeof err);
+            bool applied = sl_fn_config_apply(&cfg, o, &err);
             const char *key;
             json_t *val;
             json_object_foreach(o, key, val) given |= given_bit(key);
             json_decref(o);
             if (!applied) {
-                api_error(r, 400, "%s", err);
+                api_error(r, 400, "%s", err.message);
                 goto out;
             }
         }
     }
     if (!apply_query(r, &cfg, &given, &alias, &filename)) goto out;
-    if (!sl_fn_config_check(&cfg, err, sizeof err)) {
-        api_error(r, 400, "%s", err);
+    if (!sl_fn_config_check(&cfg, &err)) {
+        api_error(r, 400, "%s", err.message);
         goto out;
     }
     if (!module_len) {
@@ -351,19 +344,19 @@ static void upload_version(sl_req *r, const char *name) {
     }
     char sha[SL_REG_SHA_LEN + 1];
     bool created = false;
-    sl_reg_status s = sl_registry_add_version(r->srv->reg, name, module, module_len, &cfg, sha,
-                                              &created, err, sizeof err);
+    sl_reg_status s =
+        sl_registry_add_version(r->srv->reg, name, module, module_len, &cfg, sha, &created, &err);
     if (s == SL_REG_NOT_FOUND) { /* the function is new: make it, then add */
-        s = sl_registry_create_function(r->srv->reg, name, err, sizeof err);
+        s = sl_registry_create_function(r->srv->reg, name, &err);
         if (s == SL_REG_EXISTS) s = SL_REG_OK;
         if (!s)
             s = sl_registry_add_version(r->srv->reg, name, module, module_len, &cfg, sha, &created,
-                                        err, sizeof err);
+                                        &err);
     }
-    if (!s && alias) s = sl_registry_set_alias(r->srv->reg, name, alias, sha, err, sizeof err);
+    if (!s && alias) s = sl_registry_set_alias(r->srv->reg, name, alias, sha, &err);
     if (s) {
-        sl_log("api: upload to %s refused: %s", name, err);
-        reg_error(r, s, err);
+        sl_log("api: upload to %s refused: %s", name, err.message);
+        reg_error(r, s, err.message);
         goto out;
     }
     sl_log("api: %s version %.12s of %s (%zu bytes)%s%s", created ? "added" : "kept", sha, name,
@@ -372,9 +365,9 @@ static void upload_version(sl_req *r, const char *name) {
     if (v) sl_resp_json(r, created ? 201 : 200, v);
 out:
     sl_fn_config_free(&cfg);
-    free(u.module);
-    free(u.config);
-    free(u.alias);
+    sl_buf_free(&u.module);
+    sl_buf_free(&u.config);
+    sl_buf_free(&u.alias);
     free(u.filename);
     free(alias);
     free(filename);
@@ -383,13 +376,10 @@ out:
 static void set_config(sl_req *r, const char *name, const char *ref) {
     json_t *o = parse_body(r);
     if (!o) return;
-    char full[2 * SL_REG_NAME_MAX + SL_REG_SHA_LEN + 4], err[512];
-    snprintf(full, sizeof full, "%s@%s", name, ref);
+    sl_error err = {0};
     sl_fn_version v;
-    sl_reg_status s = sl_registry_resolve(r->srv->reg, full, &v, err, sizeof err);
-    if (s) {
-        reg_error(r, s, err);
-    } else {
+    sl_reg_status s;
+    if (resolve_version(r, name, ref, &v)) {
         unsigned given = 0;
         const char *key;
         json_t *val;
@@ -397,13 +387,12 @@ static void set_config(sl_req *r, const char *name, const char *ref) {
         sl_error derr;
         char what[SL_REG_NAME_MAX + 40];
         snprintf(what, sizeof what, "the module of %s@%.12s", name, v.sha256);
-        if (!sl_fn_config_apply(&v.config, o, err, sizeof err))
-            api_error(r, 400, "%s", err);
+        if (!sl_fn_config_apply(&v.config, o, &err))
+            api_error(r, 400, "%s", err.message);
         else if (!sl_fn_declared_apply(&v.declared, what, given, &v.config, &derr))
             api_error(r, 400, "%s", derr.message);
-        else if ((s = sl_registry_set_config(r->srv->reg, name, v.sha256, &v.config, err,
-                                             sizeof err)))
-            reg_error(r, s, err);
+        else if ((s = sl_registry_set_config(r->srv->reg, name, v.sha256, &v.config, &err)))
+            reg_error(r, s, err.message);
         else {
             sl_log("api: new config for version %.12s of %s", v.sha256, name);
             json_t *out = resolve_json(r, name, v.sha256);
@@ -420,14 +409,14 @@ static void put_alias(sl_req *r, const char *name, const char *alias) {
     json_t *o = parse_body(r);
     if (!o) return;
     const char *target = json_string_value(json_object_get(o, "version"));
-    char err[512];
+    sl_error err = {0};
     if (!target) {
         api_error(r, 400, "expected {\"version\": \"REF\"}");
     } else {
-        sl_reg_status s = sl_registry_set_alias(r->srv->reg, name, alias, target, err, sizeof err);
+        sl_reg_status s = sl_registry_set_alias(r->srv->reg, name, alias, target, &err);
         json_t *v = s ? NULL : resolve_json(r, name, alias);
         if (s)
-            reg_error(r, s, err);
+            reg_error(r, s, err.message);
         else if (v) {
             sl_log("api: alias %s of %s -> %.12s", alias, name,
                    json_string_value(json_object_get(v, "sha256")));
@@ -441,9 +430,9 @@ static void put_alias(sl_req *r, const char *name, const char *alias) {
 }
 
 static void delete_alias(sl_req *r, const char *name, const char *alias) {
-    char err[512];
-    sl_reg_status s = sl_registry_delete_alias(r->srv->reg, name, alias, err, sizeof err);
-    if (s) return reg_error(r, s, err);
+    sl_error err = {0};
+    sl_reg_status s = sl_registry_delete_alias(r->srv->reg, name, alias, &err);
+    if (s) return reg_error(r, s, err.message);
     sl_resp_json(r, 200, json_pack("{s:s}", "deleted", alias));
 }
 

@@ -13,20 +13,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "base/sha256.h"
 
 #define TMP_PREFIX ".tmp-"
 
-static bool blob_path(char *path, size_t size, const char *dir, const char *sha, char *err,
-                      size_t errlen) {
-    if (!sl_sha256_is_hex(sha)) {
-        snprintf(err, errlen, "blob store: \"%.80s\" is not a SHA-256 hex digest", sha);
-        return false;
-    }
-    if ((size_t)snprintf(path, size, "%s/%s", dir, sha) >= size) {
-        snprintf(err, errlen, "blob store: path too long under %.200s", dir);
-        return false;
-    }
+static bool blob_path(char *path, size_t size, const char *dir, const char *sha, sl_error *err) {
+    if (!sl_sha256_is_hex(sha))
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: \"%.80s\" is not a SHA-256 hex digest",
+                         sha);
+    if ((size_t)snprintf(path, size, "%s/%s", dir, sha) >= size)
+        return sl_errorf(err, SL_ERR_LIMIT, "blob store: path too long under %.200s", dir);
     return true;
 }
 
@@ -52,32 +49,26 @@ static bool sync_dir(const char *dir) {
 }
 
 bool sl_blob_write(const char *dir, const char *sha, const uint8_t *bytes, size_t len,
-                   bool *created, char *err, size_t errlen) {
+                   bool *created, sl_error *err) {
     char path[PATH_MAX], tmp[PATH_MAX];
     *created = false;
-    if (!blob_path(path, sizeof path, dir, sha, err, errlen)) return false;
+    if (!blob_path(path, sizeof path, dir, sha, err)) return false;
     struct stat st;
     if (stat(path, &st) == 0) {
         if (S_ISREG(st.st_mode) && (uint64_t)st.st_size == len) return true;
-        snprintf(err, errlen, "blob store: %s exists but is not the %zu-byte module it should be",
-                 path, len);
+        sl_errorf(err, SL_ERR_ARGUMENT,
+                  "blob store: %s exists but is not the %zu-byte module it should be", path, len);
         return false;
     }
-    if (errno != ENOENT) {
-        snprintf(err, errlen, "blob store: cannot stat %s: %s", path, strerror(errno));
-        return false;
-    }
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%.16s-XXXXXX", dir, sha) >=
-        sizeof tmp) {
-        snprintf(err, errlen, "blob store: path too long under %.200s", dir);
-        return false;
-    }
+    if (errno != ENOENT)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot stat %s: %s", path,
+                         strerror(errno));
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%.16s-XXXXXX", dir, sha) >= sizeof tmp)
+        return sl_errorf(err, SL_ERR_LIMIT, "blob store: path too long under %.200s", dir);
     int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "blob store: cannot create a temp file in %s: %s", dir,
-                 strerror(errno));
-        return false;
-    }
+    if (fd < 0)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot create a temp file in %s: %s",
+                         dir, strerror(errno));
     const char *what = NULL;
     if (fchmod(fd, 0600) != 0)
         what = "chmod";
@@ -90,37 +81,36 @@ bool sl_blob_write(const char *dir, const char *sha, const uint8_t *bytes, size_
     if (!what && rename(tmp, path) != 0) what = "rename", saved = errno;
     if (what) {
         unlink(tmp);
-        snprintf(err, errlen, "blob store: cannot store %s (%s): %s", path, what, strerror(saved));
+        sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot store %s (%s): %s", path, what,
+                  strerror(saved));
         return false;
     }
-    if (!sync_dir(dir)) {
-        snprintf(err, errlen, "blob store: cannot fsync %s: %s", dir, strerror(errno));
-        return false;
-    }
+    if (!sync_dir(dir))
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot fsync %s: %s", dir,
+                         strerror(errno));
     *created = true;
     return true;
 }
 
-bool sl_blob_read(const char *dir, const char *sha, uint8_t **bytes, size_t *len, char *err,
-                  size_t errlen) {
+bool sl_blob_read(const char *dir, const char *sha, uint8_t **bytes, size_t *len, sl_error *err) {
     char path[PATH_MAX];
     *bytes = NULL, *len = 0;
-    if (!blob_path(path, sizeof path, dir, sha, err, errlen)) return false;
+    if (!blob_path(path, sizeof path, dir, sha, err)) return false;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "blob store: cannot open %s: %s", path, strerror(errno));
-        return false;
-    }
+    if (fd < 0)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot open %s: %s", path,
+                         strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "blob store: %s is not a regular file", path);
+        sl_errorf(err, SL_ERR_ARGUMENT, "blob store: %s is not a regular file", path);
         close(fd);
         return false;
     }
     size_t size = (size_t)st.st_size, got = 0;
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) {
-        snprintf(err, errlen, "blob store: out of memory reading %s (%zu bytes)", path, size);
+        sl_errorf(err, SL_ERR_NOMEM, "blob store: out of memory reading %s (%zu bytes)", path,
+                  size);
         close(fd);
         return false;
     }
@@ -128,8 +118,8 @@ bool sl_blob_read(const char *dir, const char *sha, uint8_t **bytes, size_t *len
         ssize_t n = read(fd, buf + got, size - got);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            snprintf(err, errlen, "blob store: cannot read %s: %s", path,
-                     n < 0 ? strerror(errno) : "file shrank while reading");
+            sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot read %s: %s", path,
+                      n < 0 ? strerror(errno) : "file shrank while reading");
             free(buf);
             close(fd);
             return false;
@@ -138,12 +128,12 @@ bool sl_blob_read(const char *dir, const char *sha, uint8_t **bytes, size_t *len
     }
     close(fd);
     char hex[SL_SHA256_HEX_LEN + 1];
-    if (!sl_sha256_hex(buf, size, hex, err, errlen)) {
+    if (!sl_sha256_hex(buf, size, hex, err)) {
         free(buf);
         return false;
     }
     if (strcmp(hex, sha) != 0) {
-        snprintf(err, errlen, "blob store: %s is corrupt (its SHA-256 is %s)", path, hex);
+        sl_errorf(err, SL_ERR_ARGUMENT, "blob store: %s is corrupt (its SHA-256 is %s)", path, hex);
         free(buf);
         return false;
     }
@@ -151,23 +141,21 @@ bool sl_blob_read(const char *dir, const char *sha, uint8_t **bytes, size_t *len
     return true;
 }
 
-bool sl_blob_remove(const char *dir, const char *sha, char *err, size_t errlen) {
+bool sl_blob_remove(const char *dir, const char *sha, sl_error *err) {
     char path[PATH_MAX];
-    if (!blob_path(path, sizeof path, dir, sha, err, errlen)) return false;
-    if (unlink(path) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "blob store: cannot remove %s: %s", path, strerror(errno));
-        return false;
-    }
+    if (!blob_path(path, sizeof path, dir, sha, err)) return false;
+    if (unlink(path) != 0 && errno != ENOENT)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot remove %s: %s", path,
+                         strerror(errno));
     return true;
 }
 
-bool sl_blob_sweep(const char *dir, int (*keep)(void *ctx, const char *sha), void *ctx, char *err,
-                   size_t errlen) {
+bool sl_blob_sweep(const char *dir, int (*keep)(void *ctx, const char *sha), void *ctx,
+                   sl_error *err) {
     DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(err, errlen, "blob store: cannot open %s: %s", dir, strerror(errno));
-        return false;
-    }
+    if (!d)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot open %s: %s", dir,
+                         strerror(errno));
     bool ok = true;
     struct dirent *e;
     while (ok && (e = readdir(d))) {
@@ -180,8 +168,8 @@ bool sl_blob_sweep(const char *dir, int (*keep)(void *ctx, const char *sha), voi
             remove = k == 0;
         }
         if (ok && remove && unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT) {
-            snprintf(err, errlen, "blob store: cannot remove %s/%s: %s", dir, e->d_name,
-                     strerror(errno));
+            sl_errorf(err, SL_ERR_ARGUMENT, "blob store: cannot remove %s/%s: %s", dir, e->d_name,
+                      strerror(errno));
             ok = false;
         }
     }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "fn/config.h"
 
 #define MAX_REFS 4096 /* cached refs; beyond it the cache starts over */
@@ -102,13 +104,13 @@ void sl_fncache_forget(sl_fncache *c, const char *fn) {
 
 /* A new entry for version v (compiles its module), or NULL with a message. */
 static sl_fn_entry *entry_new(sl_fncache *c, sl_fn_version *v, char *config_json,
-                              sl_reg_status *status, char *err, size_t errlen) {
+                              sl_reg_status *status, sl_error *err) {
     sl_fn_entry *e = calloc(1, sizeof *e);
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (!e) {
         *status = SL_REG_ERROR;
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         free(config_json);
         return NULL;
     }
@@ -120,19 +122,19 @@ static sl_fn_entry *entry_new(sl_fncache *c, sl_fn_version *v, char *config_json
     memcpy(e->sha256, v->sha256, sizeof e->sha256);
     e->config = v->config; /* take over the strings */
     memset(&v->config, 0, sizeof v->config);
-    if ((*status = sl_registry_load_blob(c->reg, e->sha256, &bytes, &len, err, errlen))) goto fail;
+    if ((*status = sl_registry_load_blob(c->reg, e->sha256, &bytes, &len, err))) goto fail;
     sl_error verr = {0};
     if (!(e->module = sl_module_new(c->engine, bytes, len, &verr))) {
         *status = SL_REG_ERROR;
-        snprintf(err, errlen, "cannot compile version %.12s of %s: %s", e->sha256, e->function,
-                 verr.message);
+        sl_errorf(err, SL_ERR_ARGUMENT, "cannot compile version %.12s of %s: %s", e->sha256,
+                  e->function, verr.message);
         goto fail;
     }
     free(bytes);
     bytes = NULL;
     if (!(e->stats = sl_fnstats_get(c->stats, e->function))) {
         *status = SL_REG_ERROR;
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         goto fail;
     }
     const sl_fn_config *fc = &e->config;
@@ -160,7 +162,7 @@ static sl_fn_entry *entry_new(sl_fncache *c, sl_fn_version *v, char *config_json
         }
         if (!pre || e->invoke.npreopens != fc->ndirs) {
             *status = SL_REG_ERROR;
-            snprintf(err, errlen, "out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "out of memory");
             goto fail;
         }
     }
@@ -169,7 +171,7 @@ static sl_fn_entry *entry_new(sl_fncache *c, sl_fn_version *v, char *config_json
         const char **env = malloc(fc->nenv * sizeof *env);
         if (!env) {
             *status = SL_REG_ERROR;
-            snprintf(err, errlen, "out of memory");
+            sl_errorf(err, SL_ERR_NOMEM, "out of memory");
             goto fail;
         }
         memcpy(env, fc->env, fc->nenv * sizeof *env);
@@ -185,8 +187,7 @@ fail:
     return NULL;
 }
 
-sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *status, char *err,
-                            size_t errlen) {
+sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *status, sl_error *err) {
     uint64_t gen = sl_registry_generation(c->reg);
     pthread_mutex_lock(&c->lock);
     ref_slot *slot = NULL;
@@ -204,12 +205,12 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
     pthread_mutex_unlock(&c->lock);
 
     sl_fn_version v;
-    if ((*status = sl_registry_resolve(c->reg, ref, &v, err, errlen))) return NULL;
+    if ((*status = sl_registry_resolve(c->reg, ref, &v, err))) return NULL;
     char *json = sl_fn_config_to_json(&v.config);
     if (!json) {
         sl_fn_version_clear(&v);
         *status = SL_REG_ERROR;
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     /* An entry for the same version and config may exist (another ref, or an older
@@ -226,7 +227,7 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
     pthread_mutex_unlock(&c->lock);
     if (found) {
         free(json);
-    } else if (!(found = entry_new(c, &v, json, status, err, errlen))) {
+    } else if (!(found = entry_new(c, &v, json, status, err))) {
         sl_fn_version_clear(&v);
         return NULL;
     }
@@ -247,12 +248,7 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
         }
         listed = c->entries[i] == found;
     }
-    if (!listed && c->nentries == c->ecap) {
-        size_t cap = c->ecap ? 2 * c->ecap : 16;
-        sl_fn_entry **p = realloc(c->entries, cap * sizeof *p);
-        if (p) c->entries = p, c->ecap = cap;
-    }
-    if (!listed && c->nentries < c->ecap) {
+    if (!listed && sl_grow(&c->entries, &c->ecap, c->nentries + 1, sizeof *c->entries)) {
         atomic_fetch_add(&found->refs, 1);
         c->entries[c->nentries++] = found;
         listed = true;
@@ -261,12 +257,7 @@ sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *statu
     for (size_t i = 0; i < c->nslots; i++)
         if (strcmp(c->slots[i].ref, ref) == 0) slot = &c->slots[i];
     if (!slot && c->nslots == MAX_REFS) clear_slots(c);
-    if (!slot && c->nslots == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        ref_slot *p = realloc(c->slots, cap * sizeof *p);
-        if (p) c->slots = p, c->cap = cap;
-    }
-    if (!slot && c->nslots < c->cap) {
+    if (!slot && sl_grow(&c->slots, &c->cap, c->nslots + 1, sizeof *c->slots)) {
         char *copy = strdup(ref);
         if (copy) {
             slot = &c->slots[c->nslots++];

@@ -43,8 +43,7 @@ void sl_fncache_free(sl_fncache *c);
 
 /* The entry ref runs (with a reference the caller releases), or NULL with the registry's
  * status and message. */
-sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *status, char *err,
-                            size_t errlen);
+sl_fn_entry *sl_fncache_get(sl_fncache *c, const char *ref, sl_reg_status *status, sl_error *err);
 void sl_fn_entry_release(sl_fn_entry *e);
 /* Retire every entry of function fn (it was deleted or changed): done by the registry's
  * generation too, but this also lets go of entries no ref will ask for again. */

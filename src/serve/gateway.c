@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/buf.h"
+#include "base/error.h"
 #include "fn/handler.h"
 #include "serve/server_impl.h"
 
@@ -71,14 +73,9 @@ static warm_slot *warm_for(worker_local *wl, sl_fn_entry *e, sl_error *err) {
             found = &wl->slots[i];
     }
     if (found) return found;
-    if (wl->n == wl->cap) {
-        size_t cap = wl->cap ? 2 * wl->cap : 8;
-        warm_slot *p = realloc(wl->slots, cap * sizeof *p);
-        if (!p) {
-            snprintf(err->message, sizeof err->message, "out of memory");
-            return NULL;
-        }
-        wl->slots = p, wl->cap = cap;
+    if (!sl_grow(&wl->slots, &wl->cap, wl->n + 1, sizeof *wl->slots)) {
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
+        return NULL;
     }
     sl_warm *w = sl_warm_new(wl->srv->engine, e->module, &e->invoke, e->config.keep_state, err);
     if (!w) return NULL;
@@ -94,19 +91,14 @@ static warm_slot *warm_for(worker_local *wl, sl_fn_entry *e, sl_error *err) {
 /* The request's headers as sl_header pairs (pointers into MHD's connection memory). */
 typedef struct header_list {
     sl_header *v;
-    uint32_t n, cap;
+    size_t n, cap;
 } header_list;
 
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value) {
     (void)kind;
     header_list *h = cls;
-    if (h->n == h->cap) {
-        uint32_t cap = h->cap ? 2 * h->cap : 16;
-        sl_header *p = realloc(h->v, cap * sizeof *p);
-        if (!p) return MHD_NO;
-        h->v = p, h->cap = cap;
-    }
+    if (!sl_grow(&h->v, &h->cap, h->n + 1, sizeof *h->v)) return MHD_NO;
     h->v[h->n++] = (sl_header){key, value ? value : ""};
     return MHD_YES;
 }
@@ -305,9 +297,9 @@ void sl_gateway_begin(sl_req *r) {
                       r->fn_ref);
         return;
     }
-    char err[512];
+    sl_error err = {0};
     sl_reg_status st;
-    r->entry = sl_fncache_get(r->srv->cache, r->fn_ref, &st, err, sizeof err);
+    r->entry = sl_fncache_get(r->srv->cache, r->fn_ref, &st, &err);
     if (!r->entry) {
         unsigned code = st == SL_REG_NOT_FOUND   ? 404
                         : st == SL_REG_INVALID   ? 400
@@ -317,8 +309,8 @@ void sl_gateway_begin(sl_req *r) {
                       code == 404   ? "not_found"
                       : code == 500 ? "error"
                                     : "bad_request",
-                      "%s", err);
-        if (code == 500) sl_log("resolving %s: %s", r->fn_ref, err);
+                      "%s", err.message);
+        if (code == 500) sl_log("resolving %s: %s", r->fn_ref, err.message);
         return;
     }
     r->limit = r->entry->config.max_request ? (size_t)r->entry->config.max_request : NO_LIMIT_BODY;

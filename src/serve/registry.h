@@ -16,8 +16,9 @@
  * References ("refs") to a version: "NAME" (= NAME@latest), "NAME@ALIAS", or "NAME@HEX" with
  * HEX at least 8 hex digits of the SHA-256 (it must match exactly one version of NAME).
  *
- * Errors: every function returns a status and, for anything but SL_REG_OK, writes a message
- * saying what failed and why to err (errlen bytes, always NUL-terminated; err may be NULL).
+ * Errors: every function returns a status (it maps to an HTTP code) and, for anything but
+ * SL_REG_OK, fills err (which may be NULL; base/error.h) with a message saying what failed
+ * and why.
  *
  * Thread safety: an sl_registry may be used from any number of threads at once; a mutex
  * serializes its use of the database connection (module validation and hashing run outside
@@ -74,7 +75,7 @@ typedef struct sl_registry sl_registry;
 
 /* Opens (creating what is missing: DATA itself, mode 0700, but not its parents) the
  * registry in data_dir. Also removes leftover temp files and blobs no version refers to. */
-sl_registry *sl_registry_open(const char *data_dir, char *err, size_t errlen);
+sl_registry *sl_registry_open(const char *data_dir, sl_error *err);
 void sl_registry_close(sl_registry *reg);
 /* The API token (64 hex digits), valid until close. */
 const char *sl_registry_token(const sl_registry *reg);
@@ -82,14 +83,12 @@ const char *sl_registry_token(const sl_registry *reg);
 /* Whether name is a valid function or alias name. */
 bool sl_registry_name_ok(const char *name);
 
-sl_reg_status sl_registry_create_function(sl_registry *reg, const char *name, char *err,
-                                          size_t errlen);
+sl_reg_status sl_registry_create_function(sl_registry *reg, const char *name, sl_error *err);
 /* All functions, sorted by name, as a malloc'd array (free() it; NULL when n is 0). */
-sl_reg_status sl_registry_list_functions(sl_registry *reg, sl_fn_info **out, size_t *n, char *err,
-                                         size_t errlen);
+sl_reg_status sl_registry_list_functions(sl_registry *reg, sl_fn_info **out, size_t *n,
+                                         sl_error *err);
 /* Removes the function, its versions and aliases, and the blobs no other version uses. */
-sl_reg_status sl_registry_delete_function(sl_registry *reg, const char *name, char *err,
-                                          size_t errlen);
+sl_reg_status sl_registry_delete_function(sl_registry *reg, const char *name, sl_error *err);
 
 /* Validates the module (sl_module_validate) and the config, stores the module once and
  * records it as a version of fn, then points `latest` at it. sha256 (65 bytes, may be NULL)
@@ -101,35 +100,35 @@ sl_reg_status sl_registry_delete_function(sl_registry *reg, const char *name, ch
  * nothing is stored. */
 sl_reg_status sl_registry_add_version(sl_registry *reg, const char *fn, const uint8_t *bytes,
                                       size_t len, const sl_fn_config *cfg, char *sha256,
-                                      bool *created, char *err, size_t errlen);
+                                      bool *created, sl_error *err);
 
 /* Points alias at the version `target` names: an alias of fn, or a SHA-256 prefix (at least
  * 8 hex digits). One transaction. Aliases are names like functions' but may not be 8 or more
  * hex digits (they would read as a SHA-256 prefix). */
 sl_reg_status sl_registry_set_alias(sl_registry *reg, const char *fn, const char *alias,
-                                    const char *target, char *err, size_t errlen);
+                                    const char *target, sl_error *err);
 /* Replaces the configuration of the version `target` names (an alias or a SHA-256 prefix;
  * NULL = latest). A version's module never changes; its configuration may. */
 sl_reg_status sl_registry_set_config(sl_registry *reg, const char *fn, const char *target,
-                                     const sl_fn_config *cfg, char *err, size_t errlen);
+                                     const sl_fn_config *cfg, sl_error *err);
 /* A number that changes whenever this registry commits a change: callers that cache what
  * refs resolve to compare it to know when to look again. */
 uint64_t sl_registry_generation(sl_registry *reg);
 /* Removes a user alias (`latest` cannot be removed). */
 sl_reg_status sl_registry_delete_alias(sl_registry *reg, const char *fn, const char *alias,
-                                       char *err, size_t errlen);
+                                       sl_error *err);
 
 /* Resolves a ref ("NAME", "NAME@ALIAS", "NAME@HEX") to a version (clear it after). */
-sl_reg_status sl_registry_resolve(sl_registry *reg, const char *ref, sl_fn_version *out, char *err,
-                                  size_t errlen);
+sl_reg_status sl_registry_resolve(sl_registry *reg, const char *ref, sl_fn_version *out,
+                                  sl_error *err);
 /* fn's versions, newest first, each with its aliases (free with sl_fn_versions_free). */
 sl_reg_status sl_registry_list_versions(sl_registry *reg, const char *fn, sl_fn_version **out,
-                                        size_t *n, char *err, size_t errlen);
+                                        size_t *n, sl_error *err);
 /* The module bytes of a version (full SHA-256), malloc'd; checked against the digest. */
 /* The registry as the resolver pipelines use for `function: NAME@REF` (fn/resolve.h). */
 sl_fn_resolver sl_registry_resolver(sl_registry *reg);
 
 sl_reg_status sl_registry_load_blob(sl_registry *reg, const char *sha256, uint8_t **bytes,
-                                    size_t *len, char *err, size_t errlen);
+                                    size_t *len, sl_error *err);
 
 #endif

@@ -9,6 +9,9 @@
  */
 #include "serve/server_impl.h"
 
+#include "base/buf.h"
+#include "base/error.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -165,14 +168,7 @@ static int route_of(const char *path) {
 /* Appends upload data; false once the body passes r->limit. */
 static bool append_body(sl_req *r, const char *data, size_t len) {
     if (len > r->limit - r->body_len) return false;
-    if (r->body_len + len > r->body_cap) {
-        size_t cap = r->body_cap ? r->body_cap : 4096;
-        while (cap < r->body_len + len)
-            cap *= 2;
-        uint8_t *p = realloc(r->body, cap);
-        if (!p) return false;
-        r->body = p, r->body_cap = cap;
-    }
+    if (!sl_grow(&r->body, &r->body_cap, r->body_len + len, 1)) return false;
     memcpy(r->body + r->body_len, data, len);
     r->body_len += len;
     return true;
@@ -271,24 +267,19 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ---- Start and stop ------------------------------------------------------------------------ */
 
-static bool parse_listen(const char *listen, struct sockaddr_storage *ss, char *err,
-                         size_t errlen) {
+static bool parse_listen(const char *listen, struct sockaddr_storage *ss, sl_error *err) {
     char host[256];
     const char *colon = strrchr(listen, ':');
-    if (!colon || (size_t)(colon - listen) >= sizeof host) {
-        snprintf(err, errlen, "--listen %s: expected HOST:PORT", listen);
-        return false;
-    }
+    if (!colon || (size_t)(colon - listen) >= sizeof host)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "--listen %s: expected HOST:PORT", listen);
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = 0;
     char *h = host;
     if (h[0] == '[' && h[strlen(h) - 1] == ']') h[strlen(h) - 1] = 0, h++;
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535) {
-        snprintf(err, errlen, "--listen %s: bad port", listen);
-        return false;
-    }
+    if (!colon[1] || *end || port < 0 || port > 65535)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "--listen %s: bad port", listen);
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
@@ -296,19 +287,17 @@ static bool parse_listen(const char *listen, struct sockaddr_storage *ss, char *
     char portstr[8];
     snprintf(portstr, sizeof portstr, "%ld", port);
     int rc = getaddrinfo(*h ? h : NULL, portstr, &hints, &ai);
-    if (rc || !ai) {
-        snprintf(err, errlen, "--listen %s: %s", listen, gai_strerror(rc));
-        return false;
-    }
+    if (rc || !ai)
+        return sl_errorf(err, SL_ERR_ARGUMENT, "--listen %s: %s", listen, gai_strerror(rc));
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
     return true;
 }
 
-sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen) {
+sl_server *sl_server_start(const sl_server_config *cfg, sl_error *err) {
     sl_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
-        snprintf(err, errlen, "out of memory");
+        sl_errorf(err, SL_ERR_NOMEM, "out of memory");
         return NULL;
     }
     srv->cfg = *cfg;
@@ -316,10 +305,10 @@ sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen
         srv->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     atomic_init(&srv->next_request, 1);
     struct sockaddr_storage addr;
-    if (!parse_listen(cfg->listen ? cfg->listen : "127.0.0.1:8080", &addr, err, errlen)) goto fail;
+    if (!parse_listen(cfg->listen ? cfg->listen : "127.0.0.1:8080", &addr, err)) goto fail;
     if (cfg->web_dir && !(srv->web_dir = strdup(cfg->web_dir))) goto oom;
     srv->cfg.web_dir = srv->web_dir;
-    if (!(srv->reg = sl_registry_open(cfg->data_dir, err, errlen))) goto fail;
+    if (!(srv->reg = sl_registry_open(cfg->data_dir, err))) goto fail;
     if (!(srv->engine = sl_engine_new(NULL))) goto oom;
     if (!(srv->stats = sl_fnstats_set_new(1000, 4096))) goto oom;
     if (!(srv->cache = sl_fncache_new(srv->reg, srv->engine, srv->stats))) goto oom;
@@ -349,15 +338,16 @@ sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen
         (size_t)64 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         net > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, net, MHD_OPTION_END);
     if (!srv->httpd) {
-        snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this machine)",
-                 cfg->listen ? cfg->listen : "127.0.0.1:8080");
+        sl_errorf(err, SL_ERR_ARGUMENT,
+                  "cannot listen on %s (in use, or not an address of this machine)",
+                  cfg->listen ? cfg->listen : "127.0.0.1:8080");
         goto fail;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->httpd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
     return srv;
 oom:
-    snprintf(err, errlen, "out of memory");
+    sl_errorf(err, SL_ERR_NOMEM, "out of memory");
 fail:
     sl_server_stop(srv);
     return NULL;

@@ -42,7 +42,7 @@ typedef struct sl_server_config {
 typedef struct sl_server sl_server;
 
 /* Opens the registry and starts listening; NULL with a message when it cannot. */
-sl_server *sl_server_start(const sl_server_config *cfg, char *err, size_t errlen);
+sl_server *sl_server_start(const sl_server_config *cfg, sl_error *err);
 /* The port it listens on (useful with port 0). */
 uint16_t sl_server_port(const sl_server *srv);
 /* Stops accepting connections, lets running and queued invocations finish, stops. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/file.h"
 #include "cli/net/client.h"
 #include "cli/net/net.h"
@@ -64,28 +65,14 @@ static char *esc(const client *c, const char *s) {
  * as it is the default), and the module's file name, which the server's messages use. Only
  * what the user gave: kind, input and output the user left out come from the module. */
 static char *config_query(client *c, const char *file) {
-    size_t cap = 256, len = 0;
-    char *q = malloc(cap);
-    if (!q) return NULL;
-    q[0] = 0;
+    sl_buf q = {0};
     const char *key;
     json_t *v;
     bool ok = true;
 #define ADD(k, val)                                                                                \
     do {                                                                                           \
         char *e_ = net_escape(val);                                                                \
-        size_t need_ = len + strlen(k) + (e_ ? strlen(e_) : 0) + 3;                                \
-        if (ok && e_ && need_ > cap) {                                                             \
-            char *nq_ = realloc(q, cap = need_ * 2);                                               \
-            if (nq_)                                                                               \
-                q = nq_;                                                                           \
-            else                                                                                   \
-                ok = false;                                                                        \
-        }                                                                                          \
-        if (ok && e_)                                                                              \
-            len += (size_t)sprintf(q + len, "%s%s=%s", len ? "&" : "", k, e_);                     \
-        else                                                                                       \
-            ok = false;                                                                            \
+        if (!e_ || !sl_buf_printf(&q, "%s%s=%s", q.len ? "&" : "", k, e_)) ok = false;             \
         free(e_);                                                                                  \
     } while (0)
     json_object_foreach(c->config, key, v) {
@@ -109,10 +96,10 @@ static char *config_query(client *c, const char *file) {
     if (strcmp(file, "-")) ADD("filename", base ? base + 1 : file);
 #undef ADD
     if (!ok) {
-        free(q);
+        sl_buf_free(&q);
         return NULL;
     }
-    return q;
+    return sl_buf_take(&q, NULL); /* "" when there is nothing to add */
 }
 
 static int run_deploy(client *c) {

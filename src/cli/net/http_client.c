@@ -5,41 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-    bool oom;
-} buf;
-
-static bool buf_add(buf *b, const char *p, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            b->oom = true;
-            return false;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = 0;
-    return true;
-}
+#include "base/buf.h"
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
-    return buf_add(ud, p, size * n) ? size * n : 0;
+    return sl_buf_append(ud, p, size * n) ? size * n : 0;
 }
 
 /* libcurl passes every header line of every response it reads (a 100 Continue, say, before
  * the final one); each response starts with its status line, so a new one starts afresh. */
 static size_t on_header(char *p, size_t size, size_t n, void *ud) {
-    buf *b = ud;
-    if (size * n >= 5 && !memcmp(p, "HTTP/", 5)) b->len = 0;
-    return buf_add(b, p, size * n) ? size * n : 0;
+    sl_buf *b = ud;
+    if (size * n >= 5 && !memcmp(p, "HTTP/", 5)) b->len = 0; /* the next append terminates it */
+    return sl_buf_append(b, p, size * n) ? size * n : 0;
 }
 
 bool net_http_init(void) {
@@ -60,7 +37,7 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *h, boo
 
 bool net_http_send(const net_request *req, net_reply *rep) {
     memset(rep, 0, sizeof *rep);
-    buf body = {0}, head = {0};
+    sl_buf body = {0}, head = {0};
     CURL *c = curl_easy_init();
     if (!c) {
         snprintf(rep->error, sizeof rep->error, "cannot start libcurl");
@@ -123,7 +100,7 @@ bool net_http_send(const net_request *req, net_reply *rep) {
     } else {
         snprintf(rep->error, sizeof rep->error, "out of memory");
     }
-    if (ok && (body.oom || head.oom)) {
+    if (ok && (body.failed || head.failed)) {
         snprintf(rep->error, sizeof rep->error, "out of memory reading the answer");
         ok = false;
     }

@@ -58,19 +58,18 @@ int cmd_pipeline(int argc, char **argv) {
         }
     }
     sl_engine *engine = sl_engine_new(NULL);
-    char err[1024]; /* the registry's (serve's convention) */
-    sl_error perr;  /* the pipeline's */
+    sl_error err = {0};
     sl_registry *reg = NULL;
-    if (data && !(reg = sl_registry_open(data, err, sizeof err))) {
-        fprintf(stderr, "sluice pipeline: --data %s: %s\n", data, err);
+    if (data && !(reg = sl_registry_open(data, &err))) {
+        fprintf(stderr, "sluice pipeline: --data %s: %s\n", data, err.message);
         sl_engine_free(engine);
         return NET_EXIT_FAILED;
     }
     sl_fn_resolver functions = reg ? sl_registry_resolver(reg) : (sl_fn_resolver){0};
     sl_pipeline *p =
-        engine ? sl_pipeline_load(argv[2], engine, reg ? &functions : NULL, &perr) : NULL;
+        engine ? sl_pipeline_load(argv[2], engine, reg ? &functions : NULL, &err) : NULL;
     if (!p) {
-        fprintf(stderr, "sluice pipeline: %s\n", engine ? perr.message : "out of memory");
+        fprintf(stderr, "sluice pipeline: %s\n", engine ? err.message : "out of memory");
         sl_registry_close(reg);
         sl_engine_free(engine);
         return NET_EXIT_FAILED;
@@ -84,8 +83,8 @@ int cmd_pipeline(int argc, char **argv) {
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
-        if (!sl_pipeline_start(p, &perr)) {
-            fprintf(stderr, "sluice pipeline: %s\n", perr.message);
+        if (!sl_pipeline_start(p, &err)) {
+            fprintf(stderr, "sluice pipeline: %s\n", err.message);
             rc = NET_EXIT_FAILED;
         } else {
             /* the pipeline's threads run; this one only waits for a signal or the end */
@@ -94,8 +93,8 @@ int cmd_pipeline(int argc, char **argv) {
             if (stop_requested)
                 fprintf(stderr, "sluice pipeline: stopping: draining what was read\n");
             sl_pipeline_stop(p);
-            if (!sl_pipeline_wait(p, &perr)) {
-                fprintf(stderr, "sluice pipeline: %s\n", perr.message);
+            if (!sl_pipeline_wait(p, &err)) {
+                fprintf(stderr, "sluice pipeline: %s\n", err.message);
                 rc = NET_EXIT_FAILED;
             }
             if (!quiet) {

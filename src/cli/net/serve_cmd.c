@@ -125,10 +125,10 @@ int cmd_serve(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    char err[512];
-    sl_server *srv = sl_server_start(&cfg, err, sizeof err);
+    sl_error err = {0};
+    sl_server *srv = sl_server_start(&cfg, &err);
     if (!srv) {
-        fprintf(stderr, "sluice serve: %s\n", err);
+        fprintf(stderr, "sluice serve: %s\n", err.message);
         free(web_found);
         return NET_EXIT_FAILED;
     }
