@@ -100,7 +100,6 @@ int client_api_json(client *c, const char *method, const char *path, const json_
  * be reached; returns the exit code. */
 int client_report(const client *c, const char *url, bool reached, const net_reply *rep);
 
-
 /* A string of printf-formatted text, malloc'd; NULL when out of memory. */
 char *client_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
