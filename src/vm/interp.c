@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/native.h"
 #include "vm/ops.h"
 #include "vm/runtime.h"
 
@@ -899,8 +900,23 @@ static sl_status call_host(sl_store *s, sl_func *f, sl_slot *slots, sl_error *er
     return SL_OK;
 }
 
+sl_status sl_interp_trap_status(sl_store *s, sl_error *err, int code) {
+    if (code == SL_HOST_EXIT) {
+        sl_fail(err, SL_ERR_EXIT, -1, "exit with code %d", s->exit_code);
+        if (err) err->exit_code = s->exit_code;
+        return SL_ERR_EXIT;
+    }
+    if ((code == SL_TRAP_HOST || code == SL_TRAP_INTERRUPTED) && s->trap_message[0]) {
+        sl_fail(err, SL_ERR_TRAP, -1, "%s", s->trap_message);
+        if (err) err->trap = (sl_trap)code;
+        return SL_ERR_TRAP;
+    }
+    return trap_status(err, (sl_trap)code);
+}
+
 sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err) {
     if (f->host) return call_host(s, f, slots, err);
+    if (f->native) return sl_native_call(s, f, slots, err);
     const sl_code *c = f->code;
     sl_slot *fp = s->sp;
     uint32_t saved_depth = s->depth;

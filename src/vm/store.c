@@ -85,6 +85,7 @@ void sl_instance_destroy(sl_instance *inst) {
     free(inst->globals);
     free(inst->own_funcs);
     free(inst->own_globals);
+    free(inst->native_ctx);
     free(inst);
 }
 
