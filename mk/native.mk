@@ -17,3 +17,18 @@ LAYER_LIBS += $(COMPILE_LIB)
 all: $(COMPILE_LIB)
 
 -include $(COMPILE_OBJ:.o=.d)
+
+# The spec suite on the native tier (tests/spec/tier_native.c). Not in CHECK_TARGETS until it
+# passes everything it does not skip.
+SPEC_RUNNER_NATIVE := $(BUILD)/tests/spec-runner-native
+$(BUILD)/obj/tests/spec/tier_native.o: CFLAGS += $(LLVM_CFLAGS)
+$(SPEC_RUNNER_NATIVE): $(BUILD)/obj/tests/spec/runner.o $(BUILD)/obj/tests/spec/tier_native.o $(COMPILE_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/obj/tests/spec/runner.o $(BUILD)/obj/tests/spec/tier_native.o \
+	    $(COMPILE_LINK) $(LLVM_LDLIBS) $(LDLIBS) -lcjson
+
+.PHONY: spec-native
+spec-native: $(SPEC_RUNNER_NATIVE) spec-convert
+	@$(SPEC_ENV) $(SPEC_RUNNER_NATIVE) -t $(SPEC_TIMEOUT) -d $(SPEC_DIR) $(SPEC_ARGS)
+
+-include $(BUILD)/obj/tests/spec/tier_native.d

@@ -546,7 +546,7 @@ static void push_ctl(fc *f, ctl c) {
 }
 
 /* Bind the end of the innermost block: push its results. */
-static void end_block(fc *f, bool reachable) {
+static bool end_block(fc *f, bool reachable) {
     ctl *t = &f->ctls[f->nctl - 1];
     if (reachable) {
         for (uint32_t i = 0; i < t->nresults; i++)
@@ -569,10 +569,12 @@ static void end_block(fc *f, bool reachable) {
     } else {
         LLVMBuildUnreachable(f->b);
     }
+    bool live = t->reachable_end;
     free(t->vars);
     free(t->pvars);
     free(t->saved);
     f->nctl--;
+    return live; /* whether the code after the block is reachable */
 }
 
 static bool compile_body(fc *f, uint32_t fidx) {
@@ -713,8 +715,7 @@ static bool compile_body(fc *f, uint32_t fidx) {
                 free(t->vars);
                 f->nctl = 0;
             } else {
-                end_block(f, live);
-                live = true;
+                live = end_block(f, live);
             }
             break;
         case SL_OP_BR:
