@@ -734,24 +734,27 @@ static bool compile_body(fc *f, uint32_t fidx) {
             break;
         }
         case SL_OP_BR_TABLE: {
+            /* the labels are LEB128s in the body (sl_read_instr checked them) */
             LLVMValueRef idx = pop(f);
             uint32_t n = in.a;
+            uint32_t *labels = malloc((n + 1) * sizeof *labels);
+            sl_reader lr;
+            sl_rd_init(&lr, m->bytes, in.items, body->code + body->code_len);
+            for (uint32_t i = 0; i <= n; i++)
+                sl_rd_u32(&lr, &labels[i]);
             LLVMBasicBlockRef here = LLVMGetInsertBlock(f->b);
             LLVMBasicBlockRef dflt = LLVMAppendBasicBlockInContext(f->c, f->fn, "br_dflt");
             LLVMPositionBuilderAtEnd(f->b, dflt);
-            uint32_t dl;
-            memcpy(&dl, in.items + 4 * n, 4);
-            branch_to(f, dl);
+            branch_to(f, labels[n]);
             LLVMPositionBuilderAtEnd(f->b, here);
             LLVMValueRef sw = LLVMBuildSwitch(f->b, idx, dflt, n);
             for (uint32_t i = 0; i < n; i++) {
-                uint32_t l;
-                memcpy(&l, in.items + 4 * i, 4);
                 LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(f->c, f->fn, "br_case");
                 LLVMPositionBuilderAtEnd(f->b, bb);
-                branch_to(f, l);
+                branch_to(f, labels[i]);
                 LLVMAddCase(sw, LLVMConstInt(f->t_i32, i, 0), bb);
             }
+            free(labels);
             live = false;
             break;
         }
@@ -759,7 +762,10 @@ static bool compile_body(fc *f, uint32_t fidx) {
             emit_return(f);
             live = false;
             break;
-        case SL_OP_CALL: emit_call(f, in.a); break;
+        case SL_OP_CALL:
+            if (!f->funcs[in.a]) return UNSUPPORTED("calls to functions with reference or vector types");
+            emit_call(f, in.a);
+            break;
         case SL_OP_DROP: f->sp--; break;
         case SL_OP_SELECT:
         case SL_OP_SELECT_T: {
