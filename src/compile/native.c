@@ -766,7 +766,16 @@ static bool compile_body(fc *f, uint32_t fidx) {
             if (!f->funcs[in.a]) return UNSUPPORTED("calls to functions with reference or vector types");
             emit_call(f, in.a);
             break;
-        case SL_OP_DROP: f->sp--; break;
+        case SL_OP_DROP: {
+            /* A dropped load must still trap out of bounds, and LLVM deletes unused loads:
+             * volatile keeps it. (A load whose value dies otherwise, e.g. in a local that is
+             * never read, is the open case: docs/native.md, "Known gaps".) */
+            LLVMValueRef v = pop(f);
+            if (LLVMIsALoadInst(v)) LLVMSetVolatile(v, 1);
+            else if ((LLVMIsASExtInst(v) || LLVMIsAZExtInst(v)) && LLVMIsALoadInst(LLVMGetOperand(v, 0)))
+                LLVMSetVolatile(LLVMGetOperand(v, 0), 1);
+            break;
+        }
         case SL_OP_SELECT:
         case SL_OP_SELECT_T: {
             LLVMValueRef cond = pop(f), y = pop(f), x = pop(f);
@@ -980,7 +989,7 @@ sl_status sl_native_compile(const sl_module *m, const sl_native_options *opt, sl
                               : opt->opt_level == 2 ? LLVMCodeGenLevelDefault
                                                     : LLVMCodeGenLevelAggressive;
     LLVMTargetMachineRef tm =
-        LLVMCreateTargetMachine(target, triple, cpu, feat, lvl, LLVMRelocStatic, LLVMCodeModelSmall);
+        LLVMCreateTargetMachine(target, triple, cpu, feat, lvl, LLVMRelocPIC, LLVMCodeModelSmall);
     LLVMSetTarget(f->mod, triple);
     LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
     LLVMSetModuleDataLayout(f->mod, td);
