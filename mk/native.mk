@@ -32,3 +32,12 @@ spec-native: $(SPEC_RUNNER_NATIVE) spec-convert
 	@$(SPEC_ENV) $(SPEC_RUNNER_NATIVE) -t $(SPEC_TIMEOUT) -d $(SPEC_DIR) $(SPEC_ARGS)
 
 -include $(BUILD)/obj/tests/spec/tier_native.d
+
+# sluice-compile: `sluice compile` and the cache filler of `sluice run --tier native`.
+SLUICE_COMPILE := $(BUILD)/sluice-compile
+SLUICE_COMPILE_OBJ := $(BUILD)/obj/src/cli/compile/main.o
+$(SLUICE_COMPILE_OBJ): CFLAGS += $(LLVM_CFLAGS)
+$(SLUICE_COMPILE): $(SLUICE_COMPILE_OBJ) $(COMPILE_LIB) $(BASE_LINK)
+	$(CC) $(LDFLAGS) -o $@ $(SLUICE_COMPILE_OBJ) $(COMPILE_LIB) $(BASE_LINK) $(LLVM_LDLIBS) $(BASE_LDLIBS) $(LDLIBS)
+all: $(SLUICE_COMPILE)
+-include $(SLUICE_COMPILE_OBJ:.o=.d)

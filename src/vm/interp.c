@@ -189,6 +189,12 @@ L_call:
     code = pc[1].code;
     args = (sl_slot *)((char *)fp + pc[2].u);
     next_pc = pc + 3;
+    /* An instance with native code (docs/native.md): the callee may run natively. One load
+     * of the instance, a predicted branch, for instances without. */
+    if (unlikely(inst->native_ctx)) {
+        f = inst->funcs[code->funcidx];
+        if (f->native) goto call_native;
+    }
     goto enter_code;
 L_call_import:
     f = inst->funcs[pc[1].u];
@@ -207,6 +213,17 @@ L_call_indirect : {
     goto call_func;
 }
 call_func:
+    if (unlikely(f->native)) {
+    call_native:
+        /* Within this activation: a trap in native code unwinds to its sigsetjmp like ours. */
+        store->depth = (uint32_t)(frame - store->frames);
+        store->sp = args + f->type->nparams + f->type->nresults;
+        f->nctx->depth = store->depth;
+        f->native(f->nctx, args);
+        RELOAD_MEM();
+        pc = next_pc;
+        NEXT();
+    }
     if (f->host) {
         store->depth = (uint32_t)(frame - store->frames);
         store->sp = args + f->type->nparams + f->type->nresults;

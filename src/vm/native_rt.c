@@ -105,6 +105,7 @@ sl_status sl_native_attach(sl_instance *inst, const sl_native_code *code, sl_err
     ctx->inst = inst;
     ctx->mem0 = inst->module->nmemories ? inst->memories[0] : NULL;
     ctx->globals = inst->globals;
+    ctx->max_depth = inst->store->limits.max_call_depth - 1;
     refresh_mem(ctx);
     inst->native_ctx = ctx;
     const sl_module *m = inst->module;
