@@ -28,9 +28,9 @@ typedef struct sl_cwasm_header {
 
 /* The object inside a whole cwasm file, or NULL (why set) if anything does not match: the
  * magic, versions, the module's hash, the options, the length or the trailing hash. */
-static inline const uint8_t *sl_cwasm_object(const uint8_t *file, size_t len, const char *module_sha,
-                                             uint32_t abi, uint32_t flags, size_t *objlen,
-                                             const char **why) {
+static inline const uint8_t *sl_cwasm_object(const uint8_t *file, size_t len,
+                                             const char *module_sha, uint32_t abi, uint32_t flags,
+                                             size_t *objlen, const char **why) {
     sl_cwasm_header h;
     char hex[SL_SHA256_HEX_LEN + 1], e[128];
     *why = "truncated";

@@ -67,8 +67,8 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
             fputs(RUN_USAGE, stdout);
             return -1;
         }
-        static const char *const WITH_VALUE[] = {"--dir", "--env", "--timeout", "--max-memory",
-                                                 "--invoke", "--tier"};
+        static const char *const WITH_VALUE[] = {"--dir",        "--env",    "--timeout",
+                                                 "--max-memory", "--invoke", "--tier"};
         size_t k = 0, n = 0;
         for (; k < sizeof WITH_VALUE / sizeof *WITH_VALUE; k++) {
             n = strlen(WITH_VALUE[k]);

@@ -44,7 +44,7 @@ typedef struct ctl {
     uint32_t height;       /* operand stack height below the block's params */
     uint32_t nparams, nresults;
     const uint8_t *ptypes, *rtypes;
-    LLVMValueRef *vars; /* IF: saved params for else; values a branch carries: allocas */
+    LLVMValueRef *vars;  /* IF: saved params for else; values a branch carries: allocas */
     LLVMValueRef *pvars; /* LOOP: allocas of its params */
     LLVMValueRef *saved; /* IF: the params, to push again at else */
     bool reachable_end;  /* some branch or fallthrough reaches the end */
@@ -57,8 +57,8 @@ typedef struct fc {
     LLVMModuleRef mod;
     LLVMBuilderRef b;
     LLVMTypeRef t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_void;
-    LLVMValueRef *funcs;   /* per function index */
-    LLVMTypeRef *ftypes;   /* per function index */
+    LLVMValueRef *funcs; /* per function index */
+    LLVMTypeRef *ftypes; /* per function index */
     LLVMValueRef f_trap, f_poll, f_grow, f_call;
     LLVMTypeRef ty_trap, ty_poll, ty_grow, ty_call;
     /* the function being compiled */
@@ -161,8 +161,8 @@ static void emit_poll(fc *f) {
     LLVMSetAlignment(v, 4);
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(f->c, f->fn, "poll_slow");
     LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(f->c, f->fn, "poll_ok");
-    LLVMValueRef br = LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntNE, v, LLVMConstInt(f->t_i32, 0, 0), ""),
-                                      slow, ok);
+    LLVMValueRef br = LLVMBuildCondBr(
+        f->b, LLVMBuildICmp(f->b, LLVMIntNE, v, LLVMConstInt(f->t_i32, 0, 0), ""), slow, ok);
     LLVMValueRef w[3] = {LLVMMDStringInContext(f->c, "branch_weights", 14),
                          LLVMConstInt(f->t_i32, 1, 0), LLVMConstInt(f->t_i32, 1 << 20, 0)};
     LLVMSetMetadata(br, LLVMGetMDKindIDInContext(f->c, "prof", 4), LLVMMDNodeInContext(f->c, w, 3));
@@ -211,11 +211,13 @@ static LLVMValueRef fminmax(fc *f, LLVMValueRef a, LLVMValueRef b, bool is_max) 
 
 /* Trapping float-to-int truncation: NaN is an invalid conversion, and out of (lo, hi) an
  * overflow; the bounds are the interpreter's (interp.c, TRUNC). */
-static LLVMValueRef trunc_trap(fc *f, LLVMValueRef a, LLVMTypeRef to, bool sign, double lo, double hi) {
+static LLVMValueRef trunc_trap(fc *f, LLVMValueRef a, LLVMTypeRef to, bool sign, double lo,
+                               double hi) {
     LLVMTypeRef ft = LLVMTypeOf(a);
     trap_if(f, LLVMBuildFCmp(f->b, LLVMRealUNO, a, a, ""), SL_TRAP_INVALID_CONVERSION);
-    LLVMValueRef in = LLVMBuildAnd(f->b, LLVMBuildFCmp(f->b, LLVMRealOGT, a, LLVMConstReal(ft, lo), ""),
-                                   LLVMBuildFCmp(f->b, LLVMRealOLT, a, LLVMConstReal(ft, hi), ""), "");
+    LLVMValueRef in =
+        LLVMBuildAnd(f->b, LLVMBuildFCmp(f->b, LLVMRealOGT, a, LLVMConstReal(ft, lo), ""),
+                     LLVMBuildFCmp(f->b, LLVMRealOLT, a, LLVMConstReal(ft, hi), ""), "");
     trap_if(f, LLVMBuildNot(f->b, in, ""), SL_TRAP_INT_OVERFLOW);
     return sign ? LLVMBuildFPToSI(f->b, a, to, "") : LLVMBuildFPToUI(f->b, a, to, "");
 }
@@ -277,10 +279,14 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_F32_CONST:
         r = LLVMConstBitCast(LLVMConstInt(f->t_i32, (uint32_t)in->bits, 0), f->t_f32);
         break;
-    case SL_OP_F64_CONST: r = LLVMConstBitCast(LLVMConstInt(f->t_i64, in->bits, 0), f->t_f64); break;
-    /* integer comparisons */
+    case SL_OP_F64_CONST:
+        r = LLVMConstBitCast(LLVMConstInt(f->t_i64, in->bits, 0), f->t_f64);
+        break;
+        /* integer comparisons */
 #define ICMP(W, NAME, PRED)                                                                        \
-    case SL_OP_I##W##_##NAME: r = LLVMBuildZExt(b, LLVMBuildICmp(b, PRED, a, c, ""), f->t_i32, ""); break;
+    case SL_OP_I##W##_##NAME:                                                                      \
+        r = LLVMBuildZExt(b, LLVMBuildICmp(b, PRED, a, c, ""), f->t_i32, "");                      \
+        break;
 #define ICMPS(W)                                                                                   \
     ICMP(W, EQ, LLVMIntEQ)                                                                         \
     ICMP(W, NE, LLVMIntNE)                                                                         \
@@ -295,10 +301,14 @@ static bool numeric(fc *f, const sl_instr *in) {
         ICMPS(32)
         ICMPS(64)
     case SL_OP_I32_EQZ:
-    case SL_OP_I64_EQZ: r = LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntEQ, a, cint(a, 0), ""), f->t_i32, ""); break;
-    /* float comparisons (ne is true for NaN: unordered) */
+    case SL_OP_I64_EQZ:
+        r = LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntEQ, a, cint(a, 0), ""), f->t_i32, "");
+        break;
+        /* float comparisons (ne is true for NaN: unordered) */
 #define FCMP(W, NAME, PRED)                                                                        \
-    case SL_OP_F##W##_##NAME: r = LLVMBuildZExt(b, LLVMBuildFCmp(b, PRED, a, c, ""), f->t_i32, ""); break;
+    case SL_OP_F##W##_##NAME:                                                                      \
+        r = LLVMBuildZExt(b, LLVMBuildFCmp(b, PRED, a, c, ""), f->t_i32, "");                      \
+        break;
 #define FCMPS(W)                                                                                   \
     FCMP(W, EQ, LLVMRealOEQ)                                                                       \
     FCMP(W, NE, LLVMRealUNE)                                                                       \
@@ -308,7 +318,7 @@ static bool numeric(fc *f, const sl_instr *in) {
     FCMP(W, GE, LLVMRealOGE)
         FCMPS(32)
         FCMPS(64)
-    /* integer arithmetic */
+        /* integer arithmetic */
 #define IBIN(W)                                                                                    \
     case SL_OP_I##W##_ADD: r = LLVMBuildAdd(b, a, c, ""); break;                                   \
     case SL_OP_I##W##_SUB: r = LLVMBuildSub(b, a, c, ""); break;                                   \
@@ -316,10 +326,16 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_I##W##_AND: r = LLVMBuildAnd(b, a, c, ""); break;                                   \
     case SL_OP_I##W##_OR: r = LLVMBuildOr(b, a, c, ""); break;                                     \
     case SL_OP_I##W##_XOR: r = LLVMBuildXor(b, a, c, ""); break;                                   \
-    /* shift counts are taken modulo the width in Wasm, and are poison beyond it in LLVM */       \
-    case SL_OP_I##W##_SHL: r = LLVMBuildShl(b, a, LLVMBuildAnd(b, c, cint(c, W - 1), ""), ""); break; \
-    case SL_OP_I##W##_SHR_S: r = LLVMBuildAShr(b, a, LLVMBuildAnd(b, c, cint(c, W - 1), ""), ""); break; \
-    case SL_OP_I##W##_SHR_U: r = LLVMBuildLShr(b, a, LLVMBuildAnd(b, c, cint(c, W - 1), ""), ""); break; \
+    /* shift counts are taken modulo the width in Wasm, and are poison beyond it in LLVM */        \
+    case SL_OP_I##W##_SHL:                                                                         \
+        r = LLVMBuildShl(b, a, LLVMBuildAnd(b, c, cint(c, W - 1), ""), "");                        \
+        break;                                                                                     \
+    case SL_OP_I##W##_SHR_S:                                                                       \
+        r = LLVMBuildAShr(b, a, LLVMBuildAnd(b, c, cint(c, W - 1), ""), "");                       \
+        break;                                                                                     \
+    case SL_OP_I##W##_SHR_U:                                                                       \
+        r = LLVMBuildLShr(b, a, LLVMBuildAnd(b, c, cint(c, W - 1), ""), "");                       \
+        break;                                                                                     \
     case SL_OP_I##W##_ROTL: {                                                                      \
         LLVMTypeRef t = LLVMTypeOf(a);                                                             \
         LLVMValueRef args[3] = {a, a, c};                                                          \
@@ -341,7 +357,7 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_I##W##_REM_U: r = divrem(f, in->op, a, c, W == 64); break;
         IBIN(32)
         IBIN(64)
-    /* float arithmetic */
+        /* float arithmetic */
 #define FBIN(W)                                                                                    \
     case SL_OP_F##W##_ADD: r = LLVMBuildFAdd(b, a, c, ""); break;                                  \
     case SL_OP_F##W##_SUB: r = LLVMBuildFSub(b, a, c, ""); break;                                  \
@@ -356,7 +372,7 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_F##W##_CEIL: r = intr1(f, "llvm.ceil", a); break;                                   \
     case SL_OP_F##W##_FLOOR: r = intr1(f, "llvm.floor", a); break;                                 \
     case SL_OP_F##W##_TRUNC: r = intr1(f, "llvm.trunc", a); break;                                 \
-    /* the default rounding mode is to nearest, ties to even, which is Wasm's nearest */          \
+    /* the default rounding mode is to nearest, ties to even, which is Wasm's nearest */           \
     case SL_OP_F##W##_NEAREST: r = intr1(f, "llvm.nearbyint", a); break;
         FBIN(32)
         FBIN(64)
@@ -364,11 +380,21 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_I32_WRAP_I64: r = LLVMBuildTrunc(b, a, f->t_i32, ""); break;
     case SL_OP_I64_EXTEND_I32_S: r = LLVMBuildSExt(b, a, f->t_i64, ""); break;
     case SL_OP_I64_EXTEND_I32_U: r = LLVMBuildZExt(b, a, f->t_i64, ""); break;
-    case SL_OP_I32_EXTEND8_S: r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i8, ""), f->t_i32, ""); break;
-    case SL_OP_I32_EXTEND16_S: r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i16, ""), f->t_i32, ""); break;
-    case SL_OP_I64_EXTEND8_S: r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i8, ""), f->t_i64, ""); break;
-    case SL_OP_I64_EXTEND16_S: r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i16, ""), f->t_i64, ""); break;
-    case SL_OP_I64_EXTEND32_S: r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i32, ""), f->t_i64, ""); break;
+    case SL_OP_I32_EXTEND8_S:
+        r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i8, ""), f->t_i32, "");
+        break;
+    case SL_OP_I32_EXTEND16_S:
+        r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i16, ""), f->t_i32, "");
+        break;
+    case SL_OP_I64_EXTEND8_S:
+        r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i8, ""), f->t_i64, "");
+        break;
+    case SL_OP_I64_EXTEND16_S:
+        r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i16, ""), f->t_i64, "");
+        break;
+    case SL_OP_I64_EXTEND32_S:
+        r = LLVMBuildSExt(b, LLVMBuildTrunc(b, a, f->t_i32, ""), f->t_i64, "");
+        break;
     case SL_OP_I32_TRUNC_F32_S: r = trunc_trap(f, a, out, true, -2147483904.0, 2147483648.0); break;
     case SL_OP_I32_TRUNC_F32_U: r = trunc_trap(f, a, out, false, -1.0, 4294967296.0); break;
     case SL_OP_I32_TRUNC_F64_S: r = trunc_trap(f, a, out, true, -2147483649.0, 2147483648.0); break;
@@ -376,11 +402,15 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_I64_TRUNC_F32_S:
         r = trunc_trap(f, a, out, true, -9223373136366403584.0, 9223372036854775808.0);
         break;
-    case SL_OP_I64_TRUNC_F32_U: r = trunc_trap(f, a, out, false, -1.0, 18446744073709551616.0); break;
+    case SL_OP_I64_TRUNC_F32_U:
+        r = trunc_trap(f, a, out, false, -1.0, 18446744073709551616.0);
+        break;
     case SL_OP_I64_TRUNC_F64_S:
         r = trunc_trap(f, a, out, true, -9223372036854777856.0, 9223372036854775808.0);
         break;
-    case SL_OP_I64_TRUNC_F64_U: r = trunc_trap(f, a, out, false, -1.0, 18446744073709551616.0); break;
+    case SL_OP_I64_TRUNC_F64_U:
+        r = trunc_trap(f, a, out, false, -1.0, 18446744073709551616.0);
+        break;
     case SL_OP_I32_TRUNC_SAT_F32_S:
     case SL_OP_I32_TRUNC_SAT_F64_S:
     case SL_OP_I64_TRUNC_SAT_F32_S:
@@ -402,8 +432,10 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_I32_REINTERPRET_F32:
     case SL_OP_I64_REINTERPRET_F64:
     case SL_OP_F32_REINTERPRET_I32:
-    case SL_OP_F64_REINTERPRET_I64: r = LLVMBuildBitCast(b, a, out, ""); break;
-    /* memory */
+    case SL_OP_F64_REINTERPRET_I64:
+        r = LLVMBuildBitCast(b, a, out, "");
+        break;
+        /* memory */
 #define LOAD(NAME, MT, W, EXT)                                                                     \
     case SL_OP_##NAME: {                                                                           \
         LLVMValueRef v = LLVMBuildLoad2(b, MT, ea(f, a, in->b, W), "");                            \
@@ -460,10 +492,15 @@ static bool numeric(fc *f, const sl_instr *in) {
 
 /* ---- control ---- */
 
-static void block_sig(fc *f, int64_t bt, uint32_t *np, const uint8_t **pt, uint32_t *nr, const uint8_t **rt) {
-    static const uint8_t single[256] = {[SL_I32] = SL_I32, [SL_I64] = SL_I64, [SL_F32] = SL_F32,
-                                        [SL_F64] = SL_F64, [SL_V128] = SL_V128,
-                                        [SL_FUNCREF] = SL_FUNCREF, [SL_EXTERNREF] = SL_EXTERNREF};
+static void block_sig(fc *f, int64_t bt, uint32_t *np, const uint8_t **pt, uint32_t *nr,
+                      const uint8_t **rt) {
+    static const uint8_t single[256] = {[SL_I32] = SL_I32,
+                                        [SL_I64] = SL_I64,
+                                        [SL_F32] = SL_F32,
+                                        [SL_F64] = SL_F64,
+                                        [SL_V128] = SL_V128,
+                                        [SL_FUNCREF] = SL_FUNCREF,
+                                        [SL_EXTERNREF] = SL_EXTERNREF};
     if (bt == -0x40) {
         *np = *nr = 0;
     } else if (bt < 0) {
@@ -485,8 +522,10 @@ static LLVMValueRef *make_vars(fc *f, uint32_t n, const uint8_t *types) {
     LLVMBasicBlockRef here = LLVMGetInsertBlock(f->b);
     LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(f->fn);
     LLVMValueRef first = LLVMGetFirstInstruction(entry);
-    if (first) LLVMPositionBuilderBefore(f->b, first);
-    else LLVMPositionBuilderAtEnd(f->b, entry);
+    if (first)
+        LLVMPositionBuilderBefore(f->b, first);
+    else
+        LLVMPositionBuilderAtEnd(f->b, entry);
     for (uint32_t i = 0; i < n; i++)
         v[i] = LLVMBuildAlloca(f->b, vt(f, types[i]), "");
     LLVMPositionBuilderAtEnd(f->b, here);
@@ -516,9 +555,14 @@ static void emit_return(fc *f) {
         LLVMBuildStore(f->b, v, slot);
     }
     LLVMValueRef dp = field_ptr(f, offsetof(sl_native_ctx, depth));
-    LLVMBuildStore(f->b, LLVMBuildSub(f->b, LLVMBuildLoad2(f->b, f->t_i32, dp, ""), LLVMConstInt(f->t_i32, 1, 0), ""), dp);
-    if (n) LLVMBuildRet(f->b, f->stack[f->sp - n]);
-    else LLVMBuildRetVoid(f->b);
+    LLVMBuildStore(f->b,
+                   LLVMBuildSub(f->b, LLVMBuildLoad2(f->b, f->t_i32, dp, ""),
+                                LLVMConstInt(f->t_i32, 1, 0), ""),
+                   dp);
+    if (n)
+        LLVMBuildRet(f->b, f->stack[f->sp - n]);
+    else
+        LLVMBuildRetVoid(f->b);
 }
 
 /* Call function j with the top arguments; push its results. */
@@ -601,13 +645,17 @@ static bool compile_body(fc *f, uint32_t fidx) {
     }
     /* call depth: the native stack is bounded by the same limit as the interpreter's */
     LLVMValueRef dp = field_ptr(f, offsetof(sl_native_ctx, depth));
-    LLVMValueRef d = LLVMBuildAdd(f->b, LLVMBuildLoad2(f->b, f->t_i32, dp, ""), LLVMConstInt(f->t_i32, 1, 0), "");
+    LLVMValueRef d = LLVMBuildAdd(f->b, LLVMBuildLoad2(f->b, f->t_i32, dp, ""),
+                                  LLVMConstInt(f->t_i32, 1, 0), "");
     LLVMBuildStore(f->b, d, dp);
     LLVMValueRef maxd = load_field(f, f->t_i32, offsetof(sl_native_ctx, max_depth));
     trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, d, maxd, ""), SL_TRAP_STACK_EXHAUSTED);
     emit_poll(f);
 
-    ctl fnc = {.kind = SL_OP_BLOCK, .height = 0, .nresults = ft->nresults, .rtypes = ft->types + ft->nparams};
+    ctl fnc = {.kind = SL_OP_BLOCK,
+               .height = 0,
+               .nresults = ft->nresults,
+               .rtypes = ft->types + ft->nparams};
     fnc.end = LLVMAppendBasicBlockInContext(f->c, f->fn, "ret");
     fnc.br = fnc.end;
     fnc.vars = make_vars(f, fnc.nresults, fnc.rtypes);
@@ -667,8 +715,9 @@ static bool compile_body(fc *f, uint32_t fidx) {
             if (in.op == SL_OP_IF) {
                 LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(f->c, f->fn, "then");
                 t.els = LLVMAppendBasicBlockInContext(f->c, f->fn, "else");
-                LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->t_i32, 0, 0), ""),
-                                then, t.els);
+                LLVMBuildCondBr(
+                    f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->t_i32, 0, 0), ""),
+                    then, t.els);
                 LLVMPositionBuilderAtEnd(f->b, then);
                 if (t.nparams) {
                     t.saved = calloc(t.nparams, sizeof *t.saved);
@@ -726,8 +775,9 @@ static bool compile_body(fc *f, uint32_t fidx) {
             LLVMValueRef cond = pop(f);
             LLVMBasicBlockRef take = LLVMAppendBasicBlockInContext(f->c, f->fn, "br_if");
             LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(f->c, f->fn, "");
-            LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->t_i32, 0, 0), ""), take,
-                            next);
+            LLVMBuildCondBr(f->b,
+                            LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->t_i32, 0, 0), ""),
+                            take, next);
             LLVMPositionBuilderAtEnd(f->b, take);
             branch_to(f, in.a);
             LLVMPositionBuilderAtEnd(f->b, next);
@@ -763,7 +813,8 @@ static bool compile_body(fc *f, uint32_t fidx) {
             live = false;
             break;
         case SL_OP_CALL:
-            if (!f->funcs[in.a]) return UNSUPPORTED("calls to functions with reference or vector types");
+            if (!f->funcs[in.a])
+                return UNSUPPORTED("calls to functions with reference or vector types");
             emit_call(f, in.a);
             break;
         case SL_OP_DROP: {
@@ -771,19 +822,25 @@ static bool compile_body(fc *f, uint32_t fidx) {
              * volatile keeps it. (A load whose value dies otherwise, e.g. in a local that is
              * never read, is the open case: docs/native.md, "Known gaps".) */
             LLVMValueRef v = pop(f);
-            if (LLVMIsALoadInst(v)) LLVMSetVolatile(v, 1);
-            else if ((LLVMIsASExtInst(v) || LLVMIsAZExtInst(v)) && LLVMIsALoadInst(LLVMGetOperand(v, 0)))
+            if (LLVMIsALoadInst(v))
+                LLVMSetVolatile(v, 1);
+            else if ((LLVMIsASExtInst(v) || LLVMIsAZExtInst(v)) &&
+                     LLVMIsALoadInst(LLVMGetOperand(v, 0)))
                 LLVMSetVolatile(LLVMGetOperand(v, 0), 1);
             break;
         }
         case SL_OP_SELECT:
         case SL_OP_SELECT_T: {
             LLVMValueRef cond = pop(f), y = pop(f), x = pop(f);
-            push(f, LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->t_i32, 0, 0), ""),
-                                    x, y, ""));
+            push(f,
+                 LLVMBuildSelect(
+                     f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->t_i32, 0, 0), ""),
+                     x, y, ""));
             break;
         }
-        case SL_OP_LOCAL_GET: push(f, LLVMBuildLoad2(f->b, vt(f, f->ltypes[in.a]), f->locals[in.a], "")); break;
+        case SL_OP_LOCAL_GET:
+            push(f, LLVMBuildLoad2(f->b, vt(f, f->ltypes[in.a]), f->locals[in.a], ""));
+            break;
         case SL_OP_LOCAL_SET: LLVMBuildStore(f->b, pop(f), f->locals[in.a]); break;
         case SL_OP_LOCAL_TEE: LLVMBuildStore(f->b, f->stack[f->sp - 1], f->locals[in.a]); break;
         case SL_OP_GLOBAL_GET:
@@ -792,11 +849,14 @@ static bool compile_body(fc *f, uint32_t fidx) {
             if (!vt(f, t)) return UNSUPPORTED("globals of type 0x%02x are not supported yet", t);
             LLVMValueRef gs = load_field(f, f->t_ptr, offsetof(sl_native_ctx, globals));
             LLVMValueRef i = LLVMConstInt(f->t_i64, in.a, 0);
-            LLVMValueRef g = LLVMBuildLoad2(f->b, f->t_ptr, LLVMBuildGEP2(f->b, f->t_ptr, gs, &i, 1, ""), "");
+            LLVMValueRef g =
+                LLVMBuildLoad2(f->b, f->t_ptr, LLVMBuildGEP2(f->b, f->t_ptr, gs, &i, 1, ""), "");
             LLVMValueRef o = LLVMConstInt(f->t_i64, offsetof(sl_global, val), 0);
             LLVMValueRef p = LLVMBuildGEP2(f->b, f->t_i8, g, &o, 1, "");
-            if (in.op == SL_OP_GLOBAL_GET) push(f, LLVMBuildLoad2(f->b, vt(f, t), p, ""));
-            else LLVMBuildStore(f->b, pop(f), p);
+            if (in.op == SL_OP_GLOBAL_GET)
+                push(f, LLVMBuildLoad2(f->b, vt(f, t), p, ""));
+            else
+                LLVMBuildStore(f->b, pop(f), p);
             break;
         }
         default:
@@ -815,7 +875,8 @@ static void build_trampoline(fc *f, uint32_t j) {
     LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(f->c, fn, "entry");
     LLVMPositionBuilderAtEnd(f->b, bb);
     uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
-    LLVMValueRef slots = LLVMBuildArrayAlloca(f->b, f->t_i64, LLVMConstInt(f->t_i32, n ? n : 1, 0), "slots");
+    LLVMValueRef slots =
+        LLVMBuildArrayAlloca(f->b, f->t_i64, LLVMConstInt(f->t_i32, n ? n : 1, 0), "slots");
     for (uint32_t i = 0; i < ft->nparams; i++) {
         LLVMValueRef idx = LLVMConstInt(f->t_i64, i, 0);
         LLVMValueRef p = LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, "");
@@ -830,11 +891,17 @@ static void build_trampoline(fc *f, uint32_t j) {
         LLVMValueRef idx = LLVMConstInt(f->t_i64, i, 0);
         LLVMValueRef v = LLVMBuildLoad2(f->b, vt(f, ft->types[ft->nparams + i]),
                                         LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, ""), "");
-        if (!i) first = v;
-        else LLVMBuildStore(f->b, v, field_ptr_of(f, LLVMGetParam(fn, 0), offsetof(sl_native_ctx, results) + 8 * (i - 1)));
+        if (!i)
+            first = v;
+        else
+            LLVMBuildStore(f->b, v,
+                           field_ptr_of(f, LLVMGetParam(fn, 0),
+                                        offsetof(sl_native_ctx, results) + 8 * (i - 1)));
     }
-    if (first) LLVMBuildRet(f->b, first);
-    else LLVMBuildRetVoid(f->b);
+    if (first)
+        LLVMBuildRet(f->b, first);
+    else
+        LLVMBuildRetVoid(f->b);
 }
 
 /* sl_a<j>: the interpreter's and the embedder's way in (native.h, sl_native_adapter). */
@@ -850,15 +917,18 @@ static void build_adapter(fc *f, uint32_t j) {
     args[0] = ctx;
     for (uint32_t i = 0; i < ft->nparams; i++) {
         LLVMValueRef idx = LLVMConstInt(f->t_i64, i, 0);
-        args[i + 1] = LLVMBuildLoad2(f->b, vt(f, ft->types[i]), LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, ""), "");
+        args[i + 1] = LLVMBuildLoad2(f->b, vt(f, ft->types[i]),
+                                     LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, ""), "");
     }
     LLVMValueRef r = LLVMBuildCall2(f->b, f->ftypes[j], f->funcs[j], args, ft->nparams + 1, "");
     for (uint32_t i = 0; i < ft->nresults; i++) {
         LLVMValueRef idx = LLVMConstInt(f->t_i64, i, 0);
         LLVMValueRef p = LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, "");
-        LLVMValueRef v = i ? LLVMBuildLoad2(f->b, vt(f, ft->types[ft->nparams + i]),
-                                            field_ptr_of(f, ctx, offsetof(sl_native_ctx, results) + 8 * (i - 1)), "")
-                           : r;
+        LLVMValueRef v =
+            i ? LLVMBuildLoad2(f->b, vt(f, ft->types[ft->nparams + i]),
+                               field_ptr_of(f, ctx, offsetof(sl_native_ctx, results) + 8 * (i - 1)),
+                               "")
+              : r;
         /* an i32/f32 result leaves the slot's high half zero, as the interpreter does */
         LLVMBuildStore(f->b, LLVMConstInt(f->t_i64, 0, 0), p);
         LLVMBuildStore(f->b, v, p);
@@ -881,8 +951,8 @@ static void reset_fn(fc *f) {
     memset(f->traps, 0, sizeof f->traps);
 }
 
-static LLVMValueRef declare(fc *f, const char *name, LLVMTypeRef *ty, LLVMTypeRef ret, LLVMTypeRef *params,
-                            unsigned n) {
+static LLVMValueRef declare(fc *f, const char *name, LLVMTypeRef *ty, LLVMTypeRef ret,
+                            LLVMTypeRef *params, unsigned n) {
     *ty = LLVMFunctionType(ret, params, n, 0);
     return LLVMAddFunction(f->mod, name, *ty);
 }
@@ -907,10 +977,12 @@ sl_status sl_native_compile(const sl_module *m, const sl_native_options *opt, sl
 
     LLVMTypeRef pi[3] = {f->t_ptr, f->t_i32, f->t_ptr};
     f->f_trap = declare(f, "sl_nrt_trap", &f->ty_trap, f->t_void, pi, 2);
-    LLVMAddAttributeAtIndex(f->f_trap, LLVMAttributeFunctionIndex,
-                               LLVMCreateEnumAttribute(f->c, LLVMGetEnumAttributeKindForName("noreturn", 8), 0));
-    LLVMAddAttributeAtIndex(f->f_trap, LLVMAttributeFunctionIndex,
-                               LLVMCreateEnumAttribute(f->c, LLVMGetEnumAttributeKindForName("cold", 4), 0));
+    LLVMAddAttributeAtIndex(
+        f->f_trap, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(f->c, LLVMGetEnumAttributeKindForName("noreturn", 8), 0));
+    LLVMAddAttributeAtIndex(
+        f->f_trap, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(f->c, LLVMGetEnumAttributeKindForName("cold", 4), 0));
     f->f_poll = declare(f, "sl_nrt_poll", &f->ty_poll, f->t_void, pi, 1);
     f->f_grow = declare(f, "sl_nrt_memory_grow", &f->ty_grow, f->t_i32, pi, 2);
     f->f_call = declare(f, "sl_nrt_call", &f->ty_call, f->t_void, pi, 3);
@@ -955,8 +1027,10 @@ sl_status sl_native_compile(const sl_module *m, const sl_native_options *opt, sl
                 f->funcs[j] = fresh;
             }
         }
-        if (!ok) build_trampoline(f, j);
-        else build_adapter(f, j);
+        if (!ok)
+            build_trampoline(f, j);
+        else
+            build_adapter(f, j);
         if (j >= m->nimported_funcs) {
             obj->compiled[d] = ok;
             obj->ncompiled += ok;
@@ -965,7 +1039,8 @@ sl_status sl_native_compile(const sl_module *m, const sl_native_options *opt, sl
     }
     for (uint32_t d = 0; d < obj->nfuncs; d++)
         if (!usable[d + m->nimported_funcs] && !obj->why[d])
-            obj->why[d] = strdup("reference or vector types in the signature are not supported yet");
+            obj->why[d] =
+                strdup("reference or vector types in the signature are not supported yet");
 
     char *msg = NULL;
     if (LLVMVerifyModule(f->mod, LLVMReturnStatusAction, &msg)) {
@@ -999,7 +1074,10 @@ sl_status sl_native_compile(const sl_module *m, const sl_native_options *opt, sl
     LLVMDisposeMessage(feat);
 
     char passes[32];
-    snprintf(passes, sizeof passes, "default<O%d>", opt->opt_level < 0 ? 0 : opt->opt_level > 3 ? 3 : opt->opt_level);
+    snprintf(passes, sizeof passes, "default<O%d>",
+             opt->opt_level < 0   ? 0
+             : opt->opt_level > 3 ? 3
+                                  : opt->opt_level);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
     LLVMErrorRef e = LLVMRunPasses(f->mod, passes, tm, po);
     LLVMDisposePassBuilderOptions(po);

@@ -14,7 +14,7 @@ typedef void (*sl_native_adapter)(sl_native_ctx *ctx, sl_slot *slots);
 typedef struct sl_native_code {
     uint8_t *map; /* one mapping: text and stubs (r-x), then constants (r--) */
     size_t size;
-    uint32_t nfuncs;              /* function index space covered by adapters */
+    uint32_t nfuncs;             /* function index space covered by adapters */
     sl_native_adapter *adapters; /* per function index; NULL: not compiled */
 } sl_native_code;
 

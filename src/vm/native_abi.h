@@ -19,8 +19,8 @@
 
 /* One per instance that runs native code. */
 typedef struct sl_native_ctx {
-    uint8_t *mem0_base; /* memory 0's base; reloaded by native code after calls and grow */
-    uint64_t mem0_size; /* bytes accessible now (explicit-bounds mode) */
+    uint8_t *mem0_base;     /* memory 0's base; reloaded by native code after calls and grow */
+    uint64_t mem0_size;     /* bytes accessible now (explicit-bounds mode) */
     _Atomic uint32_t *poll; /* &store->poll */
     sl_store *store;
     sl_instance *inst;

@@ -67,7 +67,8 @@ sl_status sl_native_load(const uint8_t *obj, size_t len, sl_native_code **out, s
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
     uint32_t n = eh->e_shnum;
     for (uint32_t i = 0; i < n; i++)
-        if (sh[i].sh_type != SHT_NOBITS && (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset))
+        if (sh[i].sh_type != SHT_NOBITS &&
+            (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset))
             return refuse(err, "section out of range");
 
     /* Layout: executable sections, then the stubs, then the rest, each at its alignment; the
@@ -115,7 +116,8 @@ sl_status sl_native_load(const uint8_t *obj, size_t len, sl_native_code **out, s
         return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory mapping native code");
     }
     for (uint32_t i = 0; i < n; i++)
-        if (addr[i] && sh[i].sh_type != SHT_NOBITS) memcpy(map + addr[i] - 1, obj + sh[i].sh_offset, sh[i].sh_size);
+        if (addr[i] && sh[i].sh_type != SHT_NOBITS)
+            memcpy(map + addr[i] - 1, obj + sh[i].sh_offset, sh[i].sh_size);
 
     /* Symbol values: defined ones in their section, undefined ones through a stub. */
     uint64_t *symval = calloc(nsyms ? nsyms : 1, sizeof *symval);
@@ -124,7 +126,8 @@ sl_status sl_native_load(const uint8_t *obj, size_t len, sl_native_code **out, s
     uint32_t stub = 0;
     for (uint32_t s = 1; s < nsyms && !why; s++) {
         const Elf64_Sym *y = &syms[s];
-        if (y->st_name >= strsize) why = "bad symbol name";
+        if (y->st_name >= strsize)
+            why = "bad symbol name";
         else if (y->st_shndx == SHN_UNDEF) {
             void *a = runtime_symbol(strtab + y->st_name);
             if (!a) {
@@ -149,7 +152,8 @@ sl_status sl_native_load(const uint8_t *obj, size_t len, sl_native_code **out, s
     for (uint32_t i = 0; i < n && !why; i++) {
         if (sh[i].sh_type == SHT_REL) why = "REL relocations";
         if (sh[i].sh_type != SHT_RELA) continue;
-        if (sh[i].sh_info >= n || !addr[sh[i].sh_info]) continue; /* relocates an unmapped section */
+        if (sh[i].sh_info >= n || !addr[sh[i].sh_info])
+            continue; /* relocates an unmapped section */
         uint8_t *base = map + addr[sh[i].sh_info] - 1;
         const Elf64_Rela *rel = (const Elf64_Rela *)(obj + sh[i].sh_offset);
         size_t nrel = sh[i].sh_size / sizeof *rel;
@@ -198,7 +202,8 @@ sl_status sl_native_load(const uint8_t *obj, size_t len, sl_native_code **out, s
             const char *nm = strtab + syms[s].st_name;
             unsigned idx;
             char kind;
-            if (syms[s].st_shndx != SHN_UNDEF && sscanf(nm, "sl_%c%u", &kind, &idx) == 2 && idx + 1 > maxidx)
+            if (syms[s].st_shndx != SHN_UNDEF && sscanf(nm, "sl_%c%u", &kind, &idx) == 2 &&
+                idx + 1 > maxidx)
                 maxidx = idx + 1;
         }
         code->nfuncs = maxidx;

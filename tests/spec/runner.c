@@ -1378,7 +1378,7 @@ int main(int argc, char **argv) {
     if (total.files_failed)
         printf("%d file(s) with failures%s\n", total.files_failed,
                total.files_crashed ? " (some crashed or timed out)" : "");
-    printf("spec (%s): %ld passed, %ld failed, %ld skipped\n", spec_tier_name, total.passed, total.failed,
-           total.skipped);
+    printf("spec (%s): %ld passed, %ld failed, %ld skipped\n", spec_tier_name, total.passed,
+           total.failed, total.skipped);
     return (total.failed || missing) ? 1 : 0;
 }

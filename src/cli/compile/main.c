@@ -15,7 +15,8 @@
 #include "vm/native_abi.h"
 
 static int usage(void) {
-    fputs("usage: sluice compile FILE.wasm [-o FILE.cwasm] [-O 0..3] [--explicit-bounds] [-v]\n", stderr);
+    fputs("usage: sluice compile FILE.wasm [-o FILE.cwasm] [-O 0..3] [--explicit-bounds] [-v]\n",
+          stderr);
     return 2;
 }
 
@@ -24,15 +25,21 @@ int main(int argc, char **argv) {
     int level = 2;
     bool explicit_bounds = false, verbose = false;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "-O") && i + 1 < argc) level = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--explicit-bounds")) explicit_bounds = true;
-        else if (!strcmp(argv[i], "-v")) verbose = true;
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "-O") && i + 1 < argc)
+            level = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--explicit-bounds"))
+            explicit_bounds = true;
+        else if (!strcmp(argv[i], "-v"))
+            verbose = true;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage();
             return 0;
-        } else if (argv[i][0] == '-' || in) return usage();
-        else in = argv[i];
+        } else if (argv[i][0] == '-' || in)
+            return usage();
+        else
+            in = argv[i];
     }
     if (!in) return usage();
     char *outbuf = NULL;
@@ -65,8 +72,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (uint32_t i = 0; verbose && i < obj.nfuncs; i++)
-        if (!obj.compiled[i]) fprintf(stderr, "function %u: interpreter (%s)\n", i + m->nimported_funcs, obj.why[i]);
-    sl_cwasm_header h = {.version = SL_CWASM_VERSION, .abi = SL_NATIVE_ABI, .object_len = obj.len,
+        if (!obj.compiled[i])
+            fprintf(stderr, "function %u: interpreter (%s)\n", i + m->nimported_funcs, obj.why[i]);
+    sl_cwasm_header h = {.version = SL_CWASM_VERSION,
+                         .abi = SL_NATIVE_ABI,
+                         .object_len = obj.len,
                          .flags = explicit_bounds ? SL_CWASM_EXPLICIT_BOUNDS : 0};
     memcpy(h.magic, SL_CWASM_MAGIC, 8);
     strncpy(h.compiler, SL_CWASM_LLVM, sizeof h.compiler);
@@ -90,8 +100,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (verbose)
-        fprintf(stderr, "%s: %u of %u functions compiled, %zu bytes of object\n", out, obj.ncompiled, obj.nfuncs,
-                obj.len);
+        fprintf(stderr, "%s: %u of %u functions compiled, %zu bytes of object\n", out,
+                obj.ncompiled, obj.nfuncs, obj.len);
     sl_native_object_free(&obj);
     free(file);
     free(bytes);
