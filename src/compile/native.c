@@ -193,6 +193,28 @@ static LLVMValueRef cint(LLVMValueRef like, uint64_t v) {
     return LLVMConstInt(LLVMTypeOf(like), v, 0);
 }
 
+/* LLVM folds x * 1, x / 1, x * -1, x + -0, -0 - x and the like into x or fneg x, which keeps
+ * a signalling NaN's payload where Wasm's arithmetic must return a quiet NaN. Passing such a
+ * constant through an empty asm hides its value from the optimizer, at the cost of one
+ * register move where the constant is used. (x86: "x" is an SSE register.) */
+static LLVMValueRef opaque(fc *f, LLVMValueRef v) {
+    LLVMTypeRef t = LLVMTypeOf(v);
+    LLVMTypeRef ft = LLVMFunctionType(t, &t, 1, 0);
+    LLVMValueRef asm_ = LLVMGetInlineAsm(ft, "", 0, "=x,0", 4, 0, 0, LLVMInlineAsmDialectATT, 0);
+    return LLVMBuildCall2(f->b, ft, asm_, &v, 1, "");
+}
+static LLVMValueRef opaque_if_identity(fc *f, LLVMValueRef v) {
+    if (!LLVMIsAConstantFP(v)) return v;
+    LLVMBool lost;
+    double d = LLVMConstRealGetDouble(v, &lost);
+    if (d != 1.0 && d != -1.0 && d != 0.0) return v; /* 0.0 == -0.0: both */
+    return opaque(f, v);
+}
+static void opaque_operands(fc *f, LLVMValueRef *a, LLVMValueRef *c) {
+    *a = opaque_if_identity(f, *a);
+    *c = opaque_if_identity(f, *c);
+}
+
 /* Wasm's fmin/fmax: NaN if either operand is NaN; -0 below +0 (decided on the bits). */
 static LLVMValueRef fminmax(fc *f, LLVMValueRef a, LLVMValueRef b, bool is_max) {
     LLVMTypeRef ft = LLVMTypeOf(a);
@@ -359,10 +381,22 @@ static bool numeric(fc *f, const sl_instr *in) {
         IBIN(64)
         /* float arithmetic */
 #define FBIN(W)                                                                                    \
-    case SL_OP_F##W##_ADD: r = LLVMBuildFAdd(b, a, c, ""); break;                                  \
-    case SL_OP_F##W##_SUB: r = LLVMBuildFSub(b, a, c, ""); break;                                  \
-    case SL_OP_F##W##_MUL: r = LLVMBuildFMul(b, a, c, ""); break;                                  \
-    case SL_OP_F##W##_DIV: r = LLVMBuildFDiv(b, a, c, ""); break;                                  \
+    case SL_OP_F##W##_ADD:                                                                         \
+        opaque_operands(f, &a, &c);                                                                \
+        r = LLVMBuildFAdd(b, a, c, "");                                                            \
+        break;                                                                                     \
+    case SL_OP_F##W##_SUB:                                                                         \
+        opaque_operands(f, &a, &c);                                                                \
+        r = LLVMBuildFSub(b, a, c, "");                                                            \
+        break;                                                                                     \
+    case SL_OP_F##W##_MUL:                                                                         \
+        opaque_operands(f, &a, &c);                                                                \
+        r = LLVMBuildFMul(b, a, c, "");                                                            \
+        break;                                                                                     \
+    case SL_OP_F##W##_DIV:                                                                         \
+        opaque_operands(f, &a, &c);                                                                \
+        r = LLVMBuildFDiv(b, a, c, "");                                                            \
+        break;                                                                                     \
     case SL_OP_F##W##_MIN: r = fminmax(f, a, c, false); break;                                     \
     case SL_OP_F##W##_MAX: r = fminmax(f, a, c, true); break;                                      \
     case SL_OP_F##W##_COPYSIGN: r = intr2(f, "llvm.copysign", a, c); break;                        \
@@ -427,7 +461,11 @@ static bool numeric(fc *f, const sl_instr *in) {
     case SL_OP_F32_CONVERT_I64_U:
     case SL_OP_F64_CONVERT_I32_U:
     case SL_OP_F64_CONVERT_I64_U: r = LLVMBuildUIToFP(b, a, out, ""); break;
-    case SL_OP_F32_DEMOTE_F64: r = LLVMBuildFPTrunc(b, a, f->t_f32, ""); break;
+    case SL_OP_F32_DEMOTE_F64:
+        /* demote(promote(x)) is x to LLVM, but must quiet a signalling NaN */
+        if (LLVMIsAFPExtInst(a)) a = opaque(f, a);
+        r = LLVMBuildFPTrunc(b, a, f->t_f32, "");
+        break;
     case SL_OP_F64_PROMOTE_F32: r = LLVMBuildFPExt(b, a, f->t_f64, ""); break;
     case SL_OP_I32_REINTERPRET_F32:
     case SL_OP_I64_REINTERPRET_F64:
