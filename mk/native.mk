@@ -18,8 +18,8 @@ all: $(COMPILE_LIB)
 
 -include $(COMPILE_OBJ:.o=.d)
 
-# The spec suite on the native tier (tests/spec/tier_native.c). Not in CHECK_TARGETS until it
-# passes everything it does not skip.
+# The spec suite on the native tier (tests/spec/tier_native.c): in `make check` since it passes
+# everything it does not skip, like the interpreter's `make spec`.
 SPEC_RUNNER_NATIVE := $(BUILD)/tests/spec-runner-native
 $(BUILD)/obj/tests/spec/tier_native.o: CFLAGS += $(LLVM_CFLAGS)
 $(SPEC_RUNNER_NATIVE): $(BUILD)/obj/tests/spec/runner.o $(BUILD)/obj/tests/spec/tier_native.o $(COMPILE_LINK)
@@ -41,3 +41,10 @@ $(SLUICE_COMPILE): $(SLUICE_COMPILE_OBJ) $(COMPILE_LIB) $(BASE_LINK)
 	$(CC) $(LDFLAGS) -o $@ $(SLUICE_COMPILE_OBJ) $(COMPILE_LIB) $(BASE_LINK) $(LLVM_LDLIBS) $(BASE_LDLIBS) $(LDLIBS)
 all: $(SLUICE_COMPILE)
 -include $(SLUICE_COMPILE_OBJ:.o=.d)
+
+# `sluice compile` and `sluice run --tier native` end to end (tests/native/run.sh).
+.PHONY: test-native
+test-native: all
+	@bash tests/native/run.sh $(BUILD)
+
+CHECK_TARGETS += spec-native test-native
