@@ -47,7 +47,20 @@ void sl_nrt_call(sl_native_ctx *ctx, uint32_t funcidx, sl_slot *slots) {
         f->native(ctx, slots);
         return;
     }
-    /* An import, a host function or an interpreted function: a nested activation, whose
+    if (f->host) {
+        /* As the interpreter calls hosts: the caller is this instance (WASI reaches its
+         * memory through it), and the host's status is raised as a trap or an exit. */
+        sl_slot *saved_sp = s->sp;
+        s->depth = ctx->depth;
+        sl_caller caller = {s, ctx->inst};
+        s->trap_message[0] = 0;
+        int rc = f->host(&caller, slots, f->user);
+        s->sp = saved_sp;
+        refresh_mem(ctx);
+        if (rc) siglongjmp(sl_current_exec->jmp, rc);
+        return;
+    }
+    /* A wasm function on the interpreter (of this or another instance): a nested activation, whose
      * trap is raised again here so that it unwinds to the native code's own activation. */
     s->depth = ctx->depth;
     sl_error err = {0};

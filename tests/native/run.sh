@@ -51,6 +51,22 @@ for tier in interp native; do
   [ "$ms" -lt 2000 ] || { fail=$((fail + 1)); echo "test-native: $tier timeout took $ms ms"; }
 done
 
+# WASI from native code: the host sees the calling instance's memory; proc_exit's code.
+cat >"$tmp/w.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hi from native\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 15))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 3))))
+WAT
+wat2wasm "$tmp/w.wat" -o "$tmp/w.wasm" || exit 1
+out=$($sluice run --tier native "$tmp/w.wasm"); code=$?
+check "native WASI" "3 hi from native" "$code $out"
+
 # sluice compile writes FILE.cwasm
 $sluice compile "$tmp/m.wasm" -o "$tmp/m.cwasm" && [ -s "$tmp/m.cwasm" ] && pass=$((pass + 1)) ||
   { fail=$((fail + 1)); echo "test-native: sluice compile wrote nothing"; }
