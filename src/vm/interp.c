@@ -218,8 +218,11 @@ call_func:
         /* Within this activation: a trap in native code unwinds to its sigsetjmp like ours. */
         store->depth = (uint32_t)(frame - store->frames);
         store->sp = args + f->type->nparams + f->type->nresults;
+        /* the context's depth may belong to native frames below this activation: restore it */
+        uint32_t native_depth = f->nctx->depth;
         f->nctx->depth = store->depth;
         f->native(f->nctx, args);
+        f->nctx->depth = native_depth;
         RELOAD_MEM();
         pc = next_pc;
         NEXT();
