@@ -59,8 +59,8 @@ typedef struct fc {
     LLVMTypeRef t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr, t_void;
     LLVMValueRef *funcs; /* per function index */
     LLVMTypeRef *ftypes; /* per function index */
-    LLVMValueRef f_trap, f_poll, f_grow, f_call;
-    LLVMTypeRef ty_trap, ty_poll, ty_grow, ty_call;
+    LLVMValueRef f_trap, f_poll, f_grow, f_call, f_call_ref;
+    LLVMTypeRef ty_trap, ty_poll, ty_grow, ty_call, ty_call_ref;
     /* the function being compiled */
     LLVMValueRef fn, ctx, membase;
     LLVMValueRef *locals;
@@ -554,6 +554,21 @@ static void block_sig(fc *f, int64_t bt, uint32_t *np, const uint8_t **pt, uint3
     }
 }
 
+/* A slots array for a call through the runtime, allocated in the entry block so that a call
+ * in a loop does not grow the stack. */
+static LLVMValueRef make_slots(fc *f, uint32_t n) {
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(f->b);
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(f->fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first)
+        LLVMPositionBuilderBefore(f->b, first);
+    else
+        LLVMPositionBuilderAtEnd(f->b, entry);
+    LLVMValueRef v = LLVMBuildAlloca(f->b, LLVMArrayType(f->t_i64, n ? n : 1), "slots");
+    LLVMPositionBuilderAtEnd(f->b, here);
+    return v;
+}
+
 static LLVMValueRef *make_vars(fc *f, uint32_t n, const uint8_t *types) {
     if (!n) return NULL;
     LLVMValueRef *v = calloc(n, sizeof *v);
@@ -855,6 +870,55 @@ static bool compile_body(fc *f, uint32_t fidx) {
                 return UNSUPPORTED("calls to functions with reference or vector types");
             emit_call(f, in.a);
             break;
+        case SL_OP_CALL_INDIRECT: {
+            /* The interpreter's checks in its order (table bound, null, canonical type),
+             * then the call through the runtime, which calls native code of this instance
+             * directly. (A direct native call here is for a later session.) */
+            const sl_functype *ft = &m->types[in.a].ft;
+            if (!fn_type(f, ft)) return UNSUPPORTED("call_indirect with reference or vector types");
+            LLVMValueRef i = pop(f);
+            LLVMValueRef tabs = load_field(f, f->t_ptr, offsetof(sl_native_ctx, tables));
+            LLVMValueRef ti = LLVMConstInt(f->t_i64, in.b, 0);
+            LLVMValueRef t =
+                LLVMBuildLoad2(f->b, f->t_ptr, LLVMBuildGEP2(f->b, f->t_ptr, tabs, &ti, 1, ""), "");
+            LLVMValueRef so = LLVMConstInt(f->t_i64, offsetof(sl_table, size), 0);
+            LLVMValueRef size =
+                LLVMBuildLoad2(f->b, f->t_i32, LLVMBuildGEP2(f->b, f->t_i8, t, &so, 1, ""), "");
+            trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGE, i, size, ""), SL_TRAP_UNDEFINED_ELEMENT);
+            LLVMValueRef eo = LLVMConstInt(f->t_i64, offsetof(sl_table, elems), 0);
+            LLVMValueRef elems =
+                LLVMBuildLoad2(f->b, f->t_ptr, LLVMBuildGEP2(f->b, f->t_i8, t, &eo, 1, ""), "");
+            LLVMValueRef i64 = LLVMBuildZExt(f->b, i, f->t_i64, "");
+            LLVMValueRef fp = LLVMBuildLoad2(f->b, f->t_ptr,
+                                             LLVMBuildGEP2(f->b, f->t_ptr, elems, &i64, 1, ""), "");
+            trap_if(f, LLVMBuildIsNull(f->b, fp, ""), SL_TRAP_UNINITIALIZED);
+            LLVMValueRef co = LLVMConstInt(f->t_i64, offsetof(sl_func, canon), 0);
+            LLVMValueRef canon =
+                LLVMBuildLoad2(f->b, f->t_i32, LLVMBuildGEP2(f->b, f->t_i8, fp, &co, 1, ""), "");
+            LLVMValueRef tc = load_field(f, f->t_ptr, offsetof(sl_native_ctx, type_canon));
+            LLVMValueRef ty = LLVMConstInt(f->t_i64, in.a, 0);
+            LLVMValueRef want =
+                LLVMBuildLoad2(f->b, f->t_i32, LLVMBuildGEP2(f->b, f->t_i32, tc, &ty, 1, ""), "");
+            trap_if(f, LLVMBuildICmp(f->b, LLVMIntNE, canon, want, ""), SL_TRAP_INDIRECT_MISMATCH);
+            uint32_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+            LLVMValueRef slots = make_slots(f, n);
+            for (uint32_t k = 0; k < ft->nparams; k++) {
+                LLVMValueRef idx = LLVMConstInt(f->t_i64, k, 0);
+                LLVMValueRef p = LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, "");
+                LLVMBuildStore(f->b, LLVMConstInt(f->t_i64, 0, 0), p);
+                LLVMBuildStore(f->b, f->stack[f->sp - ft->nparams + k], p);
+            }
+            f->sp -= ft->nparams;
+            LLVMValueRef args[3] = {f->ctx, fp, slots};
+            LLVMBuildCall2(f->b, f->ty_call_ref, f->f_call_ref, args, 3, "");
+            for (uint32_t k = 0; k < ft->nresults; k++) {
+                LLVMValueRef idx = LLVMConstInt(f->t_i64, k, 0);
+                push(f, LLVMBuildLoad2(f->b, vt(f, ft->types[ft->nparams + k]),
+                                       LLVMBuildGEP2(f->b, f->t_i64, slots, &idx, 1, ""), ""));
+            }
+            reload_mem(f);
+            break;
+        }
         case SL_OP_DROP: {
             /* A dropped load must still trap out of bounds, and LLVM deletes unused loads:
              * volatile keeps it. (A load whose value dies otherwise, e.g. in a local that is
@@ -1024,6 +1088,8 @@ sl_status sl_native_compile(const sl_module *m, const sl_native_options *opt, sl
     f->f_poll = declare(f, "sl_nrt_poll", &f->ty_poll, f->t_void, pi, 1);
     f->f_grow = declare(f, "sl_nrt_memory_grow", &f->ty_grow, f->t_i32, pi, 2);
     f->f_call = declare(f, "sl_nrt_call", &f->ty_call, f->t_void, pi, 3);
+    LLVMTypeRef pr[3] = {f->t_ptr, f->t_ptr, f->t_ptr};
+    f->f_call_ref = declare(f, "sl_nrt_call_ref", &f->ty_call_ref, f->t_void, pr, 3);
 
     obj->nfuncs = m->nfuncs - m->nimported_funcs;
     obj->compiled = calloc(obj->nfuncs ? obj->nfuncs : 1, sizeof *obj->compiled);

@@ -13,7 +13,7 @@
 
 #include "vm/runtime.h"
 
-#define SL_NATIVE_ABI 1u
+#define SL_NATIVE_ABI 2u
 /* Results beyond the first of a multi-value return travel through sl_native_ctx.results. */
 #define SL_NATIVE_MAX_EXTRA_RESULTS 16u
 
@@ -28,6 +28,9 @@ typedef struct sl_native_ctx {
     sl_global **globals; /* inst->globals: global i is globals[i]->val */
     uint32_t depth, max_depth;
     uint64_t results[SL_NATIVE_MAX_EXTRA_RESULTS];
+    sl_table **tables;          /* inst->tables, for call_indirect */
+    const uint32_t *type_canon; /* module type index -> the engine's canonical id (engines
+                                 * number types in their own order, so it is not in the code) */
 } sl_native_ctx;
 
 /* The runtime functions native code calls, by these names (the loader resolves them). */
@@ -41,5 +44,7 @@ int32_t sl_nrt_memory_grow(sl_native_ctx *ctx, uint32_t delta);
  * interpreter) with arguments in slots[0..nparams); results come back in slots. Traps keep
  * unwinding to the caller's activation. */
 void sl_nrt_call(sl_native_ctx *ctx, uint32_t funcidx, sl_slot *slots);
+/* The same for a function reached by call_indirect (checked by the caller). */
+void sl_nrt_call_ref(sl_native_ctx *ctx, sl_func *f, sl_slot *slots);
 
 #endif

@@ -27,6 +27,7 @@ static void *runtime_symbol(const char *name) {
         {"sl_nrt_poll", (void *)sl_nrt_poll},
         {"sl_nrt_memory_grow", (void *)sl_nrt_memory_grow},
         {"sl_nrt_call", (void *)sl_nrt_call},
+        {"sl_nrt_call_ref", (void *)sl_nrt_call_ref},
         {"memcpy", (void *)memcpy},
         {"memmove", (void *)memmove},
         {"memset", (void *)memset},

@@ -41,7 +41,10 @@ int32_t sl_nrt_memory_grow(sl_native_ctx *ctx, uint32_t delta) {
 }
 
 void sl_nrt_call(sl_native_ctx *ctx, uint32_t funcidx, sl_slot *slots) {
-    sl_func *f = ctx->inst->funcs[funcidx];
+    sl_nrt_call_ref(ctx, ctx->inst->funcs[funcidx], slots);
+}
+
+void sl_nrt_call_ref(sl_native_ctx *ctx, sl_func *f, sl_slot *slots) {
     sl_store *s = ctx->store;
     if (f->native && f->nctx == ctx) {
         f->native(ctx, slots);
@@ -118,6 +121,15 @@ sl_status sl_native_attach(sl_instance *inst, const sl_native_code *code, sl_err
     ctx->inst = inst;
     ctx->mem0 = inst->module->nmemories ? inst->memories[0] : NULL;
     ctx->globals = inst->globals;
+    ctx->tables = inst->tables;
+    uint32_t *canon = calloc(inst->module->ntypes ? inst->module->ntypes : 1, sizeof *canon);
+    if (!canon) {
+        free(ctx);
+        return sl_fail(err, SL_ERR_NOMEM, -1, "out of memory");
+    }
+    for (uint32_t i = 0; i < inst->module->ntypes; i++)
+        canon[i] = inst->module->types[i].canon;
+    ctx->type_canon = canon;
     ctx->max_depth = inst->store->limits.max_call_depth - 1;
     refresh_mem(ctx);
     inst->native_ctx = ctx;
