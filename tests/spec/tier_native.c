@@ -13,8 +13,17 @@
 
 const char *const spec_tier_name = "native";
 
-/* Per child process (the runner forks one per file): counts for the summary line. */
+/* Per child process (the runner forks one per file): counts for the summary line, and every
+ * loaded object, unmapped at exit (instances of the file's modules use them until then). */
 static unsigned long funcs_total, funcs_native;
+static sl_native_code **codes;
+static size_t ncodes;
+
+static void free_codes(void) {
+    for (size_t i = 0; i < ncodes; i++)
+        sl_native_code_free(codes[i]);
+    free(codes);
+}
 
 bool spec_tier_attach(const sl_module *m, sl_instance *inst, char *why, size_t whylen) {
     sl_native_options opt = {.opt_level = 1, .poll = true};
@@ -33,7 +42,15 @@ bool spec_tier_attach(const sl_module *m, sl_instance *inst, char *why, size_t w
         snprintf(why, whylen, "load: %s", err.message);
         return false;
     }
-    /* the code lives as long as the process: instances of this file's modules use it */
+    if (!ncodes) atexit(free_codes);
+    sl_native_code **grown = realloc(codes, (ncodes + 1) * sizeof *codes);
+    if (!grown) {
+        sl_native_code_free(code);
+        snprintf(why, whylen, "out of memory");
+        return false;
+    }
+    codes = grown;
+    codes[ncodes++] = code;
     if (sl_native_attach(inst, code, &err) != SL_OK) {
         snprintf(why, whylen, "attach: %s", err.message);
         return false;
