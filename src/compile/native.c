@@ -703,6 +703,16 @@ static bool compile_body(fc *f, uint32_t fidx) {
     LLVMBuildStore(f->b, d, dp);
     LLVMValueRef maxd = load_field(f, f->t_i32, offsetof(sl_native_ctx, max_depth));
     trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, d, maxd, ""), SL_TRAP_STACK_EXHAUSTED);
+    /* and by the C stack itself, whose size the thread decides */
+    {
+        LLVMTypeRef pt = f->t_ptr;
+        LLVMValueRef zero = LLVMConstInt(f->t_i32, 0, 0);
+        LLVMValueRef fa = intrinsic(f, "llvm.frameaddress", &pt, 1, &zero, 1);
+        LLVMValueRef lim = load_field(f, f->t_i64, offsetof(sl_native_ctx, stack_limit));
+        trap_if(f,
+                LLVMBuildICmp(f->b, LLVMIntULT, LLVMBuildPtrToInt(f->b, fa, f->t_i64, ""), lim, ""),
+                SL_TRAP_STACK_EXHAUSTED);
+    }
     emit_poll(f);
 
     ctl fnc = {.kind = SL_OP_BLOCK,

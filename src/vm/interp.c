@@ -221,6 +221,8 @@ call_func:
         /* the context's depth may belong to native frames below this activation: restore it */
         uint32_t native_depth = f->nctx->depth;
         f->nctx->depth = store->depth;
+        if (unlikely((uintptr_t)__builtin_frame_address(0) < f->nctx->stack_limit + (128u << 10)))
+            TRAP(SL_TRAP_STACK_EXHAUSTED);
         f->native(f->nctx, args);
         f->nctx->depth = native_depth;
         RELOAD_MEM();

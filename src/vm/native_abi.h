@@ -13,7 +13,7 @@
 
 #include "vm/runtime.h"
 
-#define SL_NATIVE_ABI 2u
+#define SL_NATIVE_ABI 3u
 /* Results beyond the first of a multi-value return travel through sl_native_ctx.results. */
 #define SL_NATIVE_MAX_EXTRA_RESULTS 16u
 
@@ -31,6 +31,7 @@ typedef struct sl_native_ctx {
     sl_table **tables;          /* inst->tables, for call_indirect */
     const uint32_t *type_canon; /* module type index -> the engine's canonical id (engines
                                  * number types in their own order, so it is not in the code) */
+    uintptr_t stack_limit;      /* below this frame address the C stack is exhausted: trap */
 } sl_native_ctx;
 
 /* The runtime functions native code calls, by these names (the loader resolves them). */

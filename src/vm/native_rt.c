@@ -9,7 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "vm/native.h"
+
+/* The lowest usable frame address of this thread's stack, found once per thread
+ * (pthread_getattr_np reads /proc for the main thread: too slow for every call). A thread's
+ * own stack bound, so thread-local rather than shared state. */
+static __thread uintptr_t stack_low;
+/* Left for the runtime, the interpreter and signal handlers below the guest's last frame. */
+#define STACK_RESERVE (256u << 10)
+
+static uintptr_t thread_stack_limit(void) {
+    if (stack_low) return stack_low;
+    pthread_attr_t a;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getstack(&a, &addr, &size);
+        pthread_attr_destroy(&a);
+    }
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    if (!addr || size <= STACK_RESERVE * 2) /* unknown: assume 1 MiB below here */
+        stack_low = here - (1u << 20) + STACK_RESERVE;
+    else
+        stack_low = (uintptr_t)addr + STACK_RESERVE;
+    return stack_low;
+}
 
 _Static_assert(offsetof(sl_native_ctx, mem0_base) == 0, "the ABI fixes these offsets");
 _Static_assert(offsetof(sl_native_ctx, results) % 8 == 0, "results are 8-byte slots");
@@ -46,6 +72,9 @@ void sl_nrt_call(sl_native_ctx *ctx, uint32_t funcidx, sl_slot *slots) {
 
 void sl_nrt_call_ref(sl_native_ctx *ctx, sl_func *f, sl_slot *slots) {
     sl_store *s = ctx->store;
+    /* the interpreter's frames between native ones use the C stack too */
+    if ((uintptr_t)__builtin_frame_address(0) < ctx->stack_limit + STACK_RESERVE / 2)
+        sl_nrt_trap(ctx, SL_TRAP_STACK_EXHAUSTED);
     if (f->native && f->nctx == ctx) {
         f->native(ctx, slots);
         return;
@@ -86,6 +115,7 @@ sl_status sl_native_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err)
     sl_slot *saved_sp = s->sp;
     ctx->depth = saved_depth;
     ctx->max_depth = s->limits.max_call_depth - 1;
+    ctx->stack_limit = thread_stack_limit();
     refresh_mem(ctx);
     s->trap_message[0] = 0;
     sl_exec ex;
@@ -122,6 +152,8 @@ sl_status sl_native_attach(sl_instance *inst, const sl_native_code *code, sl_err
     ctx->mem0 = inst->module->nmemories ? inst->memories[0] : NULL;
     ctx->globals = inst->globals;
     ctx->tables = inst->tables;
+    /* this thread's, until an entry through sl_native_call sets the running thread's */
+    ctx->stack_limit = thread_stack_limit();
     uint32_t *canon = calloc(inst->module->ntypes ? inst->module->ntypes : 1, sizeof *canon);
     if (!canon) {
         free(ctx);
