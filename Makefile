@@ -107,7 +107,7 @@ $(LAYER_LIBS):
 	rm -f $@ && ar rcs $@ $^
 
 $(SLUICE): $(CLI_OBJ) $(BASE_LINK)
-	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(BASE_LINK) $(LDLIBS)
+	$(CC) $(LDFLAGS) $(SLUICE_LDFLAGS) -o $@ $(CLI_OBJ) $(BASE_LINK) $(BASE_LDLIBS) $(LDLIBS)
 
 # The cli is the one layer that sees both serve and pipeline: it plugs the pipeline host into
 # the server (src/cli/net/serve_cmd.c).

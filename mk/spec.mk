@@ -27,9 +27,9 @@ $(SPEC_DIR)/%.json: $(SPEC_SUITE)/%.wast
 	@mkdir -p $(dir $@)
 	@$(WAST2JSON) $< -o $@ || { rm -f $@; exit 1; }
 
-$(SPEC_RUNNER): $(BUILD)/obj/tests/spec/runner.o $(LIB)
+$(SPEC_RUNNER): $(BUILD)/obj/tests/spec/runner.o $(BUILD)/obj/tests/spec/tier_interp.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/obj/tests/spec/runner.o $(LIB) $(LDLIBS) -lcjson
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/obj/tests/spec/runner.o $(BUILD)/obj/tests/spec/tier_interp.o $(LIB) $(LDLIBS) -lcjson
 
 .PHONY: spec spec-convert spec-bounds
 spec-convert: $(SPEC_JSON)
@@ -44,4 +44,4 @@ spec-bounds: $(SPEC_RUNNER) spec-convert
 CHECK_TARGETS += spec
 SAN_CHECK_TARGETS += spec
 
--include $(BUILD)/obj/tests/spec/runner.d
+-include $(BUILD)/obj/tests/spec/runner.d $(BUILD)/obj/tests/spec/tier_interp.d

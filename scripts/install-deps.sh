@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(
-  build-essential clang clang-format lld-14 wabt wasi-libc libclang-rt-14-dev-wasm32
+  build-essential clang clang-format lld-14 llvm-15-dev wabt wasi-libc libclang-rt-14-dev-wasm32
   libcjson-dev libfuzzer-14-dev binaryen nodejs hyperfine python3-numpy libjansson-dev libssl-dev libsqlite3-dev
   libmicrohttpd-dev libcurl4-openssl-dev curl wrk nginx-light chromium
   libyaml-dev libpq-dev postgresql python3-scipy python3-statsmodels

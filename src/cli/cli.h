@@ -25,6 +25,8 @@ enum {
 /* Each takes the arguments after the subcommand name (argv[0] is the subcommand) and
  * returns the process exit code. */
 int cmd_run(int argc, char **argv);
+/* native_run.c: the loaded native code of a module for --tier native, or NULL (said why). */
+struct sl_native_code *cli_native_code(const char *file, const uint8_t *bytes, size_t len);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 

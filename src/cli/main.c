@@ -21,8 +21,11 @@ static const char USAGE[] =
     "      --invoke NAME        call export NAME with ARGS parsed as its parameter types\n"
     "                           (integers in decimal or 0x hex; floats incl. nan, inf) and\n"
     "                           print each result on its own line\n"
+    "      --tier interp|native run compiled code from $SLUICE_CACHE (compiled first if\n"
+    "                           missing; docs/native.md) or the interpreter (default)\n"
     "  validate FILE.wasm    check that a module is well-formed and valid\n"
     "  inspect FILE.wasm     describe a module's imports, exports and sections\n"
+    "  compile FILE.wasm     compile to native code (FILE.cwasm; sluice-compile, LLVM)\n"
     "  serve [--listen HOST:PORT] [--data DIR] [--threads N] [--web DIR]\n"
     "                        run the function server (docs/serve.md, docs/api.md)\n"
     "  deploy NAME FILE.wasm [options]\n"
@@ -53,7 +56,8 @@ static const char *const NET_COMMANDS[] = {"serve",  "deploy", "functions", "ver
                                            "alias",  "invoke", "logs",      "stats",
                                            "delete", "config", "pipeline"};
 
-static int exec_net(char **argv) {
+/* `sluice compile` is sluice-compile, the one program that links LLVM (docs/native.md). */
+static int exec_beside(const char *prog, char **argv) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 16);
     if (n <= 0) {
@@ -62,7 +66,7 @@ static int exec_net(char **argv) {
     }
     self[n] = 0;
     char *slash = strrchr(self, '/');
-    strcpy(slash ? slash + 1 : self, "sluice-net");
+    strcpy(slash ? slash + 1 : self, prog);
     execv(self, argv);
     fprintf(stderr, "sluice: cannot run %s: %s\n", self, strerror(errno));
     return SL_EXIT_USAGE;
@@ -85,8 +89,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "validate")) return cmd_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compile")) return exec_beside("sluice-compile", argv + 1);
     for (size_t i = 0; i < sizeof NET_COMMANDS / sizeof *NET_COMMANDS; i++)
-        if (!strcmp(cmd, NET_COMMANDS[i])) return exec_net(argv);
+        if (!strcmp(cmd, NET_COMMANDS[i])) return exec_beside("sluice-net", argv);
     fprintf(stderr, "sluice: unknown command '%s' (see sluice --help)\n", cmd);
     return SL_EXIT_USAGE;
 }

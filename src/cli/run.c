@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "sluice.h"
 #include "sluice_wasi.h"
+#include "vm/native.h"
 
 typedef struct run_opts {
     sl_wasi_preopen *dirs;
@@ -20,13 +21,15 @@ typedef struct run_opts {
     uint32_t ndirs, nenv;
     uint32_t timeout_ms, max_memory_mib;
     const char *invoke, *file;
+    bool native; /* --tier native */
     char **args; /* guest argv for commands (args[0] is the file); export args for --invoke */
     int nargs;
 } run_opts;
 
 static const char RUN_USAGE[] =
     "usage: sluice run [--dir HOST[::GUEST]] [--env KEY=VALUE] [--timeout MS]\n"
-    "                  [--max-memory MIB] [--invoke NAME] FILE.wasm [ARGS...]\n";
+    "                  [--max-memory MIB] [--invoke NAME] [--tier interp|native]\n"
+    "                  FILE.wasm [ARGS...]\n";
 
 static int usage_error(const char *fmt, const char *arg) {
     fputs("sluice: ", stderr);
@@ -64,8 +67,8 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
             fputs(RUN_USAGE, stdout);
             return -1;
         }
-        static const char *const WITH_VALUE[] = {"--dir", "--env", "--timeout", "--max-memory",
-                                                 "--invoke"};
+        static const char *const WITH_VALUE[] = {"--dir",        "--env",    "--timeout",
+                                                 "--max-memory", "--invoke", "--tier"};
         size_t k = 0, n = 0;
         for (; k < sizeof WITH_VALUE / sizeof *WITH_VALUE; k++) {
             n = strlen(WITH_VALUE[k]);
@@ -101,8 +104,12 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
         } else if (k == 3) {
             if (!parse_uint(val, 1, 4096, &o->max_memory_mib))
                 return usage_error("bad --max-memory '%s' (1 to 4096 MiB)", val);
-        } else {
+        } else if (k == 4) {
             o->invoke = val;
+        } else if (!strcmp(val, "interp") || !strcmp(val, "native")) {
+            o->native = !strcmp(val, "native");
+        } else {
+            return usage_error("bad --tier '%s' (interp or native)", val);
         }
     }
     if (i >= argc) return usage_error("%s", "no module file given");
@@ -275,6 +282,7 @@ static int run_module(const run_opts *o, const uint8_t *bytes, size_t len) {
     sl_linker *linker = NULL;
     sl_store *store = NULL;
     sl_wasi *wasi = NULL;
+    sl_native_code *native = NULL;
     if (!engine) {
         fprintf(stderr, "sluice: %s: cannot create engine\n", o->file);
         return SL_EXIT_TRAP;
@@ -316,6 +324,12 @@ static int run_module(const run_opts *o, const uint8_t *bytes, size_t len) {
         code = report(o, &err);
         goto out;
     }
+    /* Functions compiled natively run so; the rest (and the start function) interpreted. */
+    if (o->native && (native = cli_native_code(o->file, bytes, len)) &&
+        sl_native_attach(inst, native, &err) != SL_OK) {
+        code = report(o, &err);
+        goto out;
+    }
     if (o->invoke) {
         /* A reactor sets itself up in _initialize before any other export is used. */
         if (sl_instance_func(inst, "_initialize") &&
@@ -338,6 +352,7 @@ out:
     sl_wasi_free(wasi);
     sl_module_free(module);
     sl_engine_free(engine);
+    sl_native_code_free(native);
     return code;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/native.h"
 #include "vm/ops.h"
 #include "vm/runtime.h"
 
@@ -188,6 +189,12 @@ L_call:
     code = pc[1].code;
     args = (sl_slot *)((char *)fp + pc[2].u);
     next_pc = pc + 3;
+    /* An instance with native code (docs/native.md): the callee may run natively. One load
+     * of the instance, a predicted branch, for instances without. */
+    if (unlikely(inst->native_ctx)) {
+        f = inst->funcs[code->funcidx];
+        if (f->native) goto call_native;
+    }
     goto enter_code;
 L_call_import:
     f = inst->funcs[pc[1].u];
@@ -206,6 +213,22 @@ L_call_indirect : {
     goto call_func;
 }
 call_func:
+    if (unlikely(f->native)) {
+    call_native:
+        /* Within this activation: a trap in native code unwinds to its sigsetjmp like ours. */
+        store->depth = (uint32_t)(frame - store->frames);
+        store->sp = args + f->type->nparams + f->type->nresults;
+        /* the context's depth may belong to native frames below this activation: restore it */
+        uint32_t native_depth = f->nctx->depth;
+        f->nctx->depth = store->depth;
+        if (unlikely((uintptr_t)__builtin_frame_address(0) < f->nctx->stack_limit + (128u << 10)))
+            TRAP(SL_TRAP_STACK_EXHAUSTED);
+        f->native(f->nctx, args);
+        f->nctx->depth = native_depth;
+        RELOAD_MEM();
+        pc = next_pc;
+        NEXT();
+    }
     if (f->host) {
         store->depth = (uint32_t)(frame - store->frames);
         store->sp = args + f->type->nparams + f->type->nresults;
@@ -899,8 +922,23 @@ static sl_status call_host(sl_store *s, sl_func *f, sl_slot *slots, sl_error *er
     return SL_OK;
 }
 
+sl_status sl_interp_trap_status(sl_store *s, sl_error *err, int code) {
+    if (code == SL_HOST_EXIT) {
+        sl_fail(err, SL_ERR_EXIT, -1, "exit with code %d", s->exit_code);
+        if (err) err->exit_code = s->exit_code;
+        return SL_ERR_EXIT;
+    }
+    if ((code == SL_TRAP_HOST || code == SL_TRAP_INTERRUPTED) && s->trap_message[0]) {
+        sl_fail(err, SL_ERR_TRAP, -1, "%s", s->trap_message);
+        if (err) err->trap = (sl_trap)code;
+        return SL_ERR_TRAP;
+    }
+    return trap_status(err, (sl_trap)code);
+}
+
 sl_status sl_interp_call(sl_store *s, sl_func *f, sl_slot *slots, sl_error *err) {
     if (f->host) return call_host(s, f, slots, err);
+    if (f->native) return sl_native_call(s, f, slots, err);
     const sl_code *c = f->code;
     sl_slot *fp = s->sp;
     uint32_t saved_depth = s->depth;

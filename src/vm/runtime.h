@@ -87,6 +87,8 @@ bool sl_functype_equal(const sl_functype *a, const sl_functype *b);
 
 /* ---- Runtime objects --------------------------------------------------------------------- */
 
+struct sl_native_ctx; /* native_abi.h */
+
 struct sl_func {
     const sl_functype *type; /* engine-owned canonical type */
     uint32_t canon;
@@ -94,6 +96,10 @@ struct sl_func {
     const sl_code *code; /* wasm */
     sl_host_fn host;     /* host */
     void *user;
+    /* Native code (docs/native.md): the adapter that runs this function natively, and the
+     * instance's native context; NULL while the function runs on the interpreter. */
+    void (*native)(struct sl_native_ctx *ctx, sl_slot *slots);
+    struct sl_native_ctx *nctx;
 };
 
 struct sl_memory {
@@ -136,6 +142,7 @@ struct sl_instance {
     bool *data_dropped;
     void ***elem_refs; /* evaluated element segments; NULL once dropped */
     uint32_t *elem_sizes;
+    struct sl_native_ctx *native_ctx; /* set by sl_native_attach, freed with the instance */
     struct sl_instance *next_in_store;
 };
 

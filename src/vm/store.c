@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "vm/ops.h"
+#include "vm/native_abi.h"
 #include "vm/runtime.h"
 
 #define DEFAULT_CALL_DEPTH  20000u
@@ -85,6 +86,8 @@ void sl_instance_destroy(sl_instance *inst) {
     free(inst->globals);
     free(inst->own_funcs);
     free(inst->own_globals);
+    if (inst->native_ctx) free((void *)inst->native_ctx->type_canon);
+    free(inst->native_ctx);
     free(inst);
 }
 

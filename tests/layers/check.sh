@@ -3,6 +3,7 @@
 # left:
 #
 #   vm  <-  wasi  <-  base  <-  fn  <-  { serve, pipeline }  <-  cli
+#   vm  <-  compile (the native tier's compiler, the one layer that links LLVM)  <-  cli
 #
 # Two checks. Includes: every #include "..." in src/LAYER/ names a header of LAYER or of a
 # layer it may use (the public include/ headers belong to vm and wasi). Symbols: every sl_*
@@ -21,7 +22,8 @@ declare -A uses=(
   [fn]="fn base | sluice.h sluice_wasi.h"
   [serve]="serve fn base | sluice.h sluice_wasi.h"
   [pipeline]="pipeline fn base | sluice.h sluice_wasi.h"
-  [cli]="cli serve pipeline fn base vm | sluice.h sluice_wasi.h"
+  [compile]="compile vm | sluice.h"
+  [cli]="cli serve pipeline fn base compile vm | sluice.h sluice_wasi.h"
 )
 fail=0
 checked=0
@@ -57,6 +59,7 @@ declare -A links=(
   [libsluice-fn.a]="libsluice-base.a libsluice.a"
   [libsluice-serve.a]="libsluice-fn.a libsluice-base.a libsluice.a"
   [libsluice-pipeline.a]="libsluice-fn.a libsluice-base.a libsluice.a"
+  [libsluice-compile.a]="libsluice.a"
 )
 for lib in "${!links[@]}"; do
   [ -f "$build/$lib" ] || { echo "layers: $build/$lib is missing (run make first)"; fail=1; continue; }

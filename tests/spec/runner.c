@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "sluice.h"
+#include "tier.h"
 
 #define MAX_SHOWN_FAILURES 8
 
@@ -727,6 +728,11 @@ static void cmd_module(runner *r, const cJSON *cmd, int line) {
         free(sb.data);
         return;
     }
+    char why[300];
+    if (!spec_tier_attach(m, inst, why, sizeof why)) {
+        fail(r, line, "module", "%s tier: %s", spec_tier_name, why);
+        return;
+    }
     keep_instance(r, name, inst);
     r->current = inst;
     pass(r);
@@ -1372,7 +1378,7 @@ int main(int argc, char **argv) {
     if (total.files_failed)
         printf("%d file(s) with failures%s\n", total.files_failed,
                total.files_crashed ? " (some crashed or timed out)" : "");
-    printf("spec: %ld passed, %ld failed, %ld skipped\n", total.passed, total.failed,
-           total.skipped);
+    printf("spec (%s): %ld passed, %ld failed, %ld skipped\n", spec_tier_name, total.passed,
+           total.failed, total.skipped);
     return (total.failed || missing) ? 1 : 0;
 }
