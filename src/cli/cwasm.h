@@ -32,7 +32,7 @@ static inline const uint8_t *sl_cwasm_object(const uint8_t *file, size_t len,
                                              const char *module_sha, uint32_t abi, uint32_t flags,
                                              size_t *objlen, const char **why) {
     sl_cwasm_header h;
-    char hex[SL_SHA256_HEX_LEN + 1], e[128];
+    char hex[SL_SHA256_HEX_LEN + 1];
     *why = "truncated";
     if (len < sizeof h + SL_SHA256_HEX_LEN) return NULL;
     memcpy(&h, file, sizeof h);
@@ -44,7 +44,7 @@ static inline const uint8_t *sl_cwasm_object(const uint8_t *file, size_t len,
     if (memcmp(h.module_sha, module_sha, SL_SHA256_HEX_LEN) || h.flags != flags) return NULL;
     *why = "truncated or corrupt";
     if (h.object_len != len - sizeof h - SL_SHA256_HEX_LEN) return NULL;
-    if (!sl_sha256_hex(file, len - SL_SHA256_HEX_LEN, hex, e, sizeof e) ||
+    if (!sl_sha256_hex(file, len - SL_SHA256_HEX_LEN, hex, NULL) ||
         memcmp(hex, file + len - SL_SHA256_HEX_LEN, SL_SHA256_HEX_LEN))
         return NULL;
     *objlen = h.object_len;

@@ -62,8 +62,8 @@ static sl_native_code *load_entry(const char *path, const char *sha, const char 
 }
 
 sl_native_code *cli_native_code(const char *file, const uint8_t *bytes, size_t len) {
-    char sha[SL_SHA256_HEX_LEN + 1], e[128];
-    if (!sl_sha256_hex(bytes, len, sha, e, sizeof e)) return NULL;
+    char sha[SL_SHA256_HEX_LEN + 1];
+    if (!sl_sha256_hex(bytes, len, sha, NULL)) return NULL;
     const char *dir = getenv("SLUICE_CACHE");
     char dirbuf[4096], path[4200];
     if (!dir || !*dir) {

@@ -80,9 +80,10 @@ int main(int argc, char **argv) {
                          .flags = explicit_bounds ? SL_CWASM_EXPLICIT_BOUNDS : 0};
     memcpy(h.magic, SL_CWASM_MAGIC, 8);
     strncpy(h.compiler, SL_CWASM_LLVM, sizeof h.compiler);
-    char hex[SL_SHA256_HEX_LEN + 1], e[128];
-    if (!sl_sha256_hex((const uint8_t *)bytes, len, hex, e, sizeof e)) {
-        fprintf(stderr, "sluice compile: %s\n", e);
+    char hex[SL_SHA256_HEX_LEN + 1];
+    sl_error he = {0};
+    if (!sl_sha256_hex((const uint8_t *)bytes, len, hex, &he)) {
+        fprintf(stderr, "sluice compile: %s\n", he.message);
         return 1;
     }
     memcpy(h.module_sha, hex, SL_SHA256_HEX_LEN);
@@ -90,8 +91,8 @@ int main(int argc, char **argv) {
     uint8_t *file = malloc(total);
     memcpy(file, &h, sizeof h);
     memcpy(file + sizeof h, obj.bytes, obj.len);
-    if (!sl_sha256_hex(file, sizeof h + obj.len, hex, e, sizeof e)) {
-        fprintf(stderr, "sluice compile: %s\n", e);
+    if (!sl_sha256_hex(file, sizeof h + obj.len, hex, &he)) {
+        fprintf(stderr, "sluice compile: %s\n", he.message);
         return 1;
     }
     memcpy(file + sizeof h + obj.len, hex, SL_SHA256_HEX_LEN);
