@@ -71,13 +71,25 @@ function readings(from, to, anomalies) {
   return `${lines.join('\n')}\n`;
 }
 
-// Sends text to 127.0.0.1:port over one TCP connection, and closes it.
-function send(port, text) {
+// Sends text to 127.0.0.1:port over one TCP connection, and closes it. The tcp source opens
+// its listener on its own thread once the pipeline has started, so a refused connection is
+// tried again for a few seconds, as a sender does.
+function sendOnce(port, text) {
   return new Promise((resolve, reject) => {
     const s = net.connect({host: '127.0.0.1', port}, () => s.end(text));
     s.on('error', reject);
     s.on('close', () => resolve());
   });
+}
+async function send(port, text) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await sendOnce(port, text);
+    } catch (e) {
+      if (e.code !== 'ECONNREFUSED' || tries >= 50) throw e;
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
 }
 
 const ANOM1 = [23, 61, 102, 150, 188, 231, 277]; // 7 in the first 300
