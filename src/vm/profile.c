@@ -73,7 +73,9 @@ static int by_count(const void *x, const void *y) {
 }
 
 static void report(void) {
-    static row rows[SL_NUM_OPS * SL_NUM_OPS];
+    /* every pair of ops may have a row: too large for the stack, and not shared */
+    row *rows = malloc((size_t)SL_NUM_OPS * SL_NUM_OPS * sizeof *rows);
+    if (!rows) return;
     uint64_t total = 0;
     int n = 0;
     for (int i = 0; i < SL_NUM_OPS; i++) {
@@ -93,6 +95,7 @@ static void report(void) {
     for (int i = 0; i < n && i < 30; i++)
         fprintf(stderr, "  %6.2f%%  %s -> %s\n", 100.0 * rows[i].n / total, names[rows[i].a],
                 names[rows[i].b]);
+    free(rows);
 }
 
 void sl_prof_hit(const void *h) {
